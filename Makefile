@@ -1,0 +1,48 @@
+# faceapp: two commands do all set-up.
+#   make run    create .venv, install everything, start the app   (ARGS="--camera video.mp4")
+#   make test   create .venv, install everything, run the test suite
+# Re-runs are fast: packages are reinstalled only when a requirements file changes.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SYSTEM_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libmtdev1
+ARGS ?=
+
+.PHONY: run test setup system-packages train benchmark screenshot clean
+
+run: setup
+	$(PY) main.py $(ARGS)
+
+test: setup
+	$(PY) -m pytest $(ARGS)
+
+setup: $(STAMP) system-packages
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $(STAMP)
+
+# Xvfb and Mesa let the GUI tests open a real Kivy window on a machine with no screen.
+system-packages:
+	@if ! command -v Xvfb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		echo "installing $(SYSTEM_PACKAGES) (apt-get)"; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	fi
+
+train: setup
+	$(PY) -m training.run $(ARGS)
+
+benchmark: setup
+	$(PY) -m benchmarks $(ARGS)
+
+screenshot: setup
+	$(PY) scripts/screenshot.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,225 @@
+"""The Siamese network of Koch et al. (2015), and saving/loading it safely.
+
+Read top to bottom:
+
+1. :func:`make_embedding` maps a 100x100x3 face to a 4096-d vector (the part that must
+   learn identity).
+2. :class:`L1Dist` takes two embeddings and returns ``|a - b|``, element-wise.
+3. :func:`make_siamese_model` applies the *same* embedding to two images, then
+   ``Dense(1, sigmoid)`` on their L1 distance: P(same person).
+
+Architectures are kept in a small registry (:data:`ARCHITECTURES`): ``koch`` is the
+paper's network (the default), ``tiny`` is a small one for tests and demos.
+
+:func:`save_model` writes atomically (temporary file, then rename) and never overwrites
+unless asked; :func:`load_model` reads native ``.keras`` files in Keras safe mode and
+legacy ``.h5`` files (including those written by the widely copied tutorial), and turns
+every failure into a one-line :class:`~faceapp.errors.FaceappError` naming the file.
+
+This module uses only ``keras`` APIs, so it also runs on Keras 3's JAX backend.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from faceapp.errors import FaceappError, one_line
+from faceapp.imaging import INPUT_SHAPE
+from faceapp.storage import atomic_path
+
+MODEL_SUFFIXES = (".keras", ".h5")
+
+
+# --- 1. The embedding network -------------------------------------------------------
+
+def make_koch_embedding(name: str = "embedding") -> keras.Model:
+    """Koch et al.'s embedding: 4 conv layers with 2x2 max pooling, then Dense 4096 sigmoid.
+
+    100x100x3 -> conv 64@10x10 -> pool -> conv 128@7x7 -> pool -> conv 128@4x4 -> pool
+    -> conv 256@4x4 -> flatten -> dense 4096 (38,960,448 parameters).
+    """
+    image = keras.Input(shape=INPUT_SHAPE, name="input_image")
+    x = layers.Conv2D(64, (10, 10), activation="relu")(image)
+    x = layers.MaxPooling2D((2, 2), padding="same")(x)
+    x = layers.Conv2D(128, (7, 7), activation="relu")(x)
+    x = layers.MaxPooling2D((2, 2), padding="same")(x)
+    x = layers.Conv2D(128, (4, 4), activation="relu")(x)
+    x = layers.MaxPooling2D((2, 2), padding="same")(x)
+    x = layers.Conv2D(256, (4, 4), activation="relu")(x)
+    x = layers.Flatten()(x)
+    embedding = layers.Dense(4096, activation="sigmoid")(x)
+    return keras.Model(inputs=image, outputs=embedding, name=name)
+
+
+def make_tiny_embedding(name: str = "embedding") -> keras.Model:
+    """A small embedding (about 40k parameters) with the same interface, for tests."""
+    image = keras.Input(shape=INPUT_SHAPE, name="input_image")
+    x = layers.Conv2D(8, (5, 5), strides=2, activation="relu")(image)
+    x = layers.MaxPooling2D((2, 2), padding="same")(x)
+    x = layers.Conv2D(16, (3, 3), activation="relu")(x)
+    x = layers.MaxPooling2D((2, 2), padding="same")(x)
+    x = layers.Flatten()(x)
+    embedding = layers.Dense(32, activation="sigmoid")(x)
+    return keras.Model(inputs=image, outputs=embedding, name=name)
+
+
+ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
+    "koch": make_koch_embedding,
+    "tiny": make_tiny_embedding,
+}
+DEFAULT_ARCHITECTURE = "koch"
+
+
+def make_embedding(architecture: str = DEFAULT_ARCHITECTURE) -> keras.Model:
+    """The embedding network of a registered architecture (default: Koch et al.)."""
+    try:
+        builder = ARCHITECTURES[architecture]
+    except KeyError:
+        known = ", ".join(sorted(ARCHITECTURES))
+        raise FaceappError(f"unknown architecture {architecture!r} (known: {known})") from None
+    return builder()
+
+
+# --- 2. The distance layer ----------------------------------------------------------
+
+def _single_tensor(value):
+    """Unwrap ``[tensor]``: a Keras 3 model built with ``outputs=[x]`` returns a list."""
+    while isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    return value
+
+
+@keras.saving.register_keras_serializable(package="faceapp")
+class L1Dist(layers.Layer):
+    """Element-wise L1 distance ``|a - b|`` between two embeddings.
+
+    Accepts the two embeddings as two arguments (the tutorial's
+    ``call(input_embedding, validation_embedding)``) or as one pair ``[a, b]``, and
+    single-element lists in either place, always returning a single tensor.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+    def call(self, input_embedding, validation_embedding=None):
+        if validation_embedding is None:
+            input_embedding, validation_embedding = input_embedding
+        a = _single_tensor(input_embedding)
+        b = _single_tensor(validation_embedding)
+        return ops.abs(a - b)
+
+    def get_config(self):
+        return super().get_config()
+
+
+# --- 3. The Siamese model -----------------------------------------------------------
+
+def make_siamese_model(
+    architecture: str = DEFAULT_ARCHITECTURE, embedding: keras.Model | None = None
+) -> keras.Model:
+    """Two images -> shared embedding -> L1Dist -> Dense(1, sigmoid) = P(same person).
+
+    With the default ``koch`` architecture: 38,964,545 parameters.
+    """
+    embedding = embedding if embedding is not None else make_embedding(architecture)
+    input_image = keras.Input(shape=INPUT_SHAPE, name="input_image")
+    validation_image = keras.Input(shape=INPUT_SHAPE, name="validation_image")
+    distance = L1Dist(name="distance")(embedding(input_image), embedding(validation_image))
+    probability = layers.Dense(1, activation="sigmoid", name="classifier")(distance)
+    return keras.Model(
+        inputs=[input_image, validation_image], outputs=probability, name="SiameseNetwork"
+    )
+
+
+# --- Parts used for fast verification ------------------------------------------------
+
+def siamese_parts(model: keras.Model) -> tuple[keras.Model, np.ndarray, np.ndarray]:
+    """Split a Siamese model into ``(embedding_model, head_kernel, head_bias)``.
+
+    The score of a pair is ``sigmoid(|e(a) - e(b)| @ kernel + bias)``, so a gallery's
+    embeddings can be computed once and every new face needs one embedding only.
+    """
+    embeddings = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    heads = [layer for layer in model.layers if isinstance(layer, layers.Dense)]
+    if len(embeddings) != 1 or not heads:
+        raise FaceappError(
+            f"model {model.name!r} is not a Siamese model "
+            "(expected one shared embedding network and a Dense head)"
+        )
+    kernel, bias = heads[-1].get_weights()
+    return embeddings[0], kernel.astype(np.float32), bias.astype(np.float32)
+
+
+def head_scores(
+    probe: np.ndarray, gallery: np.ndarray, kernel: np.ndarray, bias: np.ndarray
+) -> np.ndarray:
+    """P(same) of one probe embedding (D,) against gallery embeddings (N, D) -> (N,)."""
+    logits = np.abs(gallery - probe[None, :]) @ kernel + bias
+    return (1.0 / (1.0 + np.exp(-logits))).reshape(-1).astype(np.float32)
+
+
+# --- Saving and loading ---------------------------------------------------------------
+
+def save_model(model: keras.Model, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Save ``model`` to ``path`` (``.keras`` or ``.h5``) atomically; return the path.
+
+    The model is written to a hidden temporary file in the same folder and renamed into
+    place, so a crash never leaves half a model. An existing file is kept unless
+    ``overwrite=True``.
+    """
+    path = Path(path)
+    if path.suffix not in MODEL_SUFFIXES:
+        raise FaceappError(f"model file must end in .keras or .h5: {path}")
+    with atomic_path(path, overwrite=overwrite) as temp:
+        model.save(temp)
+    return path
+
+
+def load_model(path: str | os.PathLike, check_shape: bool = True) -> keras.Model:
+    """Load a Siamese model from ``.keras`` (safe mode) or legacy ``.h5``.
+
+    Legacy ``.h5`` files can contain code: only load them from a trusted source.
+    Raises :class:`FaceappError` naming the file when it is missing, truncated, not a
+    model, or (with ``check_shape``) a model that does not take two 100x100x3 images.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FaceappError(f"model file not found: {path}")
+    if not path.is_file():
+        raise FaceappError(f"model path is not a file: {path}")
+    if path.suffix not in MODEL_SUFFIXES:
+        raise FaceappError(f"model file must end in .keras or .h5: {path}")
+    if path.stat().st_size == 0:
+        raise FaceappError(f"model file is empty: {path}")
+    try:
+        if path.suffix == ".keras":
+            model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        else:
+            model = keras.saving.load_model(
+                path, compile=False, custom_objects={"L1Dist": L1Dist}
+            )
+    except Exception as error:  # Keras raises many types for corrupt files
+        reason = one_line(error)[:200]
+        raise FaceappError(f"cannot load model {path}: {reason}") from None
+    if check_shape:
+        check_siamese_shape(model, path)
+    return model
+
+
+def check_siamese_shape(model: keras.Model, path: str | os.PathLike = "<model>") -> None:
+    """Raise unless ``model`` takes two 100x100x3 images and returns one score each."""
+    inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
+    input_shapes = [tuple(t.shape[1:]) for t in inputs]
+    output = _single_tensor(model.outputs)
+    output_shape = tuple(output.shape[1:]) if output is not None else None
+    if input_shapes != [INPUT_SHAPE, INPUT_SHAPE] or output_shape != (1,):
+        raise FaceappError(
+            f"{path} is not a Siamese face model: expected two {INPUT_SHAPE} inputs and one "
+            f"score, got inputs {input_shapes} and output {output_shape}"
+        )

@@ -1,0 +1,110 @@
+"""The data root: one relocatable folder that holds all of the user's data.
+
+Layout (created on demand, private to the user: folders 0700)::
+
+    <root>/
+      anchor/                 owner's captures (training, key ``a``)
+      positive/               owner's captures (training, key ``p``)
+      negative/               other people's faces (training, see training.import_negatives)
+      verification_images/    enrolled faces the app compares against (key ``e``)
+      input_image/            the last face that was verified (input_image.jpg)
+      models/                 trained models (*.keras) with their metadata (*.json)
+      checkpoints/            training checkpoints, for resuming
+
+The root is, in order of precedence: an explicit argument (``--data-root``), the
+environment variable ``FACEAPP_DATA_ROOT``, or ``application_data/`` beside ``main.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_VAR = "FACEAPP_DATA_ROOT"
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "application_data"
+PRIVATE_DIR_MODE = 0o700
+
+FOLDERS = (
+    "anchor",
+    "positive",
+    "negative",
+    "verification_images",
+    "input_image",
+    "models",
+    "checkpoints",
+)
+
+
+def resolve_root(explicit: str | os.PathLike | None = None) -> Path:
+    """The data root: ``explicit`` if given, else ``$FACEAPP_DATA_ROOT``, else the default."""
+    if explicit:
+        return Path(explicit).expanduser()
+    from_env = os.environ.get(ENV_VAR)
+    if from_env:
+        return Path(from_env).expanduser()
+    return DEFAULT_ROOT
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) and make it private to the user (0700 on POSIX)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if os.name == "posix":
+        os.chmod(path, PRIVATE_DIR_MODE)
+    return path
+
+
+@dataclass(frozen=True)
+class DataRoot:
+    """The folders under one data root. Nothing is created until :meth:`ensure`."""
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, explicit: str | os.PathLike | None = None) -> "DataRoot":
+        return cls(resolve_root(explicit))
+
+    @property
+    def anchor(self) -> Path:
+        return self.root / "anchor"
+
+    @property
+    def positive(self) -> Path:
+        return self.root / "positive"
+
+    @property
+    def negative(self) -> Path:
+        return self.root / "negative"
+
+    @property
+    def verification_images(self) -> Path:
+        return self.root / "verification_images"
+
+    @property
+    def input_image(self) -> Path:
+        return self.root / "input_image"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    def ensure(self) -> "DataRoot":
+        """Create the root and every folder of the layout, private to the user."""
+        make_private_dir(self.root)
+        for name in FOLDERS:
+            make_private_dir(self.root / name)
+        return self
+
+    def newest_model(self) -> Path | None:
+        """The most recently written model under ``models/``, or None."""
+        if not self.models.is_dir():
+            return None
+        candidates = [
+            p for p in self.models.iterdir()
+            if p.suffix in (".keras", ".h5") and p.is_file() and not p.name.startswith(".")
+        ]
+        return max(candidates, key=lambda p: p.stat().st_mtime_ns, default=None)

@@ -1,0 +1,43 @@
+"""Shared test fixtures: the LFW data set, temporary data roots, quiet TensorFlow."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LFW_ENV_VAR = "FACEAPP_LFW"
+LFW_DEFAULT = PROJECT_ROOT.parent / "shared" / "data" / "lfw"
+
+
+def lfw_root() -> Path:
+    """The LFW folder: ``$FACEAPP_LFW`` or ``../shared/data/lfw`` beside the project."""
+    return Path(os.environ.get(LFW_ENV_VAR, LFW_DEFAULT))
+
+
+@pytest.fixture(scope="session")
+def lfw() -> Path:
+    """The LFW identity tree; tests that need it skip with the reason when it is absent."""
+    root = lfw_root()
+    if not (root / "Colin_Powell").is_dir():
+        pytest.skip(f"LFW not found at {root} (set {LFW_ENV_VAR} to its folder)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def face_path(lfw: Path) -> Path:
+    """One real face photo."""
+    return lfw / "Colin_Powell" / "Colin_Powell_0001.jpg"
+
+
+@pytest.fixture
+def data_root(tmp_path: Path, monkeypatch) -> Path:
+    """An empty data root in a temporary folder, also exported as FACEAPP_DATA_ROOT."""
+    root = tmp_path / "data"
+    monkeypatch.setenv("FACEAPP_DATA_ROOT", str(root))
+    return root

@@ -1,0 +1,106 @@
+"""The data root, atomic private writes, and model metadata / threshold precedence."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from faceapp.errors import FaceappError, cli_guard
+from faceapp.imaging import read_image
+from faceapp.metadata import Thresholds, parse_threshold, read_metadata, write_metadata
+from faceapp.paths import DEFAULT_ROOT, FOLDERS, DataRoot, resolve_root
+from faceapp.storage import replace_image, save_image, write_bytes_atomic
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="permission bits are POSIX")
+
+
+def test_root_precedence_flag_then_environment_then_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("FACEAPP_DATA_ROOT", raising=False)
+    assert resolve_root() == DEFAULT_ROOT
+    monkeypatch.setenv("FACEAPP_DATA_ROOT", str(tmp_path / "env"))
+    assert resolve_root() == tmp_path / "env"
+    assert resolve_root(tmp_path / "flag") == tmp_path / "flag"
+
+
+@posix_only
+def test_ensure_creates_the_private_layout(data_root):
+    root = DataRoot.resolve().ensure()
+    assert root.root == data_root
+    for name in FOLDERS:
+        folder = data_root / name
+        assert folder.is_dir()
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_newest_model_ignores_hidden_and_other_files(data_root):
+    root = DataRoot.resolve().ensure()
+    assert root.newest_model() is None
+    old, new = root.models / "a.keras", root.models / "b.h5"
+    old.write_bytes(b"x")
+    new.write_bytes(b"x")
+    os.utime(old, ns=(1, 1))
+    (root.models / ".tmp.keras").write_bytes(b"x")
+    (root.models / "a.json").write_text("{}")
+    assert root.newest_model() == new
+
+
+@posix_only
+def test_captures_get_unique_private_names_and_are_never_overwritten(tmp_path, face_path):
+    frame = read_image(face_path)
+    paths = {save_image(frame, tmp_path / "anchor") for _ in range(5)}
+    assert len(paths) == 5
+    for path in paths:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert read_image(path).shape == frame.shape
+    assert not [p for p in (tmp_path / "anchor").iterdir() if p.name.startswith(".")]
+
+
+def test_atomic_write_refuses_to_overwrite_unless_asked(tmp_path):
+    target = write_bytes_atomic(tmp_path / "x.bin", b"one")
+    with pytest.raises(FaceappError, match="refusing to overwrite"):
+        write_bytes_atomic(target, b"two")
+    assert target.read_bytes() == b"one"
+    write_bytes_atomic(target, b"two", overwrite=True)
+    assert target.read_bytes() == b"two"
+
+
+def test_replace_image_updates_in_place(tmp_path):
+    target = tmp_path / "input_image" / "input_image.jpg"
+    replace_image(np.zeros((20, 20, 3), np.uint8), target)
+    replace_image(np.full((20, 20, 3), 255, np.uint8), target)
+    assert read_image(target).mean() > 250
+    assert [p.name for p in target.parent.iterdir()] == ["input_image.jpg"]
+
+
+def test_thresholds_flag_then_metadata_then_defaults(tmp_path):
+    model = tmp_path / "m.keras"
+    assert read_metadata(model) == {}
+    write_metadata(model, {"detection_threshold": 0.7, "verification_threshold": 0.6})
+    meta = read_metadata(model)
+    assert Thresholds.resolve(metadata=meta) == Thresholds(0.7, 0.6)
+    assert Thresholds.resolve("0.9", None, meta) == Thresholds(0.9, 0.6)
+    assert Thresholds.resolve() == Thresholds(0.5, 0.5)
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "-0.1", "nan", None, [0.5]])
+def test_bad_threshold_names_the_setting(value):
+    with pytest.raises(FaceappError, match="--detection-threshold"):
+        parse_threshold(value, "--detection-threshold")
+
+
+def test_corrupt_metadata_is_a_one_line_error(tmp_path):
+    (tmp_path / "m.json").write_text("{not json")
+    with pytest.raises(FaceappError, match="unreadable model metadata"):
+        read_metadata(tmp_path / "m.keras")
+
+
+def test_cli_guard_prints_one_line_and_exits_2(capsys):
+    @cli_guard
+    def main():
+        raise FaceappError("model file not found:\n  x.keras")
+
+    assert main() == 2
+    assert capsys.readouterr().err == "error: model file not found: x.keras\n"

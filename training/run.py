@@ -1,0 +1,497 @@
+"""``python -m training.run``: train the Siamese face verifier and export it with metadata.
+
+The story of one run:
+
+1. choose a ``tf.distribute`` strategy (one device; all GPUs; several machines via TF_CONFIG);
+2. list the data, split it 70/30 *before* pairing (no person or image on both sides),
+   draw balanced pairs, decode every image once (:mod:`training.data`);
+3. build the model (new, ``--init-from`` another model, or the run's last checkpoint);
+4. ``model.fit`` with BinaryCrossentropy and Adam; callbacks write the CSV history and a
+   checkpoint every ``--checkpoint-every`` epochs (optionally early stopping, TensorBoard);
+5. evaluate on the validation pairs, draw the plots, and write the model (never over an
+   existing file) with its metadata JSON: the app takes its detection threshold from it.
+
+Interrupted (Ctrl-C, kill, power cut)? Run the same command again: it continues from the
+last checkpoint (see :mod:`training.checkpoints`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from faceapp.errors import FaceappError, cli_guard
+from faceapp.imaging import INPUT_SHAPE
+from faceapp.metadata import DEFAULT_VERIFICATION_THRESHOLD, read_metadata, write_metadata
+from faceapp.model import ARCHITECTURES, DEFAULT_ARCHITECTURE, MODEL_SUFFIXES
+from faceapp.paths import DataRoot
+from faceapp.storage import unique_name, write_bytes_atomic
+from training import data as training_data
+from training.checkpoints import RunFolder, run_id
+from training.data import CROPS, PairSplit
+
+DEFAULT_CROP = "detect"
+STRATEGIES = ("auto", "one", "mirrored", "multi-worker")
+
+EXAMPLES = """\
+examples:
+  # the owner's captures (anchor/ positive/ negative/ under the data root)
+  python -m training.run --epochs 50
+  # a general face verifier from an identity tree, holding out LFW pairs folds 7-8
+  python -m training.run --tree ../shared/data/lfw --exclude-pairs ../shared/data/lfw/pairs.txt \\
+      --exclude-folds 7-8 --epochs 20
+  # then fine-tune it on the owner's captures
+  python -m training.run --init-from application_data/models/siamese-XXXX.keras --epochs 10
+  # a quick smoke test
+  python -m training.run --architecture tiny --epochs 2 --steps-per-epoch 5
+
+Interrupted? Run the same command again: it resumes from the last checkpoint.
+Several machines: set TF_CONFIG on each and run the same command (docs/training.md).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m training.run",
+        description="Train the Siamese face verifier on pairs of face images and save it "
+                    "(.keras + metadata JSON + history CSV + plots) under <data root>/models/.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    data = parser.add_argument_group("data")
+    data.add_argument("--data-root", metavar="DIR",
+                      help="data root with anchor/ positive/ negative/ models/ checkpoints/ "
+                           "(default: $FACEAPP_DATA_ROOT, else application_data/)")
+    data.add_argument("--source", choices=("owner", "tree", "both"),
+                      help="owner: anchor/positive/negative folders; tree: identity folders "
+                           "(--tree); both (default: tree when --tree is given, else owner)")
+    data.add_argument("--tree", metavar="DIR",
+                      help="identity tree: one folder of images per person, like LFW")
+    data.add_argument("--tree-pairs", type=int, default=20000, metavar="N",
+                      help="pairs drawn from the tree, half same-person (default: 20000)")
+    data.add_argument("--max-people", type=int, metavar="N",
+                      help="use only the first N people of the tree (default: all)")
+    data.add_argument("--exclude-pairs", metavar="FILE",
+                      help="an LFW pairs file whose people are held out of training entirely")
+    data.add_argument("--exclude-folds", default="all", metavar="SPEC",
+                      help="which folds of --exclude-pairs to hold out, e.g. 7-8 (default: all)")
+    data.add_argument("--pairs-per-anchor", type=int, default=1, metavar="K",
+                      help="owner data: each anchor is paired with K positives and K negatives "
+                           "(default: 1, the seed's)")
+    data.add_argument("--crop", choices=CROPS, default=DEFAULT_CROP,
+                      help="detect: cut the face out like the app does before resizing; none: "
+                           f"resize the whole image (default: {DEFAULT_CROP})")
+    data.add_argument("--val-fraction", type=float, default=0.3, metavar="F",
+                      help="share of people (tree) or images (owner) held out for validation "
+                           "(default: 0.3)")
+    data.add_argument("--augment", action="store_true",
+                      help="random brightness, contrast, flip, JPEG quality and saturation "
+                           "on training images (default: off)")
+    data.add_argument("--seed", type=int, default=42,
+                      help="seed for the split, the pairs, shuffling and weights (default: 42)")
+
+    model = parser.add_argument_group("model and training")
+    model.add_argument("--architecture", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCHITECTURE,
+                       help=f"embedding network (default: {DEFAULT_ARCHITECTURE}; tiny for tests)")
+    model.add_argument("--init-from", metavar="MODEL",
+                       help="start from this trained model (.keras/.h5) instead of random weights")
+    model.add_argument("--epochs", type=int, default=50, help="epochs to train (default: 50)")
+    model.add_argument("--batch-size", type=int, default=16, metavar="N",
+                       help="pairs per step, over all devices and workers (default: 16)")
+    model.add_argument("--learning-rate", type=float, default=1e-4, metavar="LR",
+                       help="Adam learning rate (default: 1e-4)")
+    model.add_argument("--steps-per-epoch", type=int, metavar="N",
+                       help="steps per epoch (default: one pass over the training pairs)")
+    model.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
+                       help="stop after PATIENCE epochs without a lower validation loss and keep "
+                            "the best weights (default: 0, off)")
+    model.add_argument("--strategy", choices=STRATEGIES, default="auto",
+                       help="auto: multi-worker when TF_CONFIG names several workers, mirrored "
+                            "when there are several GPUs, else one device (default: auto)")
+
+    out = parser.add_argument_group("checkpoints and output")
+    out.add_argument("--checkpoint-every", type=int, default=10, metavar="N",
+                     help="save a checkpoint every N epochs and at the end (default: 10)")
+    out.add_argument("--fresh", action="store_true",
+                     help="ignore an unfinished run with the same settings instead of resuming it")
+    out.add_argument("--tensorboard", action="store_true",
+                     help="also write TensorBoard logs into the run's checkpoint folder")
+    out.add_argument("--output", metavar="FILE",
+                     help="model file to write, .keras (default: a new unique name under models/); "
+                          "an existing file is never overwritten")
+    out.add_argument("--h5", action="store_true", help="also save a legacy .h5 copy of the model")
+    out.add_argument("--target-far", type=float, default=0.01, metavar="FAR",
+                     help="report the threshold giving this false-accept rate (default: 0.01)")
+    out.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
+                     help="Keras output: 0 silent, 1 progress bar, 2 one line per epoch (default: 1)")
+    return parser
+
+
+# --- distribution -----------------------------------------------------------------------
+
+def cluster_spec() -> tuple[dict, dict]:
+    """``(cluster, task)`` from TF_CONFIG (both empty when it is unset)."""
+    text = os.environ.get("TF_CONFIG", "")
+    if not text.strip():
+        return {}, {}
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise FaceappError(f"TF_CONFIG is not valid JSON: {error}") from None
+    return config.get("cluster", {}) or {}, config.get("task", {}) or {}
+
+
+def worker_count() -> int:
+    cluster, _ = cluster_spec()
+    return sum(len(cluster.get(kind, [])) for kind in ("chief", "worker"))
+
+
+def is_chief() -> bool:
+    """The one process that writes files: the ``chief`` task, else worker 0, else alone."""
+    cluster, task = cluster_spec()
+    if not cluster:
+        return True
+    kind, index = task.get("type"), int(task.get("index", 0))
+    return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in cluster)
+
+
+def make_strategy(name: str):
+    """The ``tf.distribute`` strategy to build the model under (created before any other TF op)."""
+    import tensorflow as tf
+
+    if name == "auto":
+        if worker_count() > 1:
+            name = "multi-worker"
+        elif len(tf.config.list_physical_devices("GPU")) > 1:
+            name = "mirrored"
+        else:
+            name = "one"
+    if name == "multi-worker":
+        if worker_count() < 1:
+            raise FaceappError("--strategy multi-worker needs TF_CONFIG (see docs/training.md)")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+# --- settings and data ---------------------------------------------------------------------
+
+def resolve_source(args) -> str:
+    source = args.source or ("tree" if args.tree else "owner")
+    if source in ("tree", "both") and not args.tree:
+        raise FaceappError(f"--source {source} needs --tree DIR (an identity tree such as LFW)")
+    if source == "owner" and args.tree:
+        raise FaceappError("--tree was given with --source owner; use --source tree or both")
+    return source
+
+
+def check_numbers(args) -> None:
+    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size),
+                        ("--checkpoint-every", args.checkpoint_every),
+                        ("--tree-pairs", args.tree_pairs),
+                        ("--pairs-per-anchor", args.pairs_per_anchor)):
+        if value < 1:
+            raise FaceappError(f"{flag} must be at least 1, got {value}")
+    if args.steps_per_epoch is not None and args.steps_per_epoch < 1:
+        raise FaceappError(f"--steps-per-epoch must be at least 1, got {args.steps_per_epoch}")
+    if not args.learning_rate > 0:
+        raise FaceappError(f"--learning-rate must be positive, got {args.learning_rate}")
+    if not 0 < args.target_far < 1:
+        raise FaceappError(f"--target-far must be between 0 and 1, got {args.target_far}")
+
+
+def run_settings(args, source: str, root: DataRoot) -> dict:
+    """What defines a run (its checkpoints are only reused when all of these match)."""
+    return {
+        "data_root": str(root.root.resolve()),
+        "source": source,
+        "tree": str(Path(args.tree).resolve()) if args.tree else None,
+        "tree_pairs": args.tree_pairs,
+        "max_people": args.max_people,
+        "exclude_pairs": str(Path(args.exclude_pairs).resolve()) if args.exclude_pairs else None,
+        "exclude_folds": args.exclude_folds,
+        "pairs_per_anchor": args.pairs_per_anchor,
+        "crop": args.crop,
+        "val_fraction": args.val_fraction,
+        "augment": args.augment,
+        "seed": args.seed,
+        "architecture": args.architecture,
+        "init_from": str(Path(args.init_from).resolve()) if args.init_from else None,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "steps_per_epoch": args.steps_per_epoch,
+    }
+
+
+def build_split(settings: dict, root: DataRoot) -> PairSplit:
+    """Split then pair every source named in ``settings`` (also used by training.evaluate)."""
+    from training.pairs_protocol import parse_folds
+
+    split = PairSplit()
+    seed, fraction = settings["seed"], settings["val_fraction"]
+    if settings["source"] in ("owner", "both"):
+        split.extend(training_data.owner_split(root, fraction, seed, settings["pairs_per_anchor"]))
+    if settings["source"] in ("tree", "both"):
+        exclude = set()
+        if settings.get("exclude_pairs"):
+            folds = parse_folds(settings.get("exclude_folds"))
+            exclude = training_data.people_in_pairs_file(Path(settings["exclude_pairs"]), folds)
+        people = training_data.list_tree(Path(settings["tree"]), exclude, settings.get("max_people"))
+        split.extend(training_data.tree_split(people, settings["tree_pairs"], fraction, seed))
+        split.counts["excluded_people"] = len(exclude)
+    split.train = training_data.shuffle_pairs(split.train, seed)
+    split.validation = training_data.shuffle_pairs(split.validation, seed + 1)
+    return split
+
+
+def output_path(args, root: DataRoot) -> Path:
+    if args.output:
+        path = Path(args.output)
+        if path.suffix != ".keras":
+            raise FaceappError(f"--output must end in .keras: {path} (add --h5 for a .h5 copy)")
+    else:
+        path = root.models / unique_name("siamese-", ".keras")
+    for candidate in [path] + ([path.with_suffix(".h5")] if args.h5 else []):
+        if candidate.exists():
+            raise FaceappError(f"refusing to overwrite existing model: {candidate}")
+    return path
+
+
+# --- the model ---------------------------------------------------------------------------------
+
+def compile_model(model, learning_rate: float) -> None:
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.BinaryCrossentropy(),
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy"),
+                 keras.metrics.Precision(name="precision"),
+                 keras.metrics.Recall(name="recall")],
+    )
+
+
+def build_model(settings: dict, resume: tuple[Path, int] | None):
+    """The model to train: the checkpoint's (with optimiser state), ``--init-from``'s, or new."""
+    import keras
+
+    from faceapp.model import L1Dist, load_model, make_siamese_model
+
+    if resume:
+        try:
+            return keras.saving.load_model(resume[0], custom_objects={"L1Dist": L1Dist})
+        except Exception as error:  # corrupt checkpoint: say which file
+            raise FaceappError(f"cannot load checkpoint {resume[0]}: {error}; "
+                               "rerun with --fresh to start over") from None
+    if settings["init_from"]:
+        model = load_model(settings["init_from"])
+    else:
+        model = make_siamese_model(settings["architecture"])
+    compile_model(model, settings["learning_rate"])
+    return model
+
+
+def make_checkpoint_callback(run: RunFolder, every: int, chief: bool, settings: dict):
+    import keras
+
+    from faceapp.model import save_model
+
+    class PeriodicCheckpoint(keras.callbacks.Callback):
+        """Every ``every`` epochs and after the last: the model to ``epoch-NNNN.keras``."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            done = epoch + 1
+            if done % every and done != self.params.get("epochs"):
+                return
+            if not chief:
+                return
+            path = run.checkpoint_path(done)
+            save_model(self.model, path, overwrite=True)
+            run.write_state(epoch=done, checkpoint=path.name, finished=False, settings=settings)
+            run.prune()
+
+    return PeriodicCheckpoint()
+
+
+# --- evaluation and export -------------------------------------------------------------------
+
+def validation_scores(model, table, rows):
+    """Scores of the validation rows, embedding each table image once."""
+    import numpy as np
+
+    from faceapp.model import siamese_parts
+
+    embedding, kernel, bias = siamese_parts(model)
+    used = np.unique(rows[:, :2])
+    images = table.images[used].astype(np.float32) / np.float32(255.0)
+    vectors = np.zeros((len(table.images), kernel.shape[0]), np.float32)
+    vectors[used] = np.asarray(embedding.predict(images, batch_size=64, verbose=0))
+    logits = np.abs(vectors[rows[:, 0]] - vectors[rows[:, 1]]) @ kernel + bias
+    return 1.0 / (1.0 + np.exp(-logits.reshape(-1)))
+
+
+def export(model, path: Path, args, settings, split, table, train_rows, val_rows,
+           run: RunFolder, seconds: float, epochs_done: int) -> dict:
+    """Write the model, history, plots and metadata; return the metadata."""
+    from faceapp.model import save_model
+    from training import metrics, plots
+
+    save_model(model, path)
+    if args.h5:
+        save_model(model, path.with_suffix(".h5"))
+    labels = val_rows[:, 2]
+    scores = validation_scores(model, table, val_rows)
+    summary = metrics.summary(labels, scores, threshold=0.5, target_far=args.target_far)
+    detection_threshold = summary["best_accuracy_threshold"]
+    stem = path.with_suffix("")
+    files = {}
+    if run.history_path.exists():
+        files["history"] = write_bytes_atomic(
+            Path(f"{stem}.history.csv"), run.history_path.read_bytes()).name
+        history = run.read_history()
+        if history:
+            files["curves_plot"] = plots.plot_history(history, Path(f"{stem}.curves.png")).name
+    roc = metrics.roc_curve(labels, scores)
+    files["roc_plot"] = plots.plot_roc({"validation": (roc.fpr, roc.tpr)}, Path(f"{stem}.roc.png")).name
+    files["scores_plot"] = plots.plot_score_histograms(
+        labels, scores, Path(f"{stem}.scores.png"), detection_threshold).name
+    metadata = {
+        "architecture": settings["architecture"],
+        "input_size": list(INPUT_SHAPE),
+        "detection_threshold": round(detection_threshold, 4),
+        "detection_threshold_rule": "best accuracy on the validation pairs",
+        "verification_threshold": DEFAULT_VERIFICATION_THRESHOLD,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "training": settings,
+        "data": {
+            **split.counts,
+            "train_pairs": int(len(train_rows)),
+            "validation_pairs": int(len(val_rows)),
+            "images_loaded": int(len(table.images)),
+            "images_skipped": len(table.skipped),
+        },
+        "epochs": epochs_done,
+        "training_seconds": round(seconds, 1),
+        "metrics": {"validation": summary},
+        "files": files,
+        "checkpoints": str(run.folder),
+    }
+    write_metadata(path, metadata)
+    return metadata
+
+
+def report(path: Path, metadata: dict) -> None:
+    val = metadata["metrics"]["validation"]
+    at = val["at_threshold"]
+    print(f"model: {path}")
+    print(f"validation ({val['pairs']} pairs): accuracy {at['accuracy']:.3f}, precision "
+          f"{at['precision']:.3f}, recall {at['recall']:.3f} at 0.5; ROC AUC {val['roc_auc']:.3f}, "
+          f"EER {val['eer']:.3f}; TAR {val['tar_at_target_far']:.3f} at FAR "
+          f"{val['target_far']:g} (threshold {val['threshold_at_target_far']:.3f})")
+    print(f"recommended detection threshold: {metadata['detection_threshold']} "
+          f"(best validation accuracy {val['best_accuracy']:.3f}); metadata and plots beside the model")
+
+
+# --- main ------------------------------------------------------------------------------------------
+
+def train(args) -> int:
+    check_numbers(args)
+    source = resolve_source(args)
+    strategy = make_strategy(args.strategy)  # before any other TensorFlow operation
+    import keras
+
+    root = DataRoot.resolve(args.data_root)
+    settings = run_settings(args, source, root)
+    if args.init_from:
+        settings["architecture"] = read_metadata(args.init_from).get("architecture", args.architecture)
+        if not Path(args.init_from).is_file():
+            raise FaceappError(f"--init-from model not found: {args.init_from}")
+    chief = is_chief()
+    path = output_path(args, root) if chief else None
+
+    split = build_split(settings, root)
+    table = training_data.load_table(training_data.pair_paths(split.train + split.validation), args.crop)
+    train_rows, val_rows = table.indices(split.train), table.indices(split.validation)
+    for name, rows in (("training", train_rows), ("validation", val_rows)):
+        if len(rows) == 0 or rows[:, 2].min() == rows[:, 2].max():
+            raise FaceappError(f"too few readable images to make {name} pairs of both kinds "
+                               f"({len(rows)} pairs); add images to the training folders")
+
+    run = RunFolder(root.checkpoints / run_id(settings))
+    resume = None if args.fresh else run.resumable()
+    if resume is None and chief:
+        run.start_fresh()
+    initial_epoch = resume[1] if resume else 0
+    print(f"data: {len(train_rows)} training and {len(val_rows)} validation pairs from "
+          f"{len(table.images)} images ({source}); run folder {run.folder}", flush=True)
+    if resume:
+        print(f"resuming from the checkpoint at epoch {initial_epoch}: {resume[0].name}", flush=True)
+        if chief:
+            run.trim_history(initial_epoch)
+    if initial_epoch >= args.epochs:
+        print(f"the checkpoint already has {initial_epoch} epochs (--epochs {args.epochs})")
+
+    keras.utils.set_random_seed(args.seed + initial_epoch)
+    with strategy.scope():
+        model = build_model(settings, resume)
+
+    workers = max(1, worker_count())
+    train_ds = training_data.make_dataset(train_rows, table.images, args.batch_size, shuffle=True,
+                                          augment=args.augment, seed=args.seed)
+    val_ds = training_data.make_dataset(val_rows, table.images, args.batch_size)
+    steps, val_steps = args.steps_per_epoch, None
+    if workers > 1:  # equal step counts on every worker, or the collectives wait forever
+        steps = steps or max(1, len(train_rows) // args.batch_size)
+        val_steps = max(1, len(val_rows) // args.batch_size)
+        val_ds = val_ds.repeat()
+    if steps:
+        train_ds = train_ds.repeat()
+
+    callbacks = []
+    if chief:
+        callbacks.append(keras.callbacks.CSVLogger(str(run.history_path), append=True))
+    callbacks.append(make_checkpoint_callback(run, args.checkpoint_every, chief, settings))
+    if args.early_stopping:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=args.early_stopping, restore_best_weights=True))
+    if args.tensorboard and chief:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.folder / "tensorboard")))
+
+    started = time.monotonic()
+    try:
+        history = model.fit(train_ds, validation_data=val_ds, epochs=args.epochs,
+                            initial_epoch=initial_epoch, steps_per_epoch=steps,
+                            validation_steps=val_steps, callbacks=callbacks, verbose=args.verbose,
+                            shuffle=False)  # the dataset shuffles itself, seeded
+    except KeyboardInterrupt:
+        state = run.state()
+        where = f"epoch {state['epoch']}" if state.get("epoch") else "the start"
+        print(f"interrupted; run the same command again to resume from {where}", file=sys.stderr)
+        return 130
+    seconds = time.monotonic() - started
+    epochs_done = initial_epoch + len(history.epoch)
+    if not chief:
+        return 0
+    metadata = export(model, path, args, settings, split, table, train_rows, val_rows,
+                      run, seconds, epochs_done)
+    run.write_state(epoch=epochs_done, checkpoint=run.state().get("checkpoint", ""),
+                    finished=True, model=str(path), settings=settings)
+    report(path, metadata)
+    return 0
+
+
+@cli_guard
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    return train(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

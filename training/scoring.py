@@ -1,0 +1,44 @@
+"""Scoring many pairs fast: embed each distinct image once, then apply the head in NumPy.
+
+``score(a, b) = sigmoid(|e(a) - e(b)| @ kernel + bias)``, exactly what the Siamese model
+computes, so N images cost N embeddings however many pairs they appear in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from faceapp.model import siamese_parts
+from training.data import load_table
+
+
+class PairScorer:
+    """Embeddings of a set of images under one model, and the head to compare them."""
+
+    def __init__(self, model, paths: Iterable[Path], crop: str = "none", batch_size: int = 64):
+        embedding, self.kernel, self.bias = siamese_parts(model)
+        table = load_table(paths, crop=crop)
+        self.index = table.index
+        self.skipped = table.skipped
+        images = table.images.astype(np.float32) / np.float32(255.0)
+        if len(images):
+            self.embeddings = np.asarray(embedding.predict(images, batch_size=batch_size, verbose=0))
+        else:
+            self.embeddings = np.zeros((0, self.kernel.shape[0]), np.float32)
+
+    def has(self, path: Path) -> bool:
+        return path in self.index
+
+    def scores(self, firsts: Sequence[Path], seconds: Sequence[Path]) -> np.ndarray:
+        """P(same) for each ``(firsts[k], seconds[k])``; every path must be loaded."""
+        a = self.embeddings[[self.index[p] for p in firsts]]
+        b = self.embeddings[[self.index[p] for p in seconds]]
+        logits = np.abs(a - b) @ self.kernel + self.bias
+        return (1.0 / (1.0 + np.exp(-logits))).reshape(-1)
+
+    def against(self, probe: Path, gallery: Sequence[Path]) -> np.ndarray:
+        """Scores of one probe image against each gallery image."""
+        return self.scores([probe] * len(gallery), gallery)

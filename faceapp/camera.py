@@ -99,6 +99,15 @@ class FrameSource:
         """True when a video or folder has ended (or cannot be read) and will give no more."""
         return not self.is_webcam and self._capture is None
 
+    @property
+    def frame_rate(self) -> float | None:
+        """Frames per second a video or webcam reports, or None (folders, unknown)."""
+        capture = self._capture
+        if capture is None or isinstance(capture, FolderCapture):
+            return None
+        fps = capture.get(cv2.CAP_PROP_FPS)
+        return float(fps) if fps and 1.0 <= fps <= 240.0 else None
+
     def describe(self) -> str:
         return f"camera {self.source}" if self.is_webcam else str(self.source)
 

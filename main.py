@@ -1,0 +1,35 @@
+"""faceapp: the desktop face-verification window.
+
+    python main.py [--camera 0|video.mp4|folder/] [--data-root DIR] [--model FILE]
+                   [--detection-threshold T] [--verification-threshold T] [--timeout S]
+
+Keys: a anchor, p positive, e enrol, v verify, t verify for up to --timeout s, q/Esc quit.
+See docs/app.md. Bad flags print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+os.environ.setdefault("FACEAPP_LAUNCHED_AT", repr(time.monotonic()))
+os.environ.setdefault("KIVY_NO_ARGS", "1")   # our flags are ours, not Kivy's
+
+from faceapp.cli import display_problem, parse_args  # noqa: E402
+from faceapp.errors import cli_guard, FaceappError  # noqa: E402
+
+
+@cli_guard
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    problem = display_problem()
+    if problem:
+        raise FaceappError(problem)
+    from faceapp.app import run_app  # Kivy is imported only once the flags are good
+
+    return run_app(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,320 @@
+"""``python -m training.evaluate``: how often a trained model is wrong, in numbers and plots.
+
+Three ways to ask, one sub-command each:
+
+- ``validation``: the validation pairs of the model's own training run, rebuilt exactly
+  from the settings in its metadata (precision, recall, accuracy, ROC AUC, EER, the
+  threshold for a target false-accept rate; ROC and score-histogram PNGs).
+- ``pairs``: the LFW pairs protocol (:mod:`training.pairs_protocol`): per-fold accuracy
+  with the threshold from the other folds, mean/std, AUC, EER, TAR at 1% and 0.1% FAR,
+  a ROC plot and a CSV of every pair's score.
+- ``owner``: the enrolled-owner scenario under the app's decision rule
+  (:mod:`training.owner_eval`): FRR/FAR at the configured thresholds and a sweep.
+
+Reports go to ``<model>.eval/`` beside the model (or ``--out``); a warning is printed
+when people being scored were part of the model's training data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from faceapp.errors import FaceappError, cli_guard
+from faceapp.metadata import Thresholds, read_metadata
+from faceapp.paths import DataRoot
+from faceapp.storage import write_bytes_atomic
+from training import metrics, owner_eval, pairs_protocol, plots
+from training.data import CROPS
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LFW_DEFAULT = PROJECT_ROOT.parent / "shared" / "data" / "lfw"
+
+
+def default_lfw() -> Path:
+    return Path(os.environ.get("FACEAPP_LFW", LFW_DEFAULT))
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+def resolve_model(args) -> Path:
+    if args.model:
+        path = Path(args.model)
+        if not path.is_file():
+            raise FaceappError(f"model file not found: {path}")
+        return path
+    root = DataRoot.resolve(args.data_root)
+    newest = root.newest_model()
+    if newest is None:
+        raise FaceappError(f"no model in {root.models}; train one (python -m training.run) "
+                           "or pass --model FILE")
+    return newest
+
+
+def output_folder(args, model_path: Path) -> Path:
+    return Path(args.out) if args.out else model_path.with_suffix(".eval")
+
+
+def write_json(path: Path, value: dict) -> Path:
+    return write_bytes_atomic(path, (json.dumps(value, indent=2, default=str) + "\n").encode(),
+                              overwrite=True)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return write_bytes_atomic(path, out.getvalue().encode(), overwrite=True)
+
+
+def model_crop(args, metadata: dict) -> str:
+    """``--crop`` if given, else the crop the model was trained with, else none."""
+    return args.crop or metadata.get("training", {}).get("crop") or "none"
+
+
+def seen_people(metadata: dict, tree: Path) -> set[str] | None:
+    """People of ``tree`` the model trained on or chose thresholds with (None: unknown)."""
+    settings = metadata.get("training", {})
+    if not settings.get("tree") or Path(settings["tree"]).resolve() != tree.resolve():
+        return set()
+    from training.data import people_in_pairs_file
+
+    excluded = set()
+    if settings.get("exclude_pairs"):
+        excluded = people_in_pairs_file(Path(settings["exclude_pairs"]),
+                                        pairs_protocol.parse_folds(settings.get("exclude_folds")))
+    people = sorted(p.name for p in tree.iterdir() if p.is_dir())
+    if settings.get("max_people"):
+        people = [p for p in people if p not in excluded][: settings["max_people"]]
+    return {p for p in people if p not in excluded}
+
+
+def warn_if_seen(metadata: dict, tree: Path, scored: set[str]) -> int:
+    overlap = scored & (seen_people(metadata, tree) or set())
+    if overlap:
+        print(f"warning: {len(overlap)} of the {len(scored)} people scored here were in the "
+              f"model's training data (e.g. {sorted(overlap)[0]}); these numbers are optimistic. "
+              "Train with --exclude-pairs/--exclude-folds to hold them out.", file=sys.stderr)
+    return len(overlap)
+
+
+def load(model_path: Path):
+    from faceapp.model import load_model
+
+    return load_model(model_path)
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+def run_validation(args) -> dict:
+    from training.run import build_split
+    from training.scoring import PairScorer
+
+    model_path = resolve_model(args)
+    metadata = read_metadata(model_path)
+    settings = metadata.get("training")
+    if not settings:
+        raise FaceappError(f"{model_path.with_suffix('.json')} has no training settings; "
+                           "use the pairs or owner evaluation instead")
+    root = DataRoot.resolve(args.data_root or settings["data_root"])
+    split = build_split(settings, root)
+    pairs = split.validation
+    scorer = PairScorer(load(model_path), {p for pair in pairs for p in (pair.first, pair.second)},
+                        crop=model_crop(args, metadata))
+    pairs = [p for p in pairs if scorer.has(p.first) and scorer.has(p.second)]
+    labels = np.array([p.label for p in pairs])
+    scores = scorer.scores([p.first for p in pairs], [p.second for p in pairs])
+    threshold = Thresholds.resolve(args.detection_threshold, metadata=metadata).detection
+    report = metrics.summary(labels, scores, threshold=threshold, target_far=args.target_far)
+    out = output_folder(args, model_path)
+    roc = metrics.roc_curve(labels, scores)
+    plots.plot_roc({"validation": (roc.fpr, roc.tpr)}, out / "validation-roc.png")
+    plots.plot_score_histograms(labels, scores, out / "validation-scores.png", threshold)
+    write_json(out / "validation-report.json", {"model": str(model_path), **report})
+    at = report["at_threshold"]
+    print(f"validation pairs: {report['pairs']} ({report['genuine_pairs']} genuine)")
+    print(f"at threshold {threshold:.3f}: accuracy {at['accuracy']:.3f}, precision "
+          f"{at['precision']:.3f}, recall {at['recall']:.3f}, FAR {at['far']:.3f}")
+    print(f"ROC AUC {report['roc_auc']:.3f}, EER {report['eer']:.3f}; threshold "
+          f"{report['threshold_at_target_far']:.3f} gives FAR <= {args.target_far:g} "
+          f"with TAR {report['tar_at_target_far']:.3f}")
+    print(f"reports: {out}")
+    return report
+
+
+# --- LFW pairs -------------------------------------------------------------------------------------
+
+def run_pairs(args) -> dict:
+    from training.scoring import PairScorer
+
+    model_path = resolve_model(args)
+    metadata = read_metadata(model_path)
+    lfw = Path(args.lfw) if args.lfw else default_lfw()
+    if not lfw.is_dir():
+        raise FaceappError(f"LFW folder not found: {lfw} (give --lfw DIR or set FACEAPP_LFW)")
+    pairs_file = Path(args.pairs_file) if args.pairs_file else lfw / "pairs.txt"
+    pairs = pairs_protocol.read_pairs_file(pairs_file, pairs_protocol.parse_folds(args.folds),
+                                           args.limit)
+    paths = [pair.paths(lfw) for pair in pairs]
+    scorer = PairScorer(load(model_path), {p for two in paths for p in two},
+                        crop=model_crop(args, metadata))
+    kept = [k for k, (a, b) in enumerate(paths) if scorer.has(a) and scorer.has(b)]
+    if len(kept) < len(pairs):
+        print(f"warning: {len(pairs) - len(kept)} pairs left out (image missing or unreadable)",
+              file=sys.stderr)
+    pairs = [pairs[k] for k in kept]
+    paths = [paths[k] for k in kept]
+    scores = scorer.scores([a for a, _ in paths], [b for _, b in paths])
+    labels = np.array([p.same for p in pairs])
+    folds = np.array([p.fold for p in pairs])
+    scored_people = {name for p in pairs for name in (p.first_person, p.second_person)}
+    report = pairs_protocol.protocol_report(folds, labels, scores)
+    report.update(model=str(model_path), pairs_file=str(pairs_file),
+                  seen_people=warn_if_seen(metadata, lfw, scored_people))
+    out = output_folder(args, model_path)
+    write_csv(out / "lfw-pairs-scores.csv",
+              ["fold", "first_person", "first_number", "second_person", "second_number", "same", "score"],
+              [[p.fold, p.first_person, p.first_number, p.second_person, p.second_number, p.same,
+                f"{s:.6f}"] for p, s in zip(pairs, scores)])
+    roc = metrics.roc_curve(labels, scores)
+    plots.plot_roc({f"LFW pairs (AUC {report['roc_auc']:.3f})": (roc.fpr, roc.tpr)},
+                   out / "lfw-pairs-roc.png")
+    write_json(out / "lfw-pairs-report.json", report)
+    for row in report["folds"]:
+        print(f"fold {row['fold']}: accuracy {row['accuracy']:.4f} at threshold "
+              f"{row['threshold']:.4f} (from {row['threshold_from']})")
+    print(f"LFW pairs ({report['pairs']}): accuracy {report['mean_accuracy']:.4f} +- "
+          f"{report['std_accuracy']:.4f}, ROC AUC {report['roc_auc']:.4f}, EER {report['eer']:.4f}, "
+          f"TAR {report['tar_at_far_1e-2']:.4f} at FAR 1%, {report['tar_at_far_1e-3']:.4f} at 0.1%")
+    print(f"reports: {out}")
+    return report
+
+
+# --- enrolled owner ------------------------------------------------------------------------------
+
+def run_owner(args) -> dict:
+    from training.scoring import PairScorer
+
+    model_path = resolve_model(args)
+    metadata = read_metadata(model_path)
+    lfw = Path(args.lfw) if args.lfw else default_lfw()
+    scenario = owner_eval.build_scenario(lfw, args.owner, args.enroll, args.impostors, args.seed)
+    scorer = PairScorer(load(model_path),
+                        set(scenario.verification + scenario.genuine + scenario.impostors),
+                        crop=model_crop(args, metadata))
+    scores, labels = owner_eval.probe_scores(scorer, scenario)
+    thresholds = Thresholds.resolve(args.detection_threshold, args.verification_threshold, metadata)
+    configured = owner_eval.decision_rates(scores, labels, thresholds)
+    rows = owner_eval.sweep(scores, labels, thresholds.verification)
+    best = owner_eval.best_detection_threshold(rows, args.max_far)
+    people = {scenario.owner} | {p.parent.name for p in scenario.impostors}
+    report = {
+        "model": str(model_path),
+        "owner": scenario.owner,
+        "verification_images": len(scenario.verification),
+        "genuine_probes": int(np.sum(labels == 1)),
+        "impostor_probes": int(np.sum(labels == 0)),
+        "configured": configured,
+        "best_at_max_far": best,
+        "max_far": args.max_far,
+        "seen_people": warn_if_seen(metadata, lfw, people),
+    }
+    out = output_folder(args, model_path)
+    stem = f"owner-{scenario.owner}"
+    write_csv(out / f"{stem}-sweep.csv", ["detection_threshold", "verification_threshold", "far", "frr"],
+              [[r["detection_threshold"], r["verification_threshold"], f"{r['far']:.6f}",
+                f"{r['frr']:.6f}"] for r in rows])
+    plots.plot_tradeoff([r["detection_threshold"] for r in rows], [r["far"] for r in rows],
+                        [r["frr"] for r in rows], out / f"{stem}-tradeoff.png", thresholds.detection)
+    write_json(out / f"{stem}-report.json", report)
+    print(f"owner {scenario.owner}: {report['verification_images']} verification images, "
+          f"{report['genuine_probes']} genuine and {report['impostor_probes']} impostor probes")
+    print(f"at detection {thresholds.detection:.2f} / verification {thresholds.verification:.2f}: "
+          f"false-reject rate {configured['frr']:.3f}, false-accept rate {configured['far']:.3f}")
+    if best:
+        print(f"lowest FRR with FAR <= {args.max_far:g}: detection threshold "
+              f"{best['detection_threshold']:.2f} (FRR {best['frr']:.3f}, FAR {best['far']:.3f})")
+    else:
+        print(f"no detection threshold keeps FAR <= {args.max_far:g}")
+    print(f"reports: {out}")
+    return report
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m training.evaluate",
+        description="Measure a trained model's error rates and draw them as PNG plots.",
+        epilog="examples:\n"
+               "  python -m training.evaluate validation\n"
+               "  python -m training.evaluate pairs --folds 7-8\n"
+               "  python -m training.evaluate owner --owner Colin_Powell --enroll 50",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--model", metavar="FILE",
+                        help="model to evaluate (default: the newest under <data root>/models/)")
+    common.add_argument("--data-root", metavar="DIR",
+                        help="data root (default: $FACEAPP_DATA_ROOT, else application_data/)")
+    common.add_argument("--crop", choices=CROPS,
+                        help="face crop before resizing (default: the one the model trained with)")
+    common.add_argument("--out", metavar="DIR", help="report folder (default: <model>.eval/ beside it)")
+    common.add_argument("--detection-threshold", metavar="T",
+                        help="a match is a score above this (default: the model's metadata, else 0.5)")
+    lfw = argparse.ArgumentParser(add_help=False)
+    lfw.add_argument("--lfw", metavar="DIR",
+                     help="LFW identity tree (default: $FACEAPP_LFW, else ../shared/data/lfw)")
+
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    validation = commands.add_parser("validation", parents=[common],
+                                     help="the validation pairs of the model's training run")
+    validation.add_argument("--target-far", type=float, default=0.01, metavar="FAR",
+                            help="report the threshold with this false-accept rate (default: 0.01)")
+
+    pairs = commands.add_parser("pairs", parents=[common, lfw], help="the LFW pairs protocol")
+    pairs.add_argument("--pairs-file", metavar="FILE",
+                       help="pairs file, pairs.txt format (default: <lfw>/pairs.txt)")
+    pairs.add_argument("--folds", default="all", metavar="SPEC",
+                       help="folds to score, e.g. 7-8 or 1,3 (default: all); thresholds of each fold "
+                            "come from the other chosen folds")
+    pairs.add_argument("--limit", type=int, metavar="N",
+                       help="only the first N same and N different pairs of each fold (quick checks)")
+
+    owner = commands.add_parser("owner", parents=[common, lfw],
+                                help="one enrolled person against many strangers, the app's rule")
+    owner.add_argument("--owner", default="Colin_Powell", help="person folder (default: Colin_Powell)")
+    owner.add_argument("--enroll", type=int, default=50, metavar="N",
+                       help="verification images of the owner (default: 50); the rest are probes")
+    owner.add_argument("--impostors", type=int, default=500, metavar="N",
+                       help="other people, one image each (default: 500)")
+    owner.add_argument("--verification-threshold", metavar="T",
+                       help="verified when the fraction of matches is above this "
+                            "(default: the model's metadata, else 0.5)")
+    owner.add_argument("--max-far", type=float, default=0.01, metavar="FAR",
+                       help="report the detection threshold with the lowest FRR at this FAR (default: 0.01)")
+    owner.add_argument("--seed", type=int, default=0, help="seed for choosing images (default: 0)")
+    return parser
+
+
+COMMANDS = {"validation": run_validation, "pairs": run_pairs, "owner": run_owner}
+
+
+@cli_guard
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    COMMANDS[args.command](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

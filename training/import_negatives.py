@@ -20,9 +20,10 @@ import tarfile
 import urllib.error
 import urllib.request
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from faceapp.errors import FaceappError, cli_guard, one_line
 from faceapp.imaging import IMAGE_SUFFIXES, decode_image, is_image_file, summarize_skipped
@@ -55,18 +56,20 @@ def _flat_names(relatives: list[str]) -> list[str]:
     return [Path(r).name if counts[Path(r).name] == 1 else "_".join(Path(r).parts) for r in relatives]
 
 
-def folder_images(source: Path) -> Iterator[tuple[str, callable]]:
-    """``(relative path, read bytes)`` for every image under ``source``, sorted."""
+@contextmanager
+def folder_images(source: Path) -> Iterator[list[tuple[str, Callable[[], bytes]]]]:
+    """``[(relative path, read bytes)]`` for every image under ``source``, sorted."""
     files = sorted(p for p in source.rglob("*") if is_image_file(p))
-    for path in files:
-        yield str(path.relative_to(source)), path.read_bytes
+    yield [(str(path.relative_to(source)), path.read_bytes) for path in files]
 
 
-def archive_images(archive: Path) -> Iterator[tuple[str, callable]]:
-    """``(member path, read bytes)`` for every regular image file in a tar archive, in its order.
+@contextmanager
+def archive_images(archive: Path) -> Iterator[list[tuple[str, Callable[[], bytes]]]]:
+    """``[(member path, read bytes)]`` for every regular image file in a tar archive.
 
-    Links, devices, hidden files and members with odd paths are ignored; nothing is
-    extracted to disk except the flattened images themselves.
+    Kept in archive order (reading never seeks back). Links, devices, hidden files and
+    members with odd paths are ignored; nothing is extracted to disk but the flattened
+    images themselves.
     """
     try:
         tar = tarfile.open(archive, "r:*")
@@ -74,9 +77,10 @@ def archive_images(archive: Path) -> Iterator[tuple[str, callable]]:
         raise FaceappError(f"cannot open archive {archive}: {one_line(error)}") from None
     with tar:
         try:
-            members = [m for m in tar.getmembers() if m.isfile()]  # archive order: no seeking back
+            members = [m for m in tar.getmembers() if m.isfile()]
         except (tarfile.TarError, OSError, EOFError) as error:
             raise FaceappError(f"corrupt archive {archive}: {one_line(error)}") from None
+        entries = []
         for member in members:
             name = Path(member.name)
             if (name.suffix.lower() not in IMAGE_SUFFIXES or name.name.startswith(".")
@@ -87,47 +91,52 @@ def archive_images(archive: Path) -> Iterator[tuple[str, callable]]:
                 handle = tar.extractfile(member)
                 return handle.read() if handle else b""
 
-            yield member.name, read
+            entries.append((member.name, read))
+        yield entries
+
+
+def open_source(source: Path):
+    """The right lister for a folder or an archive; a clear error for anything else."""
+    if source.is_dir():
+        return folder_images(source)
+    if is_archive(source):
+        return archive_images(source)
+    if not source.exists():
+        raise FaceappError(f"source not found: {source}")
+    raise FaceappError(f"source must be a folder or a .tgz/.tar.gz/.tar archive: {source}")
 
 
 def import_negatives(source: str | os.PathLike, target: Path, limit: int | None = None) -> ImportResult:
     """Copy the images of a folder or archive flat into ``target``; never overwrite."""
     source = Path(source)
-    if source.is_dir():
-        entries = list(folder_images(source))
-    elif is_archive(source):
-        entries = list(archive_images(source))
-    elif not source.exists():
-        raise FaceappError(f"source not found: {source}")
-    else:
-        raise FaceappError(f"source must be a folder or a .tgz/.tar.gz/.tar archive: {source}")
-    if not entries:
-        raise FaceappError(f"no images found in {source}")
-    make_private_dir(target)
-    result = ImportResult()
-    names = _flat_names([relative for relative, _ in entries])
-    for name, (relative, read) in zip(names, entries):
-        if limit is not None and result.copied >= limit:
-            break
-        destination = target / name
-        if destination.exists():
-            result.existing += 1
-            continue
-        try:
-            data = read()
-            decode_image(data, relative)  # refuse what training could not read
-        except FaceappError as error:
-            result.skipped.append((relative, str(error)))
-            continue
-        except (OSError, tarfile.TarError, EOFError) as error:
-            result.skipped.append((relative, f"cannot read {relative}: {one_line(error)}"))
-            continue
-        try:
-            write_bytes_atomic(destination, data)
-        except FaceappError:  # appeared meanwhile: still no overwrite
-            result.existing += 1
-            continue
-        result.copied += 1
+    with open_source(source) as entries:
+        if not entries:
+            raise FaceappError(f"no images found in {source}")
+        make_private_dir(target)
+        result = ImportResult()
+        names = _flat_names([relative for relative, _ in entries])
+        for name, (relative, read) in zip(names, entries):
+            if limit is not None and result.copied >= limit:
+                break
+            destination = target / name
+            if destination.exists():
+                result.existing += 1
+                continue
+            try:
+                data = read()
+                decode_image(data, relative)  # refuse what training could not read
+            except FaceappError as error:
+                result.skipped.append((relative, str(error)))
+                continue
+            except (OSError, tarfile.TarError, EOFError) as error:
+                result.skipped.append((relative, f"cannot read {relative}: {one_line(error)}"))
+                continue
+            try:
+                write_bytes_atomic(destination, data)
+            except FaceappError:  # appeared meanwhile: still no overwrite
+                result.existing += 1
+                continue
+            result.copied += 1
     return result
 
 

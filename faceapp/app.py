@@ -156,9 +156,8 @@ class FaceApp(App):
         self._on_ready_hook = on_ready
         self.pipeline = FramePipeline(options.camera, loop=True)
         self.worker = None                     # faceapp.worker.InferenceWorker, once started
-        self.worker_ready = False
+        self.worker_state = "none"             # none | loading | ready | failed
         self.in_flight: int | None = None      # request id of the running verification
-        self.pending_face = None               # a crop waiting for the model to be ready
         self.timed: TimedVerification | None = None
         self.timed_waiting = False             # 't' pressed while the model was loading
         self.last_decision: Decision | None = None
@@ -239,7 +238,7 @@ class FaceApp(App):
         if not self._ready_to_verify():
             return
         self.busy = True
-        if not self.worker_ready:
+        if self.worker_state == "loading":
             self.timed_waiting = True
             self.busy_text = "loading the model, then verifying..."
             return
@@ -362,7 +361,7 @@ class FaceApp(App):
             return True
         model = self.model_path()
         if model is None:
-            self.model_text = TRAIN_HINT
+            self.model_text = f"model: none in {self.data_root.models}"
             return False
         try:
             from faceapp.worker import InferenceWorker
@@ -375,7 +374,7 @@ class FaceApp(App):
             detection_threshold=self._threshold_for_worker("detection"),
             verification_threshold=self._threshold_for_worker("verification"),
         )
-        self.worker_ready = False
+        self.worker_state = "loading"
         self.busy, self.busy_text = True, "loading the model..."
         self.worker.start()
         return True
@@ -389,7 +388,7 @@ class FaceApp(App):
 
     def _ready_to_verify(self) -> bool:
         if self.in_flight is not None or self.timed is not None or self.timed_waiting \
-                or self.pending_face is not None or "verify" in self._crop_purposes.values():
+                or "verify" in self._crop_purposes.values():
             self.status_text = "a verification is already running"
             return False
         if not self._start_worker_if_model():
@@ -402,15 +401,16 @@ class FaceApp(App):
         return True
 
     def _send_to_worker(self, face) -> None:
+        """Send a crop; the worker queues it until its model is loaded (or retries loading)."""
         if self.worker is None:
             self.busy = False
             return
-        if not self.worker_ready:
-            self.pending_face = face
-            self.busy_text = "loading the model, then verifying..."
-            return
         self.in_flight = self.worker.verify(face)
-        self.busy, self.busy_text = True, "verifying..."
+        self.busy = True
+        if self.worker_state != "ready":
+            self.busy_text = "loading the model, then verifying..."
+        elif self.timed is None:
+            self.busy_text = "verifying..."
 
     def _send_thresholds(self, *_):
         if self.worker is not None:
@@ -434,7 +434,7 @@ class FaceApp(App):
         self.busy, self.busy_text = True, event.message or "loading the model..."
 
     def _on_worker_ready(self, event) -> None:
-        self.worker_ready = True
+        self.worker_state = "ready"
         if self.ready_at is None:
             self.ready_at = time.monotonic()
         info = event.info or {}
@@ -450,14 +450,11 @@ class FaceApp(App):
                 setattr(self, f"{which}_threshold", float(value))
         self._thresholds_touched = touched
         self.status_text = event.message or "model ready"
-        self.busy = False
-        if self.pending_face is not None:
-            face, self.pending_face = self.pending_face, None
-            self._send_to_worker(face)
-        elif self.timed_waiting:
+        if self.timed_waiting:
             self.timed_waiting = False
-            self.busy = True
             self._start_timed()
+        elif self.in_flight is None and "verify" not in self._crop_purposes.values():
+            self.busy = False
 
     def _on_worker_result(self, event) -> None:
         if event.request_id != self.in_flight or event.decision is None:
@@ -481,13 +478,16 @@ class FaceApp(App):
         self.status_text = message
         if event.request_id is not None and event.request_id != self.in_flight:
             return
-        if event.request_id is None and self.in_flight is None and not self.worker_ready:
-            self.model_text = message            # e.g. the model could not be loaded
+        if event.request_id is None and self.worker_state == "loading":
+            self.worker_state = "failed"         # e.g. the model could not be loaded
+            self.model_text = message
+            if self.in_flight is not None:
+                return                           # the worker retries loading for it
         self._abandon_verification("Error", message)
 
     def _on_worker_died(self, event) -> None:
         message = event.message or "the inference worker stopped"
-        self.worker_ready = False
+        self.worker_state = "loading"
         self._abandon_verification("Error", f"{message}; restarting it")
         self.status_text = f"{message}; restarting it..."
         self.model_text = "restarting the inference worker..."
@@ -496,9 +496,8 @@ class FaceApp(App):
 
     def _abandon_verification(self, label: str, message: str) -> None:
         was_running = (self.in_flight is not None or self.timed is not None
-                       or self.pending_face is not None or self.timed_waiting)
+                       or self.timed_waiting)
         self.in_flight = None
-        self.pending_face = None
         self.timed = None
         self.timed_waiting = False
         self.busy = False
@@ -578,7 +577,7 @@ class FaceApp(App):
             "counts": self.counts(),
             "busy": self.busy,
             "busy_text": self.busy_text,
-            "worker_ready": self.worker_ready,
+            "worker_state": self.worker_state,
             "detection_threshold": float(self.detection_threshold),
             "verification_threshold": float(self.verification_threshold),
             "decision": self.last_decision.to_dict() if self.last_decision else None,

@@ -7,10 +7,12 @@ of steps, one at a time (keys go through ``Window.dispatch('on_key_down', ...)``
 the path a real key press takes):
 
     {"wait": "frames", "count": 5}       until 5 frames were shown (also "ready", "idle")
+    {"wait": "overlay", "contains": "no camera"}   until the preview's message says so
     {"key": "a"}                          press a key ("escape" for Esc)
     {"button": "verify_button"}           press a button by its id in faceapp.kv
     {"set": "detection_threshold", "value": 0.3}
     {"sleep": 0.5}
+    {"kill_worker": true}                 kill the inference process (to test recovery)
     {"record": "after_verify"}            store what the window shows under that name
     {"screenshot": "docs/screenshot.png"}
 
@@ -24,6 +26,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -96,6 +100,9 @@ class Autopilot:
         if "set" in step:
             setattr(app, step["set"], step["value"])
             return True
+        if "kill_worker" in step:
+            os.kill(app.worker.pid, signal.SIGKILL)
+            return True
         if "sleep" in step:
             return time.monotonic() - self.step_started >= float(step["sleep"])
         if "record" in step:
@@ -112,12 +119,12 @@ class Autopilot:
         if kind == "frames":
             return app.frames_shown >= int(step.get("count", 1))
         if kind == "ready":
-            return app.worker_ready
+            return app.worker_state == "ready"
         if kind == "idle":
             return not (app.busy or app.in_flight is not None or app.timed is not None
-                        or app.pending_face is not None or app._saves or app._crop_purposes)
-        if kind == "message":
-            return bool(app.pipeline.message) and app.overlay_text == app.pipeline.message
+                        or app.timed_waiting or app._saves or app._crop_purposes)
+        if kind == "overlay":
+            return str(step["contains"]) in app.overlay_text
         raise ValueError(f"unknown wait {kind!r}")
 
     # --- ending -----------------------------------------------------------------------------
@@ -143,6 +150,26 @@ class Autopilot:
         }
         self.report.parent.mkdir(parents=True, exist_ok=True)
         self.report.write_text(json.dumps(report, indent=2, default=str) + "\n")
+
+
+def start_xvfb(size: str = "1280x800x24") -> tuple[subprocess.Popen, str]:
+    """Start Xvfb on a free display (it tells us which through -displayfd): (process, ":N")."""
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", size, "-nolisten", "tcp"],
+        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    number = b""
+    with os.fdopen(read_end, "rb") as pipe:
+        while not number.endswith(b"\n"):
+            chunk = pipe.read(1)
+            if not chunk:
+                break
+            number += chunk
+    if not number.strip():
+        process.kill()
+        raise FaceappError("Xvfb did not start")
+    return process, f":{number.decode().strip()}"
 
 
 def save_screenshot(target: Path) -> Path:

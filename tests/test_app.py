@@ -18,8 +18,8 @@ from pathlib import Path
 import cv2
 import pytest
 
-from app_support import (NEGATIVES, OTHER, OWNER, PROJECT_ROOT, VIDEO_FIRST, copy_model,
-                         make_video, person_photos, run_app)
+from app_support import (NEGATIVES, OTHER, OTHER_VIDEO_FIRST, OWNER, OWNER_VIDEO_FIRST,
+                         PROJECT_ROOT, copy_model, make_video, person_photos, run_app)
 from faceapp.autopilot import start_xvfb
 
 pytestmark = pytest.mark.gui
@@ -50,11 +50,13 @@ def app_env(display, tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="session")
 def videos(lfw, tmp_path_factory) -> dict[str, Path]:
-    """owner: photos of the enrolled person; other: photos of someone else (not in training)."""
+    """owner: 12 photos of the enrolled person; other: 12 photos of someone else."""
     folder = tmp_path_factory.mktemp("videos")
     return {
-        "owner": make_video(folder / "owner.avi", person_photos(lfw, OWNER, VIDEO_FIRST, 12)),
-        "other": make_video(folder / "other.avi", person_photos(lfw, OTHER, VIDEO_FIRST, 12)),
+        "owner": make_video(folder / "owner.avi",
+                            person_photos(lfw, OWNER, OWNER_VIDEO_FIRST, 12)),
+        "other": make_video(folder / "other.avi",
+                            person_photos(lfw, OTHER, OTHER_VIDEO_FIRST, 12)),
     }
 
 
@@ -153,12 +155,11 @@ def test_no_camera_keeps_window_open_with_message(camera, message, app_env, tmp_
 
 @pytest.fixture(scope="session")
 def tiny_model(lfw, tmp_path_factory) -> Path:
-    """The ``tiny`` Siamese model trained for a few seconds to tell OWNER from others."""
+    """The ``tiny`` Siamese model trained for ~15 s to tell OWNER from others (app_support)."""
     out = tmp_path_factory.mktemp("model") / "tiny.keras"
-    others = [person for person in NEGATIVES if person != OTHER]
     completed = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("app_support.py")), "train", str(out),
-         str(lfw), OWNER, *others],
+         str(lfw), OWNER, *NEGATIVES],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
              "PYTHONPATH": str(PROJECT_ROOT)})

@@ -12,10 +12,12 @@ import platform
 import sys
 import tempfile
 import time
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+warnings.filterwarnings("ignore", category=UserWarning)  # Keras/TFLite chatter, not results
 
 SECTIONS = ("reference", "embedding", "training", "verification", "app")
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.md"
@@ -60,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"comma-separated sections to run (default: all: {','.join(SECTIONS)})")
     p.add_argument("--arch", default="koch", choices=("koch", "tiny"),
                    help="embedding architecture (default: koch, the paper's)")
+    p.add_argument("--model", type=Path, metavar="FILE",
+                   help="a trained Siamese model (.keras/.h5) instead of an untrained one of "
+                        "--arch: decision agreement then uses its own head")
     p.add_argument("--quick", action="store_true",
                    help="tiny sizes for a smoke test (tiny model, few repeats, small "
                         "gallery, no TFLite, no app); figures are meaningless")
@@ -157,7 +162,13 @@ class Context:
 
         keras.utils.set_random_seed(0)
         self.lfw = lfw_root(args.lfw)
-        self.siamese = make_siamese_model(args.arch)
+        if args.model:
+            from faceapp.model import load_model
+
+            self.siamese = load_model(args.model)
+        else:
+            self.siamese = make_siamese_model(args.arch)
+        self.trained = bool(args.model)
         self.embedding, self.kernel, self.bias = siamese_parts(self.siamese)
         self.thresholds = Thresholds()
         owner = person_images(self.lfw)
@@ -215,7 +226,8 @@ def header(args, threads: str, seconds: float) -> str:
     return (f"# Benchmark results\n\n"
             f"Produced by `{command}` on {when} in {seconds:.0f} s: {os.cpu_count()} CPUs "
             f"({platform.machine()}), TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-            f"threads {threads}, architecture `{args.arch}`. Ratios compare figures with "
+            f"threads {threads}, model "
+            f"{'`' + str(args.model) + '`' if args.model else 'untrained `' + args.arch + '`'}. Ratios compare figures with "
             f"references measured seconds apart in this same run; absolute numbers drift "
             f"with the machine's load. What each row means: docs/benchmarks.md.")
 

@@ -6,7 +6,8 @@ of the chosen architecture), and plays: wait for the first frame, wait until the
 worker is ready, then press ``v`` and wait for the result, back to back, for
 ``--app-seconds``. Read from the window's own measurements (``FaceApp.snapshot``):
 
-- frame interval p95 while verifications run (target: at most 40 ms);
+- frame interval p95 while verifications run (target: at most 40 ms): the window's list of
+  intervals is emptied once the worker is ready, so model loading is not counted;
 - launch to the first frame on screen (target: 1.5 s), measured from just before the
   process is started;
 - launch to the first possible verification (the worker has loaded the model);
@@ -107,7 +108,9 @@ def run(results: Results, ref, context, args) -> None:
         write_video(video, context.frame_paths[:4])
         rounds = max(1, int(args.app_seconds * 2))  # at most this many verifications
         steps = [{"wait": "frames", "count": 1}, {"record": "first_frame"},
-                 {"wait": "ready", "timeout": 120}, {"record": "ready"}]
+                 {"wait": "ready", "timeout": 120}, {"record": "ready"},
+                 # count frame intervals from here on only (while verifying)
+                 {"set": "frame_intervals", "value": []}]
         for _ in range(rounds):
             steps += [{"key": "v"}, {"sleep": 0.05}, {"wait": "idle", "timeout": 60}]
         steps += [{"record": "after"}, {"key": "escape"}]

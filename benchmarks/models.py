@@ -46,15 +46,25 @@ def model_flops(embedding) -> float:
 
 
 def bf16_copy(embedding, architecture: str):
-    """The same embedding built under the ``mixed_bfloat16`` policy, with the same weights."""
+    """The same embedding built under the ``mixed_bfloat16`` policy, with the same weights.
+
+    The architecture is the registered one whose weight shapes match ``embedding``'s
+    (``architecture`` is tried first), so a loaded model works too.
+    """
     import keras
 
-    from faceapp.model import make_embedding
+    from faceapp.model import ARCHITECTURES, make_embedding
 
+    shapes = [w.shape for w in embedding.get_weights()]
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
-        copy = make_embedding(architecture)
+        for name in [architecture] + [a for a in ARCHITECTURES if a != architecture]:
+            copy = make_embedding(name)
+            if [w.shape for w in copy.get_weights()] == shapes:
+                break
+        else:
+            raise ValueError("no registered architecture matches the model's weights")
     finally:
         keras.mixed_precision.set_global_policy(previous)
     copy.set_weights(embedding.get_weights())

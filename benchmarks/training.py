@@ -102,5 +102,5 @@ def run(results: Results, ref, context, args) -> None:
                         ref.label(rate), ratio, "x matmul rate (3x fwd)", f">= {TARGET:.2f}",
                         at_least(ratio, TARGET),
                         f"{seconds / args.train_steps * 1e3:.0f} ms/step; pipeline needs "
-                        f"{share:.0%} of the step time"))
+                        f"{share:.1%} of the step time"))
         del model

@@ -161,7 +161,8 @@ def head_scores(
 ) -> np.ndarray:
     """P(same) of one probe embedding (D,) against gallery embeddings (N, D) -> (N,)."""
     logits = np.abs(gallery - probe[None, :]) @ kernel + bias
-    return (1.0 / (1.0 + np.exp(-logits))).reshape(-1).astype(np.float32)
+    # sigmoid as exp(-log(1 + e^-x)): no overflow warning for confident (large) logits
+    return np.exp(-np.logaddexp(0.0, -logits)).reshape(-1).astype(np.float32)
 
 
 # --- Saving and loading ---------------------------------------------------------------

@@ -1,0 +1,147 @@
+"""The inference worker process: ready, verify -> result, errors, kill -9 -> died -> restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+
+from faceapp.paths import DataRoot
+from faceapp.worker import InferenceWorker, WorkerEvent
+from tiny_models import OTHER, OWNER, enrol, exact_match_model, faces, photos
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+WAIT = 90.0  # seconds; loading TensorFlow in the child takes a few on 2 busy cores
+
+
+class EventLog(list):
+    """Every event polled from a worker, in order; :meth:`wait` hands each out once."""
+
+    def __init__(self):
+        super().__init__()
+        self.taken: set[int] = set()
+
+    def wait(self, worker: InferenceWorker, kind: str) -> WorkerEvent:
+        """The first not-yet-taken event of ``kind``, polling until it arrives."""
+        deadline = time.monotonic() + WAIT
+        while True:
+            for index, event in enumerate(self):
+                if event.kind == kind and index not in self.taken:
+                    self.taken.add(index)
+                    return event
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {kind!r} event within {WAIT} s; "
+                                     f"got {[e.kind for e in self]}")
+            self.extend(worker.poll())
+            time.sleep(0.01)
+
+
+def wait_for(worker: InferenceWorker, kind: str, log: EventLog) -> WorkerEvent:
+    return log.wait(worker, kind)
+
+
+@pytest.fixture(scope="module")
+def root(lfw, tmp_path_factory) -> DataRoot:
+    root = DataRoot(tmp_path_factory.mktemp("root")).ensure()
+    enrol(root.verification_images, photos(lfw, OWNER, slice(0, 1)))
+    exact_match_model(root.models / "exact.keras")
+    return root
+
+
+@pytest.fixture
+def worker(root):
+    worker = InferenceWorker(root)
+    yield worker
+    worker.stop()
+
+
+def test_worker_verifies_survives_errors_and_restarts_after_kill(worker, root, lfw):
+    owner, other = faces([photos(lfw, OWNER, slice(0, 1))[0], photos(lfw, OTHER, slice(0, 1))[0]])
+    log = EventLog()
+    worker.start()
+    first = worker.verify(owner)                   # sent before "ready": queued, not lost
+    ready = wait_for(worker, "ready", log)
+    assert log[0].kind == "loading"
+    assert ready.info == {"model": str(root.models / "exact.keras"), "detection_threshold": 0.5,
+                          "verification_threshold": 0.5, "gallery_size": 1}
+    result = wait_for(worker, "result", log)
+    assert result.request_id == first and result.decision.verified
+    assert result.message.startswith("Verified: 1/1")
+    assert (root.input_image / "input_image.jpg").is_file()
+
+    second = worker.verify(other)
+    result = wait_for(worker, "result", log)
+    assert result.request_id == second and not result.decision.verified
+
+    bad = worker.verify(cv2.cvtColor(owner, cv2.COLOR_BGR2BGRA)[:, :, :2])  # 2 channels
+    error = wait_for(worker, "error", log)
+    assert error.request_id == bad and "channels" in error.message
+    worker.set_thresholds(detection=0.1, verification=0.0)
+    worker.verify(other)
+    assert wait_for(worker, "result", log).decision.detection_threshold == 0.1
+    assert worker.is_alive()
+
+    os.kill(worker.pid, signal.SIGKILL)
+    lost = worker.verify(owner)
+    died = wait_for(worker, "died", log)
+    assert "SIGKILL" in died.message and lost in died.info["lost_requests"]
+    assert not worker.is_alive()
+    assert all(e.kind != "died" for e in worker.poll())  # reported once
+
+    worker.restart()
+    ready = wait_for(worker, "ready", log)
+    assert ready.info["detection_threshold"] == 0.1      # settings survive a restart
+    worker.verify(owner)
+    assert wait_for(worker, "result", log).decision is not None
+    worker.stop()
+    assert not worker.is_alive() and [e.kind for e in worker.poll()] == []
+
+
+def test_worker_reports_missing_model_and_gallery_as_errors(tmp_path, lfw):
+    root = DataRoot(tmp_path).ensure()
+    worker = InferenceWorker(root)
+    log = EventLog()
+    try:
+        worker.start()
+        error = wait_for(worker, "error", log)
+        assert "python -m training.run" in error.message
+        exact_match_model(root.models / "exact.keras")   # trained while the app runs
+        request = worker.verify(faces(photos(lfw, OWNER, slice(0, 1)))[0])
+        assert wait_for(worker, "ready", log).info["gallery_size"] == 0
+        error = wait_for(worker, "error", log)
+        assert error.request_id == request and "no verification images" in error.message
+        assert worker.is_alive()
+    finally:
+        worker.stop()
+
+
+def test_parent_never_imports_tensorflow(root, lfw):
+    """A fresh process that uses the worker end to end never loads TensorFlow itself."""
+    script = f"""
+import sys, time
+from pathlib import Path
+import cv2
+from faceapp.paths import DataRoot
+from faceapp.worker import InferenceWorker
+worker = InferenceWorker(DataRoot(Path({str(root.root)!r})))
+worker.start()
+worker.verify(cv2.imread({str(photos(lfw, OWNER, slice(0, 1))[0])!r}))
+deadline = time.monotonic() + {WAIT}
+kinds = []
+while "result" not in kinds and time.monotonic() < deadline:
+    kinds += [e.kind for e in worker.poll()]
+    time.sleep(0.01)
+worker.stop()
+print(kinds[-1], "tensorflow" in sys.modules, "keras" in sys.modules)
+"""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=WAIT + 30, cwd=PROJECT_ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["result", "False", "False"]

@@ -18,9 +18,9 @@ last checkpoint (see :mod:`training.checkpoints`).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,9 +34,10 @@ from faceapp.storage import unique_name, write_bytes_atomic
 from training import data as training_data
 from training.checkpoints import RunFolder, run_id
 from training.data import CROPS, PairSplit
+from training.distribute import (STRATEGIES, is_chief, is_multi_worker, make_strategy,
+                                 prepare_multi_worker_fit, worker_count)
 
 DEFAULT_CROP = "detect"
-STRATEGIES = ("auto", "one", "mirrored", "multi-worker")
 
 EXAMPLES = """\
 examples:
@@ -71,13 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="owner: anchor/positive/negative folders; tree: identity folders "
                            "(--tree); both (default: tree when --tree is given, else owner)")
     data.add_argument("--tree", metavar="DIR",
-                      help="identity tree: one folder of images per person, like LFW")
+                      help="identity tree: one folder of images per person, like LFW (default: none)")
     data.add_argument("--tree-pairs", type=int, default=20000, metavar="N",
                       help="pairs drawn from the tree, half same-person (default: 20000)")
     data.add_argument("--max-people", type=int, metavar="N",
                       help="use only the first N people of the tree (default: all)")
     data.add_argument("--exclude-pairs", metavar="FILE",
-                      help="an LFW pairs file whose people are held out of training entirely")
+                      help="an LFW pairs file whose people are held out of training entirely "
+                           "(default: none)")
     data.add_argument("--exclude-folds", default="all", metavar="SPEC",
                       help="which folds of --exclude-pairs to hold out, e.g. 7-8 (default: all)")
     data.add_argument("--pairs-per-anchor", type=int, default=1, metavar="K",
@@ -99,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--architecture", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCHITECTURE,
                        help=f"embedding network (default: {DEFAULT_ARCHITECTURE}; tiny for tests)")
     model.add_argument("--init-from", metavar="MODEL",
-                       help="start from this trained model (.keras/.h5) instead of random weights")
+                       help="start from this trained model (.keras/.h5) instead of random weights "
+                            "(default: none)")
     model.add_argument("--epochs", type=int, default=50, help="epochs to train (default: 50)")
     model.add_argument("--batch-size", type=int, default=16, metavar="N",
                        help="pairs per step, over all devices and workers (default: 16)")
@@ -130,54 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                      help="Keras output: 0 silent, 1 progress bar, 2 one line per epoch (default: 1)")
     return parser
-
-
-# --- distribution -----------------------------------------------------------------------
-
-def cluster_spec() -> tuple[dict, dict]:
-    """``(cluster, task)`` from TF_CONFIG (both empty when it is unset)."""
-    text = os.environ.get("TF_CONFIG", "")
-    if not text.strip():
-        return {}, {}
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise FaceappError(f"TF_CONFIG is not valid JSON: {error}") from None
-    return config.get("cluster", {}) or {}, config.get("task", {}) or {}
-
-
-def worker_count() -> int:
-    cluster, _ = cluster_spec()
-    return sum(len(cluster.get(kind, [])) for kind in ("chief", "worker"))
-
-
-def is_chief() -> bool:
-    """The one process that writes files: the ``chief`` task, else worker 0, else alone."""
-    cluster, task = cluster_spec()
-    if not cluster:
-        return True
-    kind, index = task.get("type"), int(task.get("index", 0))
-    return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in cluster)
-
-
-def make_strategy(name: str):
-    """The ``tf.distribute`` strategy to build the model under (created before any other TF op)."""
-    import tensorflow as tf
-
-    if name == "auto":
-        if worker_count() > 1:
-            name = "multi-worker"
-        elif len(tf.config.list_physical_devices("GPU")) > 1:
-            name = "mirrored"
-        else:
-            name = "one"
-    if name == "multi-worker":
-        if worker_count() < 1:
-            raise FaceappError("--strategy multi-worker needs TF_CONFIG (see docs/training.md)")
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
 
 
 # --- settings and data ---------------------------------------------------------------------
@@ -310,6 +265,10 @@ def make_checkpoint_callback(run: RunFolder, every: int, chief: bool, settings: 
             if done % every and done != self.params.get("epochs"):
                 return
             if not chief:
+                # Under MultiWorkerMirroredStrategy saving runs collective ops, so every
+                # worker saves; the others write a throw-away copy.
+                with tempfile.TemporaryDirectory() as scratch:
+                    self.model.save(Path(scratch) / "checkpoint.keras")
                 return
             path = run.checkpoint_path(done)
             save_model(self.model, path, overwrite=True)
@@ -326,12 +285,13 @@ def validation_scores(model, table, rows):
     import numpy as np
 
     from faceapp.model import siamese_parts
+    from training.scoring import embed
 
     embedding, kernel, bias = siamese_parts(model)
     used = np.unique(rows[:, :2])
     images = table.images[used].astype(np.float32) / np.float32(255.0)
     vectors = np.zeros((len(table.images), kernel.shape[0]), np.float32)
-    vectors[used] = np.asarray(embedding.predict(images, batch_size=64, verbose=0))
+    vectors[used] = embed(embedding, images)
     logits = np.abs(vectors[rows[:, 0]] - vectors[rows[:, 1]]) @ kernel + bias
     return 1.0 / (1.0 + np.exp(-logits.reshape(-1)))
 
@@ -441,7 +401,7 @@ def train(args) -> int:
     with strategy.scope():
         model = build_model(settings, resume)
 
-    workers = max(1, worker_count())
+    workers = worker_count()
     train_ds = training_data.make_dataset(train_rows, table.images, args.batch_size, shuffle=True,
                                           augment=args.augment, seed=args.seed)
     val_ds = training_data.make_dataset(val_rows, table.images, args.batch_size)
@@ -463,12 +423,15 @@ def train(args) -> int:
     if args.tensorboard and chief:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.folder / "tensorboard")))
 
+    if is_multi_worker(strategy):
+        prepare_multi_worker_fit(model)  # Keras 3 needs this (training/distribute.py)
     started = time.monotonic()
     try:
-        history = model.fit(train_ds, validation_data=val_ds, epochs=args.epochs,
-                            initial_epoch=initial_epoch, steps_per_epoch=steps,
-                            validation_steps=val_steps, callbacks=callbacks, verbose=args.verbose,
-                            shuffle=False)  # the dataset shuffles itself, seeded
+        with strategy.scope():
+            history = model.fit(train_ds, validation_data=val_ds, epochs=args.epochs,
+                                initial_epoch=initial_epoch, steps_per_epoch=steps,
+                                validation_steps=val_steps, callbacks=callbacks,
+                                verbose=args.verbose, shuffle=False)  # the dataset shuffles itself
     except KeyboardInterrupt:
         state = run.state()
         where = f"epoch {state['epoch']}" if state.get("epoch") else "the start"

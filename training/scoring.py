@@ -15,6 +15,17 @@ from faceapp.model import siamese_parts
 from training.data import load_table
 
 
+def embed(embedding, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Embeddings of float images (N, 100, 100, 3), calling the network batch by batch.
+
+    A direct call rather than ``predict``: it also works on a model built under a
+    multi-worker strategy, on one worker alone (the chief, after training).
+    """
+    out = [np.asarray(embedding(images[k:k + batch_size], training=False))
+           for k in range(0, len(images), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, embedding.output_shape[-1]), np.float32)
+
+
 class PairScorer:
     """Embeddings of a set of images under one model, and the head to compare them."""
 
@@ -24,10 +35,7 @@ class PairScorer:
         self.index = table.index
         self.skipped = table.skipped
         images = table.images.astype(np.float32) / np.float32(255.0)
-        if len(images):
-            self.embeddings = np.asarray(embedding.predict(images, batch_size=batch_size, verbose=0))
-        else:
-            self.embeddings = np.zeros((0, self.kernel.shape[0]), np.float32)
+        self.embeddings = embed(embedding, images, batch_size)
 
     def has(self, path: Path) -> bool:
         return path in self.index

@@ -152,6 +152,10 @@ class InferenceWorker:
             self._local.append(WorkerEvent(
                 "error", request_id, f"not an image to verify (shape {face.shape})"))
             return request_id
+        if self._died_reported or self._stopping:
+            self._local.append(WorkerEvent(
+                "error", request_id, "inference worker is not running; restart it"))
+            return request_id
         self._pending.append(request_id)
         self._requests.put(("verify", request_id, face))
         return request_id

@@ -93,6 +93,8 @@ def test_worker_verifies_survives_errors_and_restarts_after_kill(worker, root, l
     assert "SIGKILL" in died.message and lost in died.info["lost_requests"]
     assert not worker.is_alive()
     assert all(e.kind != "died" for e in worker.poll())  # reported once
+    refused = worker.verify(owner)                         # dead: answered at once
+    assert [(e.kind, e.request_id) for e in worker.poll()] == [("error", refused)]
 
     worker.restart()
     ready = wait_for(worker, "ready", log)

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
-os.environ.setdefault("FACEAPP_LAUNCHED_AT", repr(time.monotonic()))
 os.environ.setdefault("KIVY_NO_ARGS", "1")   # our flags are ours, not Kivy's
 
 from faceapp.cli import display_problem, parse_args  # noqa: E402

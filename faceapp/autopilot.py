@@ -12,6 +12,7 @@ the path a real key press takes):
     {"button": "verify_button"}           press a button by its id in faceapp.kv
     {"set": "detection_threshold", "value": 0.3}
     {"sleep": 0.5}
+    {"reset_timing": true}                forget the frame intervals measured so far
     {"kill_worker": true}                 kill the inference process (to test recovery)
     {"record": "after_verify"}            store what the window shows under that name
     {"screenshot": "docs/screenshot.png"}
@@ -32,7 +33,6 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("FACEAPP_LAUNCHED_AT", repr(time.monotonic()))
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 
 from faceapp.cli import display_problem, parse_args  # noqa: E402
@@ -99,6 +99,9 @@ class Autopilot:
             return True
         if "set" in step:
             setattr(app, step["set"], step["value"])
+            return True
+        if "reset_timing" in step:
+            app.frame_intervals.clear()
             return True
         if "kill_worker" in step:
             os.kill(app.worker.pid, signal.SIGKILL)

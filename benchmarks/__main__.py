@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="LFW pairs in the training pipeline (default 512)")
     size.add_argument("--app-seconds", type=float, default=10.0, metavar="S",
                       help="how long verifications run back to back in the app (default 10)")
+    size.add_argument("--app-threads", default="default,1", metavar="LIST",
+                      help="one app run per entry: TF intra-op threads in the app's worker "
+                           "(TF_NUM_INTRAOP_THREADS), or 'default' (default: default,1)")
     what = p.add_argument_group("what to try")
     what.add_argument("--variants", default=",".join(VARIANTS), metavar="LIST",
                       help=f"embedding runtimes (default: {','.join(VARIANTS)}); see "
@@ -119,6 +122,9 @@ def parse_args(argv=None):
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
     args.variants = [s.strip() for s in args.variants.split(",") if s.strip()]
     args.train_variants = [s.strip() for s in args.train_variants.split(",") if s.strip()]
+    args.app_threads = [s.strip() for s in args.app_threads.split(",") if s.strip()]
+    if any(t != "default" and not t.isdigit() for t in args.app_threads):
+        parser.error("--app-threads: entries are 'default' or a number of threads")
     from benchmarks.models import VARIANTS
     from benchmarks.training import TRAIN_VARIANTS
 

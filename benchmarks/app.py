@@ -89,6 +89,15 @@ def tree_rss(pid: int) -> int:
 
 
 def run(results: Results, ref, context, args) -> None:
+    for threads in args.app_threads:
+        run_app(results, context, args, threads)
+
+
+def run_app(results: Results, context, args, threads: str) -> None:
+    """One app run; ``threads`` is TF's intra-op thread count in the app's processes
+    (``TF_NUM_INTRAOP_THREADS``, inherited by the inference worker) or ``default``."""
+    global S
+    S = "app" if threads == "default" else f"app, worker TF threads {threads}"
     if not app_landed():
         not_measured(results, "not measured yet: the app (main.py, faceapp/app.py, "
                               "autopilot, worker) is not all in git history")
@@ -120,6 +129,9 @@ def run(results: Results, ref, context, args) -> None:
         env = dict(os.environ, DISPLAY=display, KIVY_NO_ARGS="1",
                    KIVY_HOME=str(folder / "kivy"), KIVY_NO_CONSOLELOG="1",
                    TF_CPP_MIN_LOG_LEVEL="3")
+        if threads != "default":
+            env["TF_NUM_INTRAOP_THREADS"] = threads
+            env["TF_NUM_INTEROP_THREADS"] = "1"
         env["FACEAPP_LAUNCHED_AT"] = repr(time.monotonic())
         process = subprocess.Popen(
             [sys.executable, "-m", "faceapp.autopilot", "--steps", str(steps_path),

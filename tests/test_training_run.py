@@ -235,3 +235,30 @@ def test_two_workers_train_together_over_loopback(tiny_tree, tmp_path):
     assert len(models) == 1  # only the chief writes
     assert read_metadata(models[0])["epochs"] == 2
     assert "model:" in outputs[0] and "model:" not in outputs[1]
+
+
+def test_owner_folders_and_fine_tuning_from_a_model(trained, lfw, tmp_path):
+    from training.import_negatives import import_negatives
+    from training.run import main
+
+    _, model_path, _ = trained
+    root = tmp_path / "owner"
+    blair = sorted((lfw / "Tony_Blair").glob("*.jpg"))
+    for folder, images in (("anchor", blair[:6]), ("positive", blair[6:12])):
+        (root / folder).mkdir(parents=True)
+        for image in images:
+            (root / folder / image.name).symlink_to(image)
+    others = tmp_path / "others"
+    for person in ("Abdullah_Gul", "Colin_Powell", "Gerhard_Schroeder", "Hugo_Chavez"):
+        (others / person).mkdir(parents=True)
+        for image in sorted((lfw / person).glob("*.jpg"))[:2]:
+            (others / person / image.name).symlink_to(image)
+    import_negatives(others, root / "negative")
+
+    assert main(["--data-root", str(root), "--init-from", str(model_path), "--epochs", "1",
+                 "--batch-size", "4", "--verbose", "0"]) == 0
+    tuned = next((root / "models").glob("*.keras"))
+    metadata = read_metadata(tuned)
+    assert metadata["architecture"] == "tiny"  # taken from the model it started from
+    assert metadata["training"]["init_from"] == str(model_path.resolve())
+    assert metadata["data"]["anchor_images"] == 6 and metadata["data"]["negative_images"] == 8

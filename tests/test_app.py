@@ -181,7 +181,9 @@ def test_verify_owner_then_other_person(app_env, videos, tiny_model, tmp_path):
                    {"kill_worker": True}, {"sleep": 0.5}, {"record": "died"},
                    {"wait": "ready", "timeout": 90},
                    {"button": "verify_button"}, {"wait": "idle", "timeout": 60},
-                   {"record": "after_restart"}]
+                   {"record": "after_restart"},
+                   {"set": "detection_threshold", "value": 0.99}, {"sleep": 0.4},
+                   {"key": "v"}, {"wait": "idle", "timeout": 60}, {"record": "strict"}]
     owner = run_app(owner_steps, ["--camera", str(videos["owner"]), "--data-root", str(root)],
                     app_env, tmp_path / "owner", timeout=240)
     assert_ran_cleanly(owner)
@@ -193,6 +195,9 @@ def test_verify_owner_then_other_person(app_env, videos, tiny_model, tmp_path):
     assert "frame(s) judged" in records["timed"]["summary"]
     assert "stopped unexpectedly" in records["died"]["status"]
     assert records["after_restart"]["result"] == "Verified", records["after_restart"]
+    strict = records["strict"]                      # the slider reached the worker
+    assert strict["decision"]["detection_threshold"] == pytest.approx(0.99)
+    assert strict["result"] == ("Verified" if strict["decision"]["verified"] else "Unverified")
     saved_input = root / "input_image" / "input_image.jpg"
     assert cv2.imread(str(saved_input)) is not None
 

@@ -59,26 +59,28 @@ class FaceCrop:
     detected: bool
 
 
-_cascade_lock = threading.Lock()
-_cascade: cv2.CascadeClassifier | None = None
+_per_thread = threading.local()
 
 
 def _face_cascade() -> cv2.CascadeClassifier:
-    """The frontal-face Haar cascade, loaded once per process."""
-    global _cascade
-    with _cascade_lock:
-        if _cascade is None:
-            if not hasattr(cv2, "CascadeClassifier") or not hasattr(cv2, "data"):
-                raise FaceappError(
-                    "this OpenCV has no Haar cascades; install opencv-python<5 "
-                    "(see requirements.txt)"
-                )
-            path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
-            cascade = cv2.CascadeClassifier(path)
-            if cascade.empty():
-                raise FaceappError(f"cannot load the face detector: {path}")
-            _cascade = cascade
-        return _cascade
+    """The frontal-face Haar cascade, loaded once per thread.
+
+    ``CascadeClassifier.detectMultiScale`` is not safe to call from two threads at once
+    on one object (measured: crops differed), so every thread gets its own.
+    """
+    cascade = getattr(_per_thread, "cascade", None)
+    if cascade is None:
+        if not hasattr(cv2, "CascadeClassifier") or not hasattr(cv2, "data"):
+            raise FaceappError(
+                "this OpenCV has no Haar cascades; install opencv-python<5 "
+                "(see requirements.txt)"
+            )
+        path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+        cascade = cv2.CascadeClassifier(path)
+        if cascade.empty():
+            raise FaceappError(f"cannot load the face detector: {path}")
+        _per_thread.cascade = cascade
+    return cascade
 
 
 def detect_faces(frame: np.ndarray) -> list[Box]:

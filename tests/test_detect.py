@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from faceapp import detect
+from faceapp.detect import face_crop
 
 
 def webcam_frame(photo, side: int = 480) -> np.ndarray:
@@ -65,3 +66,16 @@ def test_small_frames_skip_the_coarse_search(photos):
     photo = cv2.imread(str(photos[0]))  # 250x250: shrinking to 120 px is not worth it
     assert detect._coarse_faces(photo[:200, :200]) == []
     assert detect.face_crop(photo).detected
+
+
+def test_detection_gives_the_same_boxes_from_several_threads(lfw):
+    """One cascade per thread: concurrent detection must not change the crops."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from faceapp.imaging import read_image
+
+    frames = [read_image(p) for p in sorted((lfw / "Colin_Powell").glob("*.jpg"))[:40]]
+    serial = [face_crop(frame).box for frame in frames]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(lambda frame: face_crop(frame).box, frames))
+    assert threaded == serial

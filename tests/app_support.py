@@ -11,7 +11,6 @@ Run as a script, this module trains the tiny model (in its own process, for the 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys

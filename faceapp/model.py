@@ -9,7 +9,9 @@ Read top to bottom:
    ``Dense(1, sigmoid)`` on their L1 distance: P(same person).
 
 Architectures are kept in a small registry (:data:`ARCHITECTURES`): ``koch`` is the
-paper's network (the default), ``tiny`` is a small one for tests and demos.
+paper's network (the default), ``tiny`` is a small one for tests and demos, ``compact``
+a BatchNorm CNN with a unit-length 128-d embedding for identity pre-training
+(``python -m training.recipes``, docs/accuracy.md).
 
 :func:`save_model` writes atomically (temporary file, then rename) and never overwrites
 unless asked; :func:`load_model` reads native ``.keras`` files in Keras safe mode and
@@ -25,9 +27,14 @@ import os
 from pathlib import Path
 from typing import Callable
 
-import keras
 import numpy as np
-from keras import layers, ops
+
+from faceapp.tfquiet import import_keras_quietly
+
+import_keras_quietly()
+
+import keras  # noqa: E402  (after the quiet import above)
+from keras import layers, ops  # noqa: E402
 
 from faceapp.errors import FaceappError, one_line
 from faceapp.imaging import INPUT_SHAPE
@@ -69,9 +76,36 @@ def make_tiny_embedding(name: str = "embedding") -> keras.Model:
     return keras.Model(inputs=image, outputs=embedding, name=name)
 
 
+def make_compact_embedding(name: str = "embedding", dimensions: int = 128) -> keras.Model:
+    """A compact BatchNorm CNN with a unit-length 128-d output (about 1.5M parameters).
+
+    Meant to be pre-trained as an identity classifier (``python -m training.recipes``):
+    100x100x3 -> conv 32/2 -> conv 32 -> pool -> 2x conv 64 -> pool -> 2x conv 128 -> pool
+    -> conv 256 -> flatten -> dropout -> dense 128 -> BatchNorm -> unit length. Every conv is
+    3x3 + BatchNorm + ReLU. Roughly 0.2 GFLOPs per face (Koch's network: about 1.8).
+    """
+    image = keras.Input(shape=INPUT_SHAPE, name="input_image")
+    x = image
+    for filters, strides in ((32, 2), (32, 1), ("pool", 0), (64, 1), (64, 1), ("pool", 0),
+                             (128, 1), (128, 1), ("pool", 0), (256, 1)):
+        if filters == "pool":
+            x = layers.MaxPooling2D((2, 2))(x)
+            continue
+        x = layers.Conv2D(filters, (3, 3), strides=strides, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.3)(x)
+    x = layers.Dense(dimensions, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    embedding = layers.UnitNormalization(name="unit_embedding")(x)
+    return keras.Model(inputs=image, outputs=embedding, name=name)
+
+
 ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "koch": make_koch_embedding,
     "tiny": make_tiny_embedding,
+    "compact": make_compact_embedding,
 }
 DEFAULT_ARCHITECTURE = "koch"
 

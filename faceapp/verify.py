@@ -36,6 +36,7 @@ from faceapp.errors import FaceappError, cli_guard
 from faceapp.imaging import IMAGE_SUFFIXES, list_images, preprocess, summarize_skipped
 from faceapp.metadata import Thresholds, read_metadata
 from faceapp.paths import DataRoot
+from faceapp.tfquiet import import_keras_quietly
 
 EXIT_VERIFIED, EXIT_UNVERIFIED, EXIT_ERROR = 0, 1, 2
 EMBED_BATCH = 64  # verification images embedded per call
@@ -68,33 +69,6 @@ def _file_key(path: Path) -> _FileKey | None:
     except OSError:  # removed between listing and stat
         return None
     return _FileKey(path.name, stat.st_size, stat.st_mtime_ns)
-
-
-def import_keras_quietly() -> None:
-    """Import Keras/TensorFlow without the C++ start-up lines TF 2.2x prints on stderr.
-
-    ``TF_CPP_MIN_LOG_LEVEL`` no longer silences them (absl logs before it is read), so
-    stderr is parked in a temporary file during the import and replayed only on failure.
-    """
-    if "keras" in sys.modules:
-        return
-    import tempfile
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as parked:
-        os.dup2(parked.fileno(), 2)
-        try:
-            import keras  # noqa: F401  (imports TensorFlow)
-        except BaseException:
-            os.dup2(saved, 2)
-            parked.seek(0)
-            sys.stderr.write(parked.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
 
 
 class Verifier:

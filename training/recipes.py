@@ -1,0 +1,222 @@
+"""Training recipes, one command each (results and times in docs/accuracy.md).
+
+``identity-pretrain``: pre-train the embedding as an identity classifier (CosFace margin
+loss) over the people of an identity tree with augmentation, then fit the Siamese head
+(``L1Dist -> Dense(1, sigmoid)``) on pairs of *other* people, and save a model the app and
+``training.evaluate`` use like any other::
+
+    python -m training.recipes identity-pretrain --lfw ../shared/data/lfw \\
+        --exclude-pairs ../shared/data/lfw/pairs.txt --exclude-folds 4-5
+
+Hold out the LFW pairs folds you will score on (``--exclude-folds``): nobody in them is
+trained on or used for the threshold. Interrupted? Run the same command again: it resumes
+from the last finished epoch (Keras ``BackupAndRestore`` under ``checkpoints/``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from faceapp.errors import FaceappError, cli_guard
+from faceapp.imaging import INPUT_SHAPE
+from faceapp.metadata import DEFAULT_VERIFICATION_THRESHOLD, write_metadata
+from faceapp.model import ARCHITECTURES
+from faceapp.paths import DataRoot
+from faceapp.storage import unique_name
+from training import identity
+from training.checkpoints import run_id
+from training.data import CROPS, list_tree, people_in_pairs_file, tree_pairs
+from training.pairs_protocol import parse_folds
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m training.recipes",
+                                     description="Training recipes (docs/accuracy.md).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="RECIPE")
+    p = commands.add_parser("identity-pretrain",
+                            help="CosFace identity pre-training of the embedding, then the head")
+    p.add_argument("--lfw", required=True, metavar="DIR", help="identity tree (one folder per person)")
+    p.add_argument("--exclude-pairs", metavar="FILE",
+                   help="LFW pairs file whose people are held out entirely (default: none)")
+    p.add_argument("--exclude-folds", default="all", metavar="SPEC",
+                   help="folds of --exclude-pairs to hold out, e.g. 4-5 (default: all)")
+    p.add_argument("--data-root", metavar="DIR",
+                   help="models/, checkpoints/ and cache/ go here (default: $FACEAPP_DATA_ROOT, "
+                        "else application_data/)")
+    p.add_argument("--output", metavar="FILE", help="model file (.keras; default: models/<unique>)")
+    p.add_argument("--crop", choices=CROPS, default="detect", help="face crop (default: detect, the app's)")
+    p.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="compact",
+                   help="embedding network (default: compact)")
+    p.add_argument("--min-images", type=int, default=2, metavar="N",
+                   help="people with at least N images become classes (default: 2)")
+    p.add_argument("--max-images", type=int, default=50, metavar="N",
+                   help="at most N images per class person (default: 50)")
+    p.add_argument("--head-fraction", type=float, default=0.1, metavar="F",
+                   help="share of people kept out of the classifier for the head (default: 0.1)")
+    p.add_argument("--head-pairs", type=int, default=6000, metavar="N",
+                   help="pairs of head people that fit the head and threshold (default: 6000)")
+    p.add_argument("--loss", choices=("cosface", "softmax"), default="cosface",
+                   help="cosface (margin) or softmax (normalised, margin 0) (default: cosface)")
+    p.add_argument("--margin", type=float, default=0.35, help="CosFace margin (default: 0.35)")
+    p.add_argument("--scale", type=float, default=30.0, help="CosFace scale (default: 30)")
+    p.add_argument("--no-augment", action="store_true", help="turn augmentation off")
+    p.add_argument("--epochs", type=int, default=30, help="epochs (default: 30)")
+    p.add_argument("--steps-per-epoch", type=int, metavar="N",
+                   help="steps per epoch (default: one pass over the class images)")
+    p.add_argument("--batch-size", type=int, default=64, metavar="N", help="default: 64")
+    p.add_argument("--learning-rate", type=float, default=2e-3, metavar="LR",
+                   help="peak Adam learning rate, cosine-decayed to 1%% (default: 2e-3)")
+    p.add_argument("--weight-decay", type=float, default=5e-4, metavar="WD",
+                   help="AdamW weight decay (default: 5e-4)")
+    p.add_argument("--max-minutes", type=float, metavar="M",
+                   help="stop pre-training after M minutes of fitting (default: no limit)")
+    p.add_argument("--seed", type=int, default=42, help="default: 42")
+    p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2)
+    return parser
+
+
+def output_path(args, root: DataRoot) -> Path:
+    path = Path(args.output) if args.output else root.models / unique_name("identity-", ".keras")
+    if path.suffix != ".keras":
+        raise FaceappError(f"--output must end in .keras: {path}")
+    if path.exists():
+        raise FaceappError(f"refusing to overwrite existing model: {path}")
+    return path
+
+
+def identity_pretrain(args) -> dict:
+    started_all = time.monotonic()
+    root = DataRoot.resolve(args.data_root)
+    path = output_path(args, root)
+    lfw = Path(args.lfw)
+    excluded = set()
+    if args.exclude_pairs:
+        excluded = people_in_pairs_file(Path(args.exclude_pairs), parse_folds(args.exclude_folds))
+    people = list_tree(lfw, exclude=excluded)
+    split = identity.identity_split(people, args.min_images, args.max_images,
+                                    args.head_fraction, args.seed)
+    rng = np.random.default_rng(args.seed)
+    pairs = tree_pairs(split.head, args.head_pairs, rng)
+    class_paths = [p for images in split.classes.values() for p in images]
+    cache = root.root / "cache" / f"{lfw.resolve().name}-{args.crop}.npz"
+    images, index = identity.cached_table(
+        class_paths + [p for pair in pairs for p in (pair.first, pair.second)], args.crop, cache)
+    names = sorted(split.classes)
+    rows, labels = [], []
+    for label, name in enumerate(names):
+        for p in split.classes[name]:
+            if p.resolve() in index:
+                rows.append(index[p.resolve()])
+                labels.append(label)
+    rows, labels = np.asarray(rows), np.asarray(labels)
+    settings = {
+        "recipe": "identity-pretrain", "tree": str(lfw.resolve()),
+        "exclude_pairs": str(Path(args.exclude_pairs).resolve()) if args.exclude_pairs else None,
+        "exclude_folds": args.exclude_folds, "max_people": None, "crop": args.crop,
+        "architecture": args.architecture, "min_images": args.min_images,
+        "max_images": args.max_images, "head_fraction": args.head_fraction,
+        "head_pairs": args.head_pairs, "loss": args.loss, "margin": args.margin,
+        "scale": args.scale, "augment": not args.no_augment, "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate, "weight_decay": args.weight_decay,
+        "steps_per_epoch": args.steps_per_epoch, "seed": args.seed, "data_root": str(root.root),
+    }
+    steps = args.steps_per_epoch or max(1, len(rows) // args.batch_size)
+    print(f"data: {len(names)} class people, {len(rows)} images; {len(split.head)} head people, "
+          f"{len(pairs)} head pairs; {steps} steps x {args.epochs} epochs", flush=True)
+
+    import keras
+
+    from faceapp.model import make_embedding
+    from training import metrics
+    from training.scoring import embed
+
+    keras.utils.set_random_seed(args.seed)
+    embedding = make_embedding(args.architecture)
+    image = keras.Input(shape=INPUT_SHAPE)
+    cosines = identity.make_cosine_classifier(len(names))(embedding(image))
+    classifier = keras.Model(image, cosines)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        args.learning_rate, decay_steps=steps * args.epochs, alpha=0.01)
+    margin = args.margin if args.loss == "cosface" else 0.0
+    classifier.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
+        loss=identity.margin_loss(len(names), args.scale, margin),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+    dataset = identity.identity_dataset(images[rows], labels, args.batch_size,
+                                        augment=not args.no_augment, seed=args.seed)
+    backup = root.checkpoints / ("recipe-" + run_id(settings)[4:])
+    callbacks = [keras.callbacks.BackupAndRestore(str(backup))]
+    fit_started = time.monotonic()
+    if args.max_minutes:
+        class TimeLimit(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if time.monotonic() - fit_started > args.max_minutes * 60:
+                    print(f"time limit reached after epoch {epoch + 1}", flush=True)
+                    self.model.stop_training = True
+
+        callbacks.append(TimeLimit())
+    history = classifier.fit(dataset, epochs=args.epochs, steps_per_epoch=steps,
+                             callbacks=callbacks, verbose=args.verbose)
+    fit_seconds = time.monotonic() - fit_started
+
+    # the head: |e(a) - e(b)| of head people's pairs -> logistic regression
+    pairs = [p for p in pairs if p.first.resolve() in index and p.second.resolve() in index]
+    used = sorted({index[p.resolve()] for pair in pairs for p in (pair.first, pair.second)})
+    vectors = np.zeros((len(images), embedding.output_shape[-1]), np.float32)
+    vectors[used] = embed(embedding, images[used].astype(np.float32) / np.float32(255.0))
+    a = vectors[[index[p.first.resolve()] for p in pairs]]
+    b = vectors[[index[p.second.resolve()] for p in pairs]]
+    pair_labels = np.array([p.label for p in pairs])
+    kernel, bias = identity.fit_head(np.abs(a - b), pair_labels)
+    model = identity.attach_head(embedding, kernel, bias)
+    scores = 1.0 / (1.0 + np.exp(-(np.abs(a - b) @ kernel + bias).reshape(-1)))
+    summary = metrics.summary(pair_labels, scores)
+
+    from faceapp.model import save_model
+
+    save_model(model, path)
+    seconds = time.monotonic() - started_all
+    metadata = {
+        "architecture": args.architecture,
+        "input_size": list(INPUT_SHAPE),
+        "detection_threshold": round(summary["best_accuracy_threshold"], 4),
+        "detection_threshold_rule": "best accuracy on the head people's pairs (not trained on)",
+        "verification_threshold": DEFAULT_VERIFICATION_THRESHOLD,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "training": settings,
+        "data": {"class_people": len(names), "class_images": int(len(rows)),
+                 "head_people": len(split.head), "head_pairs": len(pairs)},
+        "epochs": len(history.epoch),
+        "pretrain_seconds": round(fit_seconds, 1),
+        "training_seconds": round(seconds, 1),
+        "history": {k: [round(float(x), 4) for x in v] for k, v in history.history.items()},
+        "metrics": {"head_pairs": summary},
+    }
+    write_metadata(path, metadata)
+    print(f"model: {path}")
+    print(f"head pairs ({len(pairs)}): best accuracy {summary['best_accuracy']:.3f} at "
+          f"{summary['best_accuracy_threshold']:.3f}, ROC AUC {summary['roc_auc']:.3f}; "
+          f"pre-training {fit_seconds / 60:.1f} min, total {seconds / 60:.1f} min", flush=True)
+    return metadata
+
+
+COMMANDS = {"identity-pretrain": identity_pretrain}
+
+
+@cli_guard
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    COMMANDS[args.command](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -28,7 +28,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 # Xvfb and Mesa let the GUI tests open a real Kivy window on a machine with no screen.
 system-packages:
-	@if ! command -v Xvfb >/dev/null 2>&1; then \
+	@if command -v dpkg >/dev/null 2>&1 && ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		echo "installing $(SYSTEM_PACKAGES) (apt-get)"; \
 		$$SUDO apt-get update -qq && \

@@ -46,11 +46,22 @@ def resolve_root(explicit: str | os.PathLike | None = None) -> Path:
     return DEFAULT_ROOT
 
 
-def make_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) and make it private to the user (0700 on POSIX)."""
+def make_private_dir(path: str | os.PathLike, tighten: bool = False) -> Path:
+    """Create ``path`` (and missing parents) private to the user (0700 on POSIX).
+
+    Folders that already exist keep their mode unless ``tighten`` is set: saving a file
+    into ``/tmp`` or a home folder must never change who can read that folder.
+    """
+    path = Path(path)
+    missing = []
+    ancestor = path
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        missing.append(ancestor)
+        ancestor = ancestor.parent
     path.mkdir(parents=True, exist_ok=True)
     if os.name == "posix":
-        os.chmod(path, PRIVATE_DIR_MODE)
+        for folder in missing + ([path] if tighten and not missing else []):
+            os.chmod(folder, PRIVATE_DIR_MODE)
     return path
 
 
@@ -94,9 +105,9 @@ class DataRoot:
 
     def ensure(self) -> "DataRoot":
         """Create the root and every folder of the layout, private to the user."""
-        make_private_dir(self.root)
+        make_private_dir(self.root, tighten=True)
         for name in FOLDERS:
-            make_private_dir(self.root / name)
+            make_private_dir(self.root / name, tighten=True)
         return self
 
     def newest_model(self) -> Path | None:

@@ -35,6 +35,27 @@ def test_ensure_creates_the_private_layout(data_root):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
+@posix_only
+def test_writing_into_an_existing_shared_folder_leaves_its_mode_alone(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    os.chmod(shared, 0o1777)
+    write_bytes_atomic(shared / "file.bin", b"x")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    write_bytes_atomic(shared / "new" / "deeper" / "file.bin", b"x")
+    assert stat.S_IMODE((shared / "new").stat().st_mode) == 0o700
+    assert stat.S_IMODE((shared / "new" / "deeper").stat().st_mode) == 0o700
+    assert stat.S_IMODE((shared / "new" / "deeper" / "file.bin").stat().st_mode) == 0o600
+
+
+@posix_only
+def test_ensure_tightens_an_existing_data_root(data_root):
+    data_root.mkdir(mode=0o755)
+    os.chmod(data_root, 0o755)
+    DataRoot(data_root).ensure()
+    assert stat.S_IMODE(data_root.stat().st_mode) == 0o700
+
+
 def test_newest_model_ignores_hidden_and_other_files(data_root):
     root = DataRoot.resolve().ensure()
     assert root.newest_model() is None

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from faceapp.errors import EXIT_ERROR, FaceappError
+from faceapp.errors import FaceappError, OneLineParser
 from faceapp.metadata import parse_threshold
 from faceapp.paths import DataRoot
 
@@ -42,13 +42,6 @@ class AppOptions:
     detection_threshold: float | None
     verification_threshold: float | None
     timeout: float
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad flag as ``error: ...`` on one line, exit status 2."""
-
-    def error(self, message: str):  # type: ignore[override]
-        self.exit(EXIT_ERROR, f"error: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ and exits with status 2 instead of showing a traceback.
 
 from __future__ import annotations
 
+import argparse
 import functools
 import sys
 from typing import Callable, TypeVar
@@ -41,3 +42,10 @@ def cli_guard(main: F) -> F:
             return 130
 
     return guarded  # type: ignore[return-value]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad flag as ``error: ...`` on one line, exit status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_ERROR, f"error: {message} (see --help)\n")

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from faceapp.decision import Decision, TimedVerification, decide, frame_problem
-from faceapp.errors import FaceappError, cli_guard
+from faceapp.errors import FaceappError, OneLineParser, cli_guard
 from faceapp.imaging import IMAGE_SUFFIXES, list_images, preprocess, summarize_skipped
 from faceapp.metadata import Thresholds, read_metadata
 from faceapp.paths import DataRoot
@@ -200,7 +200,7 @@ VIDEO_HINT = "a video file or an image folder is judged frame by frame (see --ti
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m faceapp.verify",
         description=(
             "Verify the face in a photo, a video or a camera against the enrolled "

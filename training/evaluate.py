@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceapp.errors import FaceappError, cli_guard
+from faceapp.errors import FaceappError, OneLineParser, cli_guard
 from faceapp.metadata import Thresholds, read_metadata
 from faceapp.paths import DataRoot
 from faceapp.storage import write_bytes_atomic
@@ -251,18 +251,21 @@ def run_owner(args) -> dict:
 # --- command line ---------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m training.evaluate",
         description="Measure a trained model's error rates and draw them as PNG plots.",
         epilog="examples:\n"
                "  python -m training.evaluate validation\n"
                "  python -m training.evaluate pairs --folds 7-8\n"
-               "  python -m training.evaluate owner --owner Colin_Powell --enroll 50",
+               "  python -m training.evaluate owner --owner Colin_Powell --enroll 50\n\n"
+               "Legacy .h5 models can run code when loaded: use only .h5 files from a trusted\n"
+               "source (.keras files load in Keras safe mode).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--model", metavar="FILE",
-                        help="model to evaluate (default: the newest under <data root>/models/)")
+                        help="model to evaluate, .keras or a .h5 from a trusted source "
+                             "(default: the newest under <data root>/models/)")
     common.add_argument("--data-root", metavar="DIR",
                         help="data root (default: $FACEAPP_DATA_ROOT, else application_data/)")
     common.add_argument("--crop", choices=CROPS,
@@ -308,10 +311,21 @@ def build_parser() -> argparse.ArgumentParser:
 COMMANDS = {"validation": run_validation, "pairs": run_pairs, "owner": run_owner}
 
 
+def check_numbers(args) -> None:
+    """Refuse thresholds and rates outside [0, 1] before any slow work (loading, scoring)."""
+    from faceapp.metadata import parse_threshold
+
+    for flag in ("detection_threshold", "verification_threshold", "target_far", "max_far"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            parse_threshold(value, "--" + flag.replace("_", "-"))
+
+
 @cli_guard
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
+    check_numbers(args)
     COMMANDS[args.command](args)
     return 0
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from faceapp.errors import FaceappError, cli_guard, one_line
+from faceapp.errors import FaceappError, OneLineParser, cli_guard, one_line
 from faceapp.imaging import IMAGE_SUFFIXES, decode_image, is_image_file, summarize_skipped
 from faceapp.paths import DataRoot, make_private_dir
 from faceapp.storage import atomic_path, write_bytes_atomic
@@ -59,7 +59,8 @@ def _flat_names(relatives: list[str]) -> list[str]:
 @contextmanager
 def folder_images(source: Path) -> Iterator[list[tuple[str, Callable[[], bytes]]]]:
     """``[(relative path, read bytes)]`` for every image under ``source``, sorted."""
-    files = sorted(p for p in source.rglob("*") if is_image_file(p))
+    files = sorted(p for p in source.rglob("*") if is_image_file(p)
+                   and not any(part.startswith(".") for part in p.relative_to(source).parts))
     yield [(str(path.relative_to(source)), path.read_bytes) for path in files]
 
 
@@ -161,7 +162,7 @@ def download(url: str, target: Path, timeout: float = 30.0) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m training.import_negatives",
         description="Copy other people's face images (an LFW folder or archive) flat into "
                     "<data root>/negative/, skipping files already there and unreadable images.",

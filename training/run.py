@@ -25,7 +25,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from faceapp.errors import FaceappError, cli_guard
+from faceapp.errors import FaceappError, OneLineParser, cli_guard
 from faceapp.imaging import INPUT_SHAPE
 from faceapp.metadata import DEFAULT_VERIFICATION_THRESHOLD, read_metadata, write_metadata
 from faceapp.model import ARCHITECTURES, DEFAULT_ARCHITECTURE, MODEL_SUFFIXES
@@ -52,12 +52,14 @@ examples:
   python -m training.run --architecture tiny --epochs 2 --steps-per-epoch 5
 
 Interrupted? Run the same command again: it resumes from the last checkpoint.
+Legacy .h5 models (--init-from) can run code when loaded: use only .h5 files from a trusted
+source (.keras files load in Keras safe mode).
 Several machines: set TF_CONFIG on each and run the same command (docs/training.md).
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m training.run",
         description="Train the Siamese face verifier on pairs of face images and save it "
                     "(.keras + metadata JSON + history CSV + plots) under <data root>/models/.",
@@ -101,8 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--architecture", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCHITECTURE,
                        help=f"embedding network (default: {DEFAULT_ARCHITECTURE}; tiny for tests)")
     model.add_argument("--init-from", metavar="MODEL",
-                       help="start from this trained model (.keras/.h5) instead of random weights "
-                            "(default: none)")
+                       help="start from this trained model (.keras, or a .h5 from a trusted "
+                            "source) instead of random weights (default: none)")
     model.add_argument("--epochs", type=int, default=50, help="epochs to train (default: 50)")
     model.add_argument("--batch-size", type=int, default=16, metavar="N",
                        help="pairs per step, over all devices and workers (default: 16)")
@@ -393,6 +395,7 @@ def train(args) -> int:
     if resume:
         print(f"resuming from the checkpoint at epoch {initial_epoch}: {resume[0].name}", flush=True)
         if chief:
+            run.remove_temporaries()  # a checkpoint whose write was killed
             run.trim_history(initial_epoch)
     if initial_epoch >= args.epochs:
         print(f"the checkpoint already has {initial_epoch} epochs (--epochs {args.epochs})")
@@ -415,6 +418,7 @@ def train(args) -> int:
 
     callbacks = []
     if chief:
+        run.create_history()  # private (0600); CSVLogger appends to it
         callbacks.append(keras.callbacks.CSVLogger(str(run.history_path), append=True))
     callbacks.append(make_checkpoint_callback(run, args.checkpoint_every, chief, settings))
     if args.early_stopping:

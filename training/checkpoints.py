@@ -17,6 +17,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -65,6 +66,18 @@ class RunFolder:
             shutil.rmtree(self.folder)
         make_private_dir(self.folder.parent)
         make_private_dir(self.folder)
+
+    def remove_temporaries(self) -> int:
+        """Delete hidden temporary files left by a write that was killed; return how many."""
+        stale = list(self.folder.glob(".*.tmp-*")) if self.folder.is_dir() else []
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
+    def create_history(self) -> None:
+        """Create the (empty) history file private to the user, if there is none yet."""
+        if not self.history_path.exists():
+            os.close(os.open(self.history_path, os.O_CREAT | os.O_WRONLY, 0o600))
 
     def write_state(self, **state) -> None:
         write_bytes_atomic(self.state_path, (json.dumps(state, indent=2) + "\n").encode(), overwrite=True)

@@ -260,6 +260,24 @@ def test_training_skips_bad_images_in_one_warning_then_refuses_a_bad_model(lfw, 
         assert lines[1].startswith("error: ") and model.name in lines[1]
 
 
+def test_verify_cli_missing_webcam_and_a_video_that_ends(owner_root, lfw, tmp_path, capsys):
+    """Not an error: no frame could be judged, exit 1, and the story says why."""
+    from app_support import make_video, person_photos
+    from faceapp.verify import main
+
+    root = ["--data-root", str(owner_root.root)]
+    assert main(["--camera", "7", "--timeout", "1", *root]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("Unverified: no frame could be judged") and "camera" in out, out
+    assert err == ""
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((240, 320, 3), 128, np.uint8))
+    video = make_video(tmp_path / "short.avi", [blank], repeat=2)
+    assert main([str(video), "--timeout", "30", *root]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("Unverified: no frame could be judged") and err == "", (out, err)
+
+
 # --- 2. faults: kill -9 during a capture ------------------------------------------------------
 
 CAPTURE_LOOP = """
@@ -387,7 +405,8 @@ def test_kill_during_a_checkpoint_write_then_resume_without_network(lfw, tmp_pat
 @pytest.mark.slow
 def test_app_and_headless_verify_make_no_network_connection(lfw, exact_model, tmp_path):
     """The real window (enrol, verify, worker in a spawned process) and faceapp.verify, under
-    the audit hook: not one internet connection or host-name lookup."""
+    the audit hook: not one internet connection or host-name lookup. Odd files dropped into
+    verification_images/ and anchor/ give one warning and never stop verification."""
     import shutil
 
     from app_support import copy_model, make_video, person_photos, run_app
@@ -396,6 +415,8 @@ def test_app_and_headless_verify_make_no_network_connection(lfw, exact_model, tm
     env, log = audited_env(tmp_path)
     root = DataRoot(tmp_path / "root").ensure()
     copy_model(exact_model, root.root)
+    for folder in (root.verification_images, root.anchor):  # odd files dropped in by hand
+        odd_images(folder, photos(lfw, OTHER, slice(0, 1))[0])
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed")
     xvfb, display = start_xvfb()
@@ -403,6 +424,7 @@ def test_app_and_headless_verify_make_no_network_connection(lfw, exact_model, tm
         video = make_video(tmp_path / "owner.avi", person_photos(lfw, OWNER, 100, 4))
         env.update(DISPLAY=display, KIVY_HOME=str(tmp_path / "kivy"), KIVY_NO_ARGS="1")
         steps = [{"wait": "frames", "count": 3}, {"wait": "ready", "timeout": 90},
+                 {"record": "ready"},
                  {"key": "e"}, {"wait": "idle", "timeout": 60}, {"key": "v"},
                  {"wait": "idle", "timeout": 60}, {"record": "verify"}]
         report = run_app(steps, ["--camera", str(video), "--data-root", str(root.root)],
@@ -411,7 +433,11 @@ def test_app_and_headless_verify_make_no_network_connection(lfw, exact_model, tm
         xvfb.terminate()
         xvfb.wait(10)
     assert report.get("error") is None and report["returncode"] == 0, report
-    assert report["records"]["verify"]["decision"]["total"] == 1, report["records"]
+    records = report["records"]
+    assert "skipped 3 unreadable verification images" in records["ready"]["status"], records
+    # the 6 readable odd files and the face enrolled with 'e' are compared; the window stayed
+    assert records["verify"]["decision"]["total"] == 7, records["verify"]
+    assert records["verify"]["result"] in ("Verified", "Unverified")
     verify = subprocess.run([sys.executable, "-m", "faceapp.verify", "--data-root",
                              str(root.root), str(photos(lfw, OTHER, slice(0, 1))[0])],
                             cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,

@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import cv2
@@ -276,6 +277,36 @@ def test_verify_cli_missing_webcam_and_a_video_that_ends(owner_root, lfw, tmp_pa
     assert main([str(video), "--timeout", "30", *root]) == 1
     out, err = capsys.readouterr()
     assert out.startswith("Unverified: no frame could be judged") and err == "", (out, err)
+
+
+def test_evaluate_leaves_out_pairs_with_odd_images_in_one_warning_each(lfw, exact_model,
+                                                                       face_path, tmp_path,
+                                                                       capsys):
+    """LFW pairs where some photos are unreadable: those pairs are left out, the rest scored."""
+    from training.evaluate import main
+
+    tree = tmp_path / "lfw"
+    people = {"Anna": photos(lfw, OWNER, slice(0, 3)), "Bert": photos(lfw, OTHER, slice(0, 3))}
+    for person, sources in people.items():
+        (tree / person).mkdir(parents=True)
+        for k, source in enumerate(sources, start=1):
+            (tree / person / f"{person}_{k:04d}.jpg").write_bytes(source.read_bytes())
+    zoo = odd_images(tmp_path / "zoo", face_path)
+    (tree / "Anna" / "Anna_0002.jpg").write_bytes(zoo["truncated"][0].read_bytes())
+    (tree / "Bert" / "Bert_0003.jpg").write_bytes(zoo["text"][0].read_bytes())
+    (tree / "pairs.txt").write_text("2\t2\n"
+                                    "Anna\t1\t3\nBert\t1\t2\nAnna\t1\tBert\t1\nAnna\t2\tBert\t2\n"
+                                    "Anna\t1\t2\nBert\t1\t2\nAnna\t3\tBert\t3\nAnna\t3\tBert\t1\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # would be a second, multi-line message
+        code = main(["pairs", "--model", str(exact_model), "--lfw", str(tree),
+                     "--out", str(tmp_path / "out")])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in err, err
+    lines = err.strip().split("\n")
+    assert lines[0].startswith("warning: skipped 2 unreadable images"), err
+    assert lines[1] == "warning: 3 pairs left out (image missing or unreadable)", err
+    assert len(lines) == 2 and "LFW pairs (5)" in out, (out, err)
 
 
 # --- 2. faults: kill -9 during a capture ------------------------------------------------------

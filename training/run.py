@@ -295,7 +295,7 @@ def validation_scores(model, table, rows):
     vectors = np.zeros((len(table.images), kernel.shape[0]), np.float32)
     vectors[used] = embed(embedding, images)
     logits = np.abs(vectors[rows[:, 0]] - vectors[rows[:, 1]]) @ kernel + bias
-    return 1.0 / (1.0 + np.exp(-logits.reshape(-1)))
+    return np.exp(-np.logaddexp(0.0, -logits.reshape(-1)))  # sigmoid without overflow warnings
 
 
 def export(model, path: Path, args, settings, split, table, train_rows, val_rows,

@@ -45,7 +45,8 @@ class PairScorer:
         a = self.embeddings[[self.index[p] for p in firsts]]
         b = self.embeddings[[self.index[p] for p in seconds]]
         logits = np.abs(a - b) @ self.kernel + self.bias
-        return (1.0 / (1.0 + np.exp(-logits))).reshape(-1)
+        # sigmoid as exp(-log(1 + e^-x)): no overflow warning on stderr for confident logits
+        return np.exp(-np.logaddexp(0.0, -logits)).reshape(-1)
 
     def against(self, probe: Path, gallery: Sequence[Path]) -> np.ndarray:
         """Scores of one probe image against each gallery image."""

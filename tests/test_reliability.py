@@ -309,6 +309,43 @@ def test_evaluate_leaves_out_pairs_with_odd_images_in_one_warning_each(lfw, exac
     assert len(lines) == 2 and "LFW pairs (5)" in out, (out, err)
 
 
+@pytest.mark.slow
+def test_app_worker_reports_each_bad_model_and_keeps_going(lfw, bad_models, exact_model,
+                                                           tmp_path):
+    """The app's inference process, given bad model files one after another (the newest under
+    models/ is used): one error line each, it stays alive, and a good model then works."""
+    from faceapp.worker import InferenceWorker
+    from test_worker import EventLog
+    from tiny_models import faces
+
+    root = DataRoot(tmp_path / "root").ensure()
+    enrol(root.verification_images, photos(lfw, OWNER, slice(0, 1)))
+    face = faces(photos(lfw, OWNER, slice(0, 1)))[0]
+    worker, log = InferenceWorker(root), EventLog()
+    try:
+        for k, kind in enumerate(["truncated", "random bytes", "wrong shape"]):
+            model = root.models / f"{k}-{bad_models[kind].name}"
+            model.write_bytes(bad_models[kind].read_bytes())
+            os.utime(model, ns=(k + 10**18, k + 10**18))  # the newest
+            if k == 0:
+                worker.start()
+            else:
+                worker.verify(face)                       # retries loading the newest model
+            messages = [log.wait(worker, "error").message]
+            while model.name not in messages[-1] and len(messages) < 3:  # earlier request's
+                messages.append(log.wait(worker, "error").message)
+            assert model.name in messages[-1] and "\n" not in messages[-1], messages
+            assert worker.is_alive()
+        good = root.models / "good.keras"
+        good.write_bytes(exact_model.read_bytes())
+        os.utime(good, ns=(10**18 + 10, 10**18 + 10))
+        worker.verify(face)
+        assert log.wait(worker, "ready").info["gallery_size"] == 1
+        assert log.wait(worker, "result").decision.verified
+    finally:
+        worker.stop()
+
+
 # --- 2. faults: kill -9 during a capture ------------------------------------------------------
 
 CAPTURE_LOOP = """

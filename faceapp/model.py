@@ -240,8 +240,13 @@ def load_model(path: str | os.PathLike, check_shape: bool = True) -> keras.Model
                 path, compile=False, custom_objects={"L1Dist": L1Dist}
             )
     except Exception as error:  # Keras raises many types for corrupt files
-        reason = one_line(error)[:200]
-        raise FaceappError(f"cannot load model {path}: {reason}") from None
+        reason = one_line(error)
+        if "safe_mode" in reason or "arbitrary code" in reason:
+            raise FaceappError(
+                f"refused to load model {path}: it contains Python code (e.g. a Lambda "
+                "layer), which safe mode never runs"
+            ) from None
+        raise FaceappError(f"cannot load model {path}: {reason[:200]}") from None
     if check_shape:
         check_siamese_shape(model, path)
     return model

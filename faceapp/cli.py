@@ -14,6 +14,7 @@ from pathlib import Path
 
 from faceapp.errors import FaceappError, OneLineParser
 from faceapp.metadata import parse_threshold
+from faceapp.options import add_model_options
 from faceapp.paths import DataRoot
 
 DEFAULT_TIMEOUT = 5.0
@@ -51,18 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--camera", default="0", metavar="SRC",
                         help="webcam index, video file or folder of images (default: 0)")
-    parser.add_argument("--data-root", metavar="DIR",
-                        help="folder with captures and models (default: $FACEAPP_DATA_ROOT, "
-                             "else application_data/ beside main.py)")
-    parser.add_argument("--model", metavar="FILE",
-                        help="trained model (.keras, or a trusted legacy .h5); "
-                             "default: the newest under DATA_ROOT/models/")
-    parser.add_argument("--detection-threshold", metavar="T",
-                        help="a score above T counts as a match (0-1; default: from the "
-                             "model's metadata, else 0.5)")
-    parser.add_argument("--verification-threshold", metavar="T",
-                        help="verified when the fraction of matches is above T (0-1; "
-                             "default: from the model's metadata, else 0.5)")
+    add_model_options(parser)
     parser.add_argument("--timeout", metavar="S", default=str(DEFAULT_TIMEOUT),
                         help=f"seconds the 't' mode may take (default: {DEFAULT_TIMEOUT:g})")
     return parser

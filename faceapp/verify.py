@@ -35,6 +35,7 @@ from faceapp.decision import Decision, TimedVerification, decide, frame_problem
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
 from faceapp.imaging import IMAGE_SUFFIXES, list_images, preprocess, summarize_skipped
 from faceapp.metadata import Thresholds, read_metadata
+from faceapp.options import add_model_options
 from faceapp.paths import DataRoot
 from faceapp.tfquiet import import_keras_quietly
 
@@ -229,16 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=None, metavar="S",
                         help="multi-frame mode: stop after S seconds at the latest "
                              "(default 10); stops earlier at the first confident decision")
-    parser.add_argument("--model", metavar="M",
-                        help="the model file (.keras or .h5); default: the newest in "
-                             "<data root>/models")
-    parser.add_argument("--data-root", metavar="D",
-                        help="the data folder (default: $FACEAPP_DATA_ROOT or "
-                             "application_data/)")
-    parser.add_argument("--detection-threshold", metavar="T",
-                        help="score above which a verification image matches (0-1)")
-    parser.add_argument("--verification-threshold", metavar="T",
-                        help="fraction of matches above which the face is verified (0-1)")
+    add_model_options(parser)
     parser.add_argument("--json", action="store_true",
                         help="print the decision as one JSON object instead of a sentence")
     return parser

@@ -262,3 +262,27 @@ def test_owner_folders_and_fine_tuning_from_a_model(trained, lfw, tmp_path):
     assert metadata["architecture"] == "tiny"  # taken from the model it started from
     assert metadata["training"]["init_from"] == str(model_path.resolve())
     assert metadata["data"]["anchor_images"] == 6 and metadata["data"]["negative_images"] == 8
+
+
+def test_bf16_run_trains_in_mixed_precision_and_saves_a_float32_model(tiny_tree, tmp_path):
+    """--precision bf16: bfloat16 maths while training, a float32 model for the app."""
+    import contextlib
+    import io
+
+    from faceapp.model import load_model
+    from training.run import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["--data-root", str(tmp_path), "--tree", str(tiny_tree), "--epochs", "1",
+                     "--checkpoint-every", "1", "--precision", "bf16", *TINY])
+    assert code == 0, err.getvalue()
+    (model_path,) = sorted((tmp_path / "models").glob("*.keras"))
+    assert read_metadata(model_path)["training"]["precision"] == "bf16"
+    exported = load_model(model_path)
+    assert {layer.dtype_policy.name for layer in exported.layers} == {"float32"}
+    (checkpoint,) = sorted((tmp_path / "checkpoints").glob("*/epoch-*.keras"))
+    trained = load_model(checkpoint)
+    assert "mixed_bfloat16" in {layer.dtype_policy.name for layer in trained.layers}
+    for mine, theirs in zip(exported.get_weights(), trained.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)

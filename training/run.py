@@ -22,6 +22,7 @@ import os
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from training.distribute import (STRATEGIES, is_chief, is_multi_worker, make_str
                                  prepare_multi_worker_fit, worker_count)
 
 DEFAULT_CROP = "detect"
+PRECISIONS = ("fp32", "bf16")
 
 EXAMPLES = """\
 examples:
@@ -110,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="pairs per step, over all devices and workers (default: 16)")
     model.add_argument("--learning-rate", type=float, default=1e-4, metavar="LR",
                        help="Adam learning rate (default: 1e-4)")
+    model.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                       help="bf16: mixed precision (bfloat16 maths, float32 weights), about 2x "
+                            "faster on CPUs with AVX512_BF16 and on recent GPUs; the saved "
+                            "model is float32 either way (default: fp32)")
     model.add_argument("--steps-per-epoch", type=int, metavar="N",
                        help="steps per epoch (default: one pass over the training pairs)")
     model.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
@@ -183,6 +189,7 @@ def run_settings(args, source: str, root: DataRoot) -> dict:
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
         "steps_per_epoch": args.steps_per_epoch,
+        "precision": args.precision,
     }
 
 
@@ -235,7 +242,11 @@ def compile_model(model, learning_rate: float) -> None:
 
 
 def build_model(settings: dict, resume: tuple[Path, int] | None):
-    """The model to train: the checkpoint's (with optimiser state), ``--init-from``'s, or new."""
+    """The model to train: the checkpoint's (with optimiser state), ``--init-from``'s, or new.
+
+    Under ``--precision bf16`` the layers compute in bfloat16 (Keras' ``mixed_bfloat16``
+    policy; a checkpoint keeps its policy in its config).
+    """
     import keras
 
     from faceapp.model import L1Dist, load_model, make_siamese_model
@@ -246,12 +257,40 @@ def build_model(settings: dict, resume: tuple[Path, int] | None):
         except Exception as error:  # corrupt checkpoint: say which file
             raise FaceappError(f"cannot load checkpoint {resume[0]}: {error}; "
                                "rerun with --fresh to start over") from None
-    if settings["init_from"]:
+    mixed = settings.get("precision") == "bf16"
+    if settings["init_from"] and not mixed:
         model = load_model(settings["init_from"])
     else:
-        model = make_siamese_model(settings["architecture"])
+        with precision_policy(settings):
+            model = make_siamese_model(settings["architecture"])
+        if settings["init_from"]:
+            model.set_weights(load_model(settings["init_from"]).get_weights())
     compile_model(model, settings["learning_rate"])
     return model
+
+
+@contextmanager
+def precision_policy(settings: dict):
+    """Build layers under the run's precision policy, then restore float32."""
+    import keras
+
+    mixed = settings.get("precision") == "bf16"
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if mixed else "float32")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def float32_copy(model, settings: dict):
+    """The trained model as float32 layers (what the app loads), same weights."""
+    if settings.get("precision") != "bf16":
+        return model
+    from faceapp.model import make_siamese_model
+
+    copy = make_siamese_model(settings["architecture"])
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def make_checkpoint_callback(run: RunFolder, every: int, chief: bool, settings: dict):
@@ -304,6 +343,7 @@ def export(model, path: Path, args, settings, split, table, train_rows, val_rows
     from faceapp.model import save_model
     from training import metrics, plots
 
+    model = float32_copy(model, settings)
     save_model(model, path)
     if args.h5:
         save_model(model, path.with_suffix(".h5"))

@@ -56,8 +56,12 @@ class FolderCapture:
         return bool(self.paths)
 
     def read(self) -> tuple[bool, np.ndarray | None]:
-        """The next readable image; unreadable files are skipped (and remembered)."""
-        while self.paths:
+        """The next readable image; unreadable files are skipped (and remembered).
+
+        One call tries each file at most once, so a looping folder whose images are all
+        unreadable ends instead of spinning forever.
+        """
+        for _ in range(len(self.paths)):
             if self.position >= len(self.paths):
                 if not self.loop:
                     return False, None
@@ -68,8 +72,6 @@ class FolderCapture:
                 return True, read_image(path)
             except FaceappError as error:
                 self.last_error = str(error)
-                if len(self.paths) == 1:
-                    return False, None
         return False, None
 
     def release(self) -> None:

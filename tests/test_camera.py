@@ -91,3 +91,24 @@ def test_missing_webcam_is_a_message_not_an_exception():
     assert source.message.startswith("no camera at index 97")
     assert not source.finished  # a webcam is retried, never "finished"
     source.release()
+
+
+def test_looping_folder_of_only_unreadable_images_ends_instead_of_spinning(tmp_path):
+    import threading
+
+    for name in ("a.jpg", "b.jpg", "c.png"):
+        (tmp_path / name).write_bytes(b"not an image")
+    result = {}
+
+    def read_once():
+        with FrameSource(tmp_path, loop=True) as source:
+            result["frame"] = source.read()
+            result["message"] = source.message
+            result["finished"] = source.finished
+
+    thread = threading.Thread(target=read_once, daemon=True)
+    thread.start()
+    thread.join(5.0)
+    assert not thread.is_alive(), "FrameSource.read() loops forever over unreadable images"
+    assert result["frame"] is None and result["finished"]
+    assert "not a readable image" in result["message"]

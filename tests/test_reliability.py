@@ -164,6 +164,23 @@ def test_evaluate_thresholds_outside_0_1_are_one_line_errors(argv, names, exact_
     assert names in one_line(capsys.readouterr().err)
 
 
+def test_evaluate_validation_of_a_recipe_model_is_a_one_line_error(exact_model, tmp_path,
+                                                                   capsys):
+    """training.recipes writes "training" settings without a pair split to rebuild."""
+    from faceapp.metadata import write_metadata
+    from training.evaluate import main
+
+    model = tmp_path / "identity-x.keras"
+    model.write_bytes(exact_model.read_bytes())
+    write_metadata(model, {"training": {"recipe": "identity-pretrain", "seed": 42,
+                                        "tree": str(tmp_path), "crop": "detect",
+                                        "data_root": str(tmp_path)}})
+    code = main(["validation", "--model", str(model)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "pairs or owner evaluation" in one_line(err)
+
+
 @pytest.mark.parametrize("kind", ["missing", "truncated", "random bytes", "random bytes .h5",
                                   "a folder", "wrong shape"])
 def test_bad_model_files_are_one_line_errors_in_verify_and_evaluate(kind, bad_models,

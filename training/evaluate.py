@@ -121,7 +121,7 @@ def run_validation(args) -> dict:
     model_path = resolve_model(args)
     metadata = read_metadata(model_path)
     settings = metadata.get("training")
-    if not settings:
+    if not settings or "source" not in settings:  # e.g. training.recipes: no pair split
         raise FaceappError(f"{model_path.with_suffix('.json')} has no training settings; "
                            "use the pairs or owner evaluation instead")
     root = DataRoot.resolve(args.data_root or settings["data_root"])

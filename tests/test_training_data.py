@@ -147,3 +147,29 @@ def test_detect_crop_is_deterministic_however_many_workers(lfw):
     paths = sorted((lfw / "Tony_Blair").glob("*.jpg"))[:12]
     first = data.load_table(paths, "detect", workers=2).images
     np.testing.assert_array_equal(first, data.load_table(paths, "detect", workers=2).images)
+
+
+def test_source_both_keeps_each_person_on_one_side_and_held_out_people_out(tmp_path):
+    """Owner negatives (LFW-style names) and a tree of the same people, in one run."""
+    from training.run import build_split
+
+    root = owner_root(tmp_path, negative_people=0)
+    tree = tmp_path / "tree"
+    for person in range(12):
+        for k in range(1, 4):
+            write_face(tree / f"Person_{person}" / f"Person_{person}_{k:04d}.jpg", 100 + person)
+            write_face(root.negative / f"Person_{person}_{k:04d}.jpg", 100 + person)
+    pairs_file = tree / "pairs.txt"
+    pairs_file.write_text("1\t1\nPerson_11\t1\t2\nPerson_11\t1\tPerson_10\t1\n")
+    settings = {"source": "both", "seed": 5, "val_fraction": 0.3, "pairs_per_anchor": 3,
+                "tree": str(tree), "tree_pairs": 200, "max_people": None,
+                "exclude_pairs": str(pairs_file), "exclude_folds": "all"}
+    split = build_split(settings, root)
+
+    def who(pairs):
+        return {data.person_of(p) for pair in pairs for p in (pair.first, pair.second)
+                if p.name.startswith("Person_")}
+
+    train, val = who(split.train), who(split.validation)
+    assert train and val and not train & val
+    assert not (train | val) & {"Person_10", "Person_11"}

@@ -195,16 +195,30 @@ def shuffle_pairs(pairs: list[Pair], seed: int) -> list[Pair]:
 
 
 def owner_split(
-    root: DataRoot, val_fraction: float, seed: int, per_anchor: int = 1
+    root: DataRoot, val_fraction: float, seed: int, per_anchor: int = 1,
+    people_sides: tuple[set[str], set[str]] | None = None, exclude: Iterable[str] = (),
 ) -> PairSplit:
-    """Split the owner's folders (anchors/positives by image, negatives by person), then pair."""
+    """Split the owner's folders (anchors/positives by image, negatives by person), then pair.
+
+    ``people_sides`` = ``(train people, validation people)`` of an identity tree trained on
+    in the same run: a negative showing one of them goes to that person's side, so nobody
+    is on both sides of the combined split. Negatives of ``exclude`` people are left out.
+    """
     anchors = list_owner_folder(root.anchor)
     positives = list_owner_folder(root.positive)
     negatives = list_owner_folder(root.negative)
     a_train, a_val = split_images(anchors, val_fraction, seed)
     p_train, p_val = split_images(positives, val_fraction, seed + 1)
     n_train, n_val = split_images(negatives, val_fraction, seed + 2, by_person=True)
-    if not n_val:
+    if people_sides is not None or exclude:
+        tree_train, tree_val = people_sides or (set(), set())
+        excluded, own_train = set(exclude), set(n_train)
+        kept = [p for p in negatives if person_of(p) not in excluded]
+        in_train = {p: person_of(p) in tree_train
+                    or (person_of(p) not in tree_val and p in own_train) for p in kept}
+        n_train = [p for p in kept if in_train[p]]
+        n_val = [p for p in kept if not in_train[p]]
+    if not n_val or not n_train:
         raise FaceappError(
             f"too few different people in {root.negative} to split: need two or more"
         )

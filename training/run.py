@@ -199,14 +199,18 @@ def build_split(settings: dict, root: DataRoot) -> PairSplit:
 
     split = PairSplit()
     seed, fraction = settings["seed"], settings["val_fraction"]
-    if settings["source"] in ("owner", "both"):
-        split.extend(training_data.owner_split(root, fraction, seed, settings["pairs_per_anchor"]))
+    exclude, people, sides = set(), None, None
     if settings["source"] in ("tree", "both"):
-        exclude = set()
         if settings.get("exclude_pairs"):
             folds = parse_folds(settings.get("exclude_folds"))
             exclude = training_data.people_in_pairs_file(Path(settings["exclude_pairs"]), folds)
         people = training_data.list_tree(Path(settings["tree"]), exclude, settings.get("max_people"))
+        # the tree's people split (as tree_split makes it): owner negatives follow it
+        sides = training_data.split_keys(people, fraction, seed)
+    if settings["source"] in ("owner", "both"):
+        split.extend(training_data.owner_split(root, fraction, seed, settings["pairs_per_anchor"],
+                                               people_sides=sides, exclude=exclude))
+    if people is not None:
         split.extend(training_data.tree_split(people, settings["tree_pairs"], fraction, seed))
         split.counts["excluded_people"] = len(exclude)
     split.train = training_data.shuffle_pairs(split.train, seed)

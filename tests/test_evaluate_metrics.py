@@ -153,3 +153,19 @@ def test_owner_scenario_choices(lfw):
     assert "Tony_Blair" not in {p.parent.name for p in scenario.impostors}
     with pytest.raises(FaceappError, match="need more than --enroll"):
         owner_eval.build_scenario(lfw, "Tony_Blair", enroll=144)
+
+
+def test_owner_run_negatives_count_as_seen_people(tmp_path, capsys):
+    """An owner model trained with LFW people as negatives: scoring them warns."""
+    from training.evaluate import warn_if_seen
+
+    tree = tmp_path / "lfw"
+    for person in ("Anna", "Bert", "Cleo"):
+        (tree / person).mkdir(parents=True)
+    negative = tmp_path / "root" / "negative"
+    negative.mkdir(parents=True)
+    (negative / "Anna_0001.jpg").write_bytes(b"\xff\xd8 not decoded here \xff\xd9")
+    metadata = {"training": {"source": "owner", "tree": None,
+                             "data_root": str(tmp_path / "root")}}
+    assert warn_if_seen(metadata, tree, {"Anna", "Bert"}) == 1
+    assert "Anna" in capsys.readouterr().err

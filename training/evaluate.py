@@ -81,10 +81,22 @@ def model_crop(args, metadata: dict) -> str:
 
 
 def seen_people(metadata: dict, tree: Path) -> set[str] | None:
-    """People of ``tree`` the model trained on or chose thresholds with (None: unknown)."""
+    """People of ``tree`` the model trained on or chose thresholds with (None: unknown).
+
+    Owner runs count too: their negatives (``Person_Name_0001.jpg``, e.g. imported from
+    this very LFW) are other people's faces the model was trained and thresholded on.
+    """
     settings = metadata.get("training", {})
+    negatives = set()
+    if settings.get("source") in ("owner", "both") and settings.get("data_root"):
+        from faceapp.imaging import is_image_file
+        from training.data import person_of
+
+        folder = DataRoot(Path(settings["data_root"])).negative
+        if folder.is_dir():
+            negatives = {person_of(p) for p in folder.iterdir() if is_image_file(p)}
     if not settings.get("tree") or Path(settings["tree"]).resolve() != tree.resolve():
-        return set()
+        return negatives
     from training.data import people_in_pairs_file
 
     excluded = set()
@@ -94,7 +106,7 @@ def seen_people(metadata: dict, tree: Path) -> set[str] | None:
     people = sorted(p.name for p in tree.iterdir() if p.is_dir())
     if settings.get("max_people"):
         people = [p for p in people if p not in excluded][: settings["max_people"]]
-    return {p for p in people if p not in excluded}
+    return {p for p in people if p not in excluded} | negatives
 
 
 def warn_if_seen(metadata: dict, tree: Path, scored: set[str]) -> int:

@@ -286,3 +286,18 @@ def test_bf16_run_trains_in_mixed_precision_and_saves_a_float32_model(tiny_tree,
     assert "mixed_bfloat16" in {layer.dtype_policy.name for layer in trained.layers}
     for mine, theirs in zip(exported.get_weights(), trained.get_weights()):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_output_beside_a_stale_metadata_file_is_refused_before_training(tmp_path):
+    """A leftover foo.json would otherwise block the metadata write after training, leaving
+    the new model beside someone else's thresholds."""
+    from types import SimpleNamespace
+
+    from faceapp.errors import FaceappError
+    from faceapp.paths import DataRoot
+    from training.run import output_path
+
+    (tmp_path / "foo.json").write_text('{"detection_threshold": 0.99}')
+    args = SimpleNamespace(output=str(tmp_path / "foo.keras"), h5=False)
+    with pytest.raises(FaceappError, match="foo.json"):
+        output_path(args, DataRoot(tmp_path))

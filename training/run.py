@@ -225,7 +225,8 @@ def output_path(args, root: DataRoot) -> Path:
             raise FaceappError(f"--output must end in .keras: {path} (add --h5 for a .h5 copy)")
     else:
         path = root.models / unique_name("siamese-", ".keras")
-    for candidate in [path] + ([path.with_suffix(".h5")] if args.h5 else []):
+    for candidate in ([path] + ([path.with_suffix(".h5")] if args.h5 else [])
+                      + [path.with_suffix(".json")]):  # the metadata written beside it
         if candidate.exists():
             raise FaceappError(f"refusing to overwrite existing model: {candidate}")
     return path

@@ -169,3 +169,13 @@ def test_owner_run_negatives_count_as_seen_people(tmp_path, capsys):
                              "data_root": str(tmp_path / "root")}}
     assert warn_if_seen(metadata, tree, {"Anna", "Bert"}) == 1
     assert "Anna" in capsys.readouterr().err
+
+
+def test_binary_pairs_file_is_a_one_line_error(tmp_path):
+    from faceapp.errors import FaceappError
+    from training.pairs_protocol import read_pairs_file
+
+    binary = tmp_path / "lfw.tgz"
+    binary.write_bytes(b"\x1f\x8b\x08\x00\xff\xfe\x80\x81 not text")
+    with pytest.raises(FaceappError, match="cannot read pairs file .*lfw.tgz"):
+        read_pairs_file(binary)

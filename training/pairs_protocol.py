@@ -66,6 +66,8 @@ def read_pairs_file(path: str | Path, folds: Sequence[int] | None = None,
         lines = [line.rstrip("\r\n") for line in path.read_text(encoding="utf-8").splitlines()]
     except OSError as error:
         raise FaceappError(f"cannot read pairs file {path}: {error.strerror}") from None
+    except UnicodeDecodeError:  # e.g. an archive or an image given by mistake
+        raise FaceappError(f"cannot read pairs file {path}: not a text file") from None
     lines = [line for line in lines if line.strip()]
     if not lines:
         raise FaceappError(f"pairs file is empty: {path}")

@@ -415,7 +415,9 @@ class FaceApp(App):
             return False
         self.model_text = f"model: {model.name} (loading...)"
         self.worker = InferenceWorker(
-            self.data_root, model_path=model,
+            # None without --model: the worker takes the newest model each time it loads,
+            # so a model trained after a failed load (or before a restart) is picked up
+            self.data_root, model_path=self.options.model,
             detection_threshold=self._threshold_for_worker("detection"),
             verification_threshold=self._threshold_for_worker("verification"),
         )

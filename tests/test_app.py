@@ -208,3 +208,37 @@ def test_verify_owner_then_other_person(app_env, videos, tiny_model, tmp_path):
     assert_ran_cleanly(other)
     assert other["records"]["verify"]["result"] == "Unverified", other["records"]["verify"]
     assert other["records"]["verify"]["summary"].startswith("Unverified: ")
+
+
+def test_model_trained_after_a_failed_load_is_used(app_env, videos, tmp_path):
+    """The newest model is looked up again when the worker retries loading (no --model)."""
+    import threading
+    import time
+
+    from tiny_models import exact_match_model
+
+    root = tmp_path / "data"
+    (root / "models").mkdir(parents=True)
+    (root / "models" / "siamese-old.keras").write_bytes(b"not a model")
+    good = exact_match_model(tmp_path / "good.keras")
+
+    def train_meanwhile():  # a model appears once the load failed and a face was enrolled
+        deadline = time.monotonic() + 180
+        folder = root / "verification_images"
+        while time.monotonic() < deadline and not (folder.is_dir() and any(folder.glob("*.jpg"))):
+            time.sleep(0.05)
+        shutil.copy(good, root / "models" / "siamese-new.keras")
+
+    thread = threading.Thread(target=train_meanwhile, daemon=True)
+    thread.start()
+    steps = [{"wait": "frames", "count": 3}, {"wait": "idle", "timeout": 90},
+             {"record": "failed"}, {"key": "e"}, {"wait": "idle", "timeout": 10},
+             {"sleep": 1.0}, {"key": "v"}, {"wait": "idle", "timeout": 90},
+             {"record": "verify"}]
+    report = run_app(steps, ["--camera", str(videos["owner"]), "--data-root", str(root)],
+                     app_env, tmp_path / "run", timeout=240)
+    thread.join(5)
+    assert_ran_cleanly(report)
+    assert "siamese-old.keras" in report["records"]["failed"]["model"]
+    verify = report["records"]["verify"]
+    assert verify["result"] in ("Verified", "Unverified"), verify

@@ -50,15 +50,66 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     return sorted(p for p in folder.iterdir() if is_image_file(p))
 
 
+def _jpeg_runs_out(data: bytes) -> bool:
+    """True when a JPEG's data ends before its end-of-image marker.
+
+    Walks the segments (skipping the entropy-coded scans) instead of looking at the last
+    bytes, so files with data after the image (thumbnails, phones' "motion photos") pass.
+    A stream it cannot follow is left to the decoder (False).
+    """
+    size, pos = len(data), 2
+    while pos < size:
+        if data[pos] != 0xFF:
+            return False  # not a marker where one belongs: malformed, not truncated
+        while pos + 1 < size and data[pos + 1] == 0xFF:
+            pos += 1  # fill bytes
+        if pos + 1 >= size:
+            return True
+        marker = data[pos + 1]
+        pos += 2
+        if marker == 0xD9:  # end of image
+            return False
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:
+            continue  # markers without a length
+        if pos + 2 > size:
+            return True
+        pos += int.from_bytes(data[pos:pos + 2], "big")
+        if marker != 0xDA:
+            continue
+        while True:  # start of scan: skip entropy-coded data up to the next real marker
+            pos = data.find(b"\xff", pos)
+            if pos < 0 or pos + 1 >= size:
+                return True
+            following = data[pos + 1]
+            if following == 0x00 or 0xD0 <= following <= 0xD7:
+                pos += 2
+            elif following == 0xFF:
+                pos += 1
+            else:
+                break
+    return True
+
+
+def _png_runs_out(data: bytes) -> bool:
+    """True when a PNG's chunks end before its IEND chunk."""
+    size, pos = len(data), 8
+    while pos + 8 <= size:
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        if data[pos + 4:pos + 8] == b"IEND":
+            return False
+        pos += 12 + length
+    return True
+
+
 def _truncation_problem(data: bytes) -> str | None:
     """Why an encoded JPEG/PNG is visibly incomplete, or None.
 
-    Decoders happily return half-grey images for truncated files; a missing end marker
-    is the reliable sign.
+    Decoders happily return half-grey images for truncated files; a stream that ends
+    before its end marker is the reliable sign.
     """
-    if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-64:]:
+    if data[:2] == b"\xff\xd8" and _jpeg_runs_out(data):
         return "truncated JPEG (no end-of-image marker)"
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and b"IEND" not in data[-32:]:
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and _png_runs_out(data):
         return "truncated PNG (no IEND chunk)"
     return None
 
@@ -67,7 +118,7 @@ def decode_image(data: bytes, name: str = "<bytes>") -> np.ndarray:
     """Decode encoded image bytes to a BGR uint8 array (H, W, 3)."""
     if len(data) == 0:
         raise FaceappError(f"empty image file: {name}")
-    problem = _truncation_problem(bytes(data[:8]) + bytes(data[-64:]))
+    problem = _truncation_problem(bytes(data))
     if problem:
         raise FaceappError(f"{problem}: {name}")
     buffer = np.frombuffer(data, dtype=np.uint8)

@@ -9,7 +9,7 @@ from PIL import Image
 
 from faceapp.errors import FaceappError
 from faceapp.imaging import (
-    INPUT_SHAPE, list_images, preprocess, preprocess_many, read_image, summarize_skipped,
+    INPUT_SHAPE, decode_image, list_images, preprocess, preprocess_many, read_image, summarize_skipped,
 )
 
 
@@ -89,6 +89,25 @@ def test_truncated_jpeg_is_refused(tmp_path, face_path):
     path.write_bytes(face_path.read_bytes()[:3000])
     with pytest.raises(FaceappError, match="truncated JPEG"):
         preprocess(path)
+
+
+def test_truncation_is_found_wherever_the_cut_falls(tmp_path, face_path):
+    data = face_path.read_bytes()
+    png = cv2.imencode(".png", read_image(face_path))[1].tobytes()
+    for cut in (len(data) // 3, len(data) - 200, len(data) - 2):
+        with pytest.raises(FaceappError, match="truncated JPEG"):
+            decode_image(data[:cut], "cut.jpg")
+    with pytest.raises(FaceappError, match="truncated PNG"):
+        decode_image(png[: len(png) - 20], "cut.png")
+
+
+def test_data_after_the_image_is_fine(face_path):
+    """Phones append videos or padding after the JPEG's end ("motion photos")."""
+    data = face_path.read_bytes()
+    trailing = np.random.default_rng(0).bytes(50_000)
+    np.testing.assert_array_equal(decode_image(data + trailing), decode_image(data))
+    png = cv2.imencode(".png", read_image(face_path))[1].tobytes()
+    assert decode_image(png + b"\0" * 100).shape == read_image(face_path).shape
 
 
 def test_missing_file_and_folder(tmp_path):

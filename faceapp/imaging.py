@@ -47,7 +47,10 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise FaceappError(f"image folder not found: {folder}")
-    return sorted(p for p in folder.iterdir() if is_image_file(p))
+    try:
+        return sorted(p for p in folder.iterdir() if is_image_file(p))
+    except OSError as error:
+        raise FaceappError(f"cannot read image folder {folder}: {error.strerror}") from None
 
 
 def _jpeg_runs_out(data: bytes) -> bool:

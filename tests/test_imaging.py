@@ -119,6 +119,15 @@ def test_missing_file_and_folder(tmp_path):
         list_images(tmp_path / "nope")
 
 
+def test_unreadable_folder_listing_error_is_one_line(tmp_path, monkeypatch):
+    def refuse(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(tmp_path), "iterdir", refuse)
+    with pytest.raises(FaceappError, match="cannot read image folder .*Permission denied"):
+        list_images(tmp_path)
+
+
 def test_listing_ignores_hidden_files_subfolders_and_other_suffixes(tmp_path, face_path):
     (tmp_path / "b.jpg").write_bytes(face_path.read_bytes())
     (tmp_path / "a.PNG").write_bytes(b"x")

@@ -22,8 +22,8 @@ setup: $(STAMP) system-packages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --quiet --upgrade pip
+	$(PY) -m pip install --quiet --quiet -r requirements.txt -r requirements-dev.txt
 	touch $(STAMP)
 
 # Xvfb and Mesa let the GUI tests open a real Kivy window on a machine with no screen.

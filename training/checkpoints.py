@@ -99,7 +99,8 @@ class RunFolder:
             return
         header, body = rows[0], rows[1:]
         column = header.index("epoch") if "epoch" in header else 0
-        kept = [row for row in body if row and int(float(row[column])) < epochs]
+        kept = [row for row in body if _complete(row, len(header))
+                and int(float(row[column])) < epochs]
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerows([header, *kept])
         write_bytes_atomic(self.history_path, out.getvalue().encode(), overwrite=True)
@@ -109,5 +110,18 @@ class RunFolder:
         if not self.history_path.exists():
             return {}
         with open(self.history_path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-        return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else {})}
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            rows = [row for row in reader if _complete(row, len(header))]
+        return {key: [float(row[k]) for row in rows] for k, key in enumerate(header)}
+
+
+def _complete(row: list[str], width: int) -> bool:
+    """A whole history row: every column present and a number (a kill can cut the last)."""
+    if len(row) != width:
+        return False
+    try:
+        [float(value) for value in row]
+    except ValueError:
+        return False
+    return True

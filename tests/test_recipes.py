@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import link_identity_tree
+
 from faceapp.errors import FaceappError
 
 
@@ -80,11 +82,7 @@ def test_identity_pretrain_command_end_to_end(lfw, tmp_path):
     from training import recipes
 
     tree = tmp_path / "tree"
-    people = [p for p in sorted(lfw.iterdir()) if p.is_dir() and len(list(p.glob("*.jpg"))) >= 3]
-    for person in people[:8]:
-        (tree / person.name).mkdir(parents=True)
-        for image in sorted(person.glob("*.jpg"))[:3]:
-            (tree / person.name / image.name).symlink_to(image)
+    link_identity_tree(lfw, tree, people=8, images=3)
     out = tmp_path / "root" / "models" / "m.keras"
     recipes.main(["identity-pretrain", "--lfw", str(tree), "--data-root", str(tmp_path / "root"),
                   "--architecture", "tiny", "--epochs", "1", "--steps-per-epoch", "2",

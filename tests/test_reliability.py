@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import link_identity_tree
 from faceapp.paths import DataRoot
 from reliability_support import odd_images, write_sitecustomize
 from tiny_models import OTHER, OWNER, enrol, exact_match_model, photos
@@ -434,11 +435,7 @@ def test_kill_during_a_checkpoint_write_then_resume_without_network(lfw, tmp_pat
     from faceapp.model import L1Dist
 
     tree = tmp_path / "tree"
-    people = [p for p in sorted(lfw.iterdir()) if p.is_dir() and len(list(p.glob("*.jpg"))) >= 3]
-    for person in people[:8]:
-        (tree / person.name).mkdir(parents=True)
-        for image in sorted(person.glob("*.jpg"))[:3]:
-            (tree / person.name / image.name).symlink_to(image)
+    link_identity_tree(lfw, tree, people=8, images=3)
     root = tmp_path / "root"
     args = [sys.executable, "-m", "training.run", "--data-root", str(root), "--tree", str(tree),
             "--architecture", "tiny", "--tree-pairs", "32", "--batch-size", "8",

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import link_identity_tree
+
 from faceapp.imaging import preprocess
 from faceapp.metadata import Thresholds, read_metadata
 
@@ -29,11 +31,7 @@ TINY = ["--architecture", "tiny", "--tree-pairs", "48", "--batch-size", "8", "--
 def tiny_tree(lfw, tmp_path_factory) -> Path:
     """10 LFW people with 3-4 images each (links), and one corrupt image among them."""
     tree = tmp_path_factory.mktemp("tree")
-    people = [p for p in sorted(lfw.iterdir()) if p.is_dir() and len(list(p.glob("*.jpg"))) >= 3]
-    for person in people[:10]:
-        (tree / person.name).mkdir()
-        for image in sorted(person.glob("*.jpg"))[:4]:
-            (tree / person.name / image.name).symlink_to(image)
+    people = link_identity_tree(lfw, tree, people=10, images=4)
     (tree / people[0].name / f"{people[0].name}_0099.jpg").write_bytes(b"\xff\xd8 not a jpeg")
     return tree
 

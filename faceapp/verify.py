@@ -37,7 +37,6 @@ from faceapp.imaging import IMAGE_SUFFIXES, list_images, preprocess, summarize_s
 from faceapp.metadata import Thresholds, read_metadata
 from faceapp.options import add_model_options
 from faceapp.paths import DataRoot
-from faceapp.tfquiet import import_keras_quietly
 
 EXIT_VERIFIED, EXIT_UNVERIFIED, EXIT_ERROR = 0, 1, 2
 EMBED_BATCH = 64  # verification images embedded per call
@@ -78,8 +77,7 @@ class Verifier:
     def __init__(self, model_path: str | os.PathLike, verification_dir: str | os.PathLike,
                  thresholds: Thresholds | None = None, on_warning=None):
         """``on_warning(line)`` is called when newly found verification images are unreadable."""
-        import_keras_quietly()
-        from faceapp.model import load_model, siamese_parts
+        from faceapp.model import load_model, siamese_parts  # imports Keras quietly
 
         self.model_path = Path(model_path)
         self.verification_dir = Path(verification_dir)

@@ -43,6 +43,7 @@ class AppOptions:
     detection_threshold: float | None
     verification_threshold: float | None
     timeout: float
+    runtime: str = "int8"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +96,7 @@ def parse_args(argv: list[str] | None = None) -> AppOptions:
         detection_threshold=detection,
         verification_threshold=verification,
         timeout=parse_timeout(args.timeout),
+        runtime=args.runtime,
     )
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 
+from faceapp.runtime import DEFAULT_RUNTIME, RUNTIMES
+
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """``--data-root``, ``--model``, ``--detection-threshold``, ``--verification-threshold``."""
+    """``--data-root``, ``--model``, ``--detection-threshold``, ``--verification-threshold``,
+    ``--runtime``."""
     parser.add_argument("--data-root", metavar="DIR",
                         help="folder with captures and models (default: $FACEAPP_DATA_ROOT, "
                              "else application_data/ beside main.py)")
@@ -23,3 +26,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verification-threshold", metavar="T",
                         help="verified when the fraction of matches is above T "
                              "(0-1; default: from the model's metadata, else 0.5)")
+    parser.add_argument("--runtime", choices=RUNTIMES, default=DEFAULT_RUNTIME,
+                        help="how the embedding runs: int8 (an int8 TFLite copy of the model, "
+                             "about 2.5x faster, converted once and cached) or keras (float32) "
+                             f"(default: {DEFAULT_RUNTIME})")

@@ -103,6 +103,11 @@ class DataRoot:
     def checkpoints(self) -> Path:
         return self.root / "checkpoints"
 
+    @property
+    def runtime_cache(self) -> Path:
+        """Converted copies of models (:mod:`faceapp.runtime`), made on first use."""
+        return self.root / "cache" / "runtime"
+
     def ensure(self) -> "DataRoot":
         """Create the root and every folder of the layout, private to the user."""
         make_private_dir(self.root, tighten=True)

@@ -1,28 +1,27 @@
-"""Importing TensorFlow/Keras without its C++ start-up chatter on stderr."""
+"""Running TensorFlow/Keras/TFLite steps without their C++ chatter on stderr."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import tempfile
+from typing import Iterator
 
 
-def import_keras_quietly() -> None:
-    """Import Keras/TensorFlow without the C++ start-up lines TF 2.2x prints on stderr.
+@contextlib.contextmanager
+def parked_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to a temporary file for the block; replay it only on failure.
 
-    ``TF_CPP_MIN_LOG_LEVEL`` no longer silences them (absl logs before it is read), so
-    stderr is parked in a temporary file during the import and replayed only on failure.
+    For C++ log lines that ``TF_CPP_MIN_LOG_LEVEL`` does not reach (absl start-up lines,
+    TFLite's "Created TensorFlow Lite XNNPACK delegate"). Python errors still propagate.
     """
-    if "keras" in sys.modules:
-        return
-    import tempfile
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as parked:
         os.dup2(parked.fileno(), 2)
         try:
-            import keras  # noqa: F401  (imports TensorFlow)
+            yield
         except BaseException:
             os.dup2(saved, 2)
             parked.seek(0)
@@ -31,3 +30,12 @@ def import_keras_quietly() -> None:
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+
+
+def import_keras_quietly() -> None:
+    """Import Keras/TensorFlow without the C++ start-up lines TF 2.2x prints on stderr."""
+    if "keras" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with parked_stderr():
+        import keras  # noqa: F401  (imports TensorFlow)

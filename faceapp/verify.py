@@ -37,6 +37,7 @@ from faceapp.imaging import IMAGE_SUFFIXES, list_images, preprocess, summarize_s
 from faceapp.metadata import Thresholds, read_metadata
 from faceapp.options import add_model_options
 from faceapp.paths import DataRoot
+from faceapp.runtime import DEFAULT_RUNTIME
 
 EXIT_VERIFIED, EXIT_UNVERIFIED, EXIT_ERROR = 0, 1, 2
 EMBED_BATCH = 64  # verification images embedded per call
@@ -75,9 +76,16 @@ class Verifier:
     """A loaded model plus the cached embeddings of the verification images."""
 
     def __init__(self, model_path: str | os.PathLike, verification_dir: str | os.PathLike,
-                 thresholds: Thresholds | None = None, on_warning=None):
-        """``on_warning(line)`` is called when newly found verification images are unreadable."""
+                 thresholds: Thresholds | None = None, on_warning=None,
+                 runtime: str = DEFAULT_RUNTIME, cache_dir: str | os.PathLike | None = None):
+        """``on_warning(line)`` is called when newly found verification images are unreadable.
+
+        ``runtime``: ``int8`` (default) or ``keras`` (:mod:`faceapp.runtime`); the int8
+        conversion is cached in ``cache_dir`` when given. :attr:`runtime` says which runs,
+        :attr:`runtime_note` why it fell back to ``keras`` (else None).
+        """
         from faceapp.model import load_model, siamese_parts  # imports Keras quietly
+        from faceapp.runtime import embedding_runner
 
         self.model_path = Path(model_path)
         self.verification_dir = Path(verification_dir)
@@ -85,7 +93,8 @@ class Verifier:
         self.on_warning = on_warning
         self.model = load_model(self.model_path)
         self.embedding, self.kernel, self.bias = siamese_parts(self.model)
-        self._embed_fn = _fast_embedding_fn(self.embedding)
+        self._embed_fn, self.runtime, self.runtime_note = embedding_runner(
+            self.embedding, runtime, self.model_path, Path(cache_dir) if cache_dir else None)
         self.embedding_calls = 0          # calls of the embedding network (for tests)
         self.warning: str | None = None   # the last "skipped unreadable images" line
         self._signature: tuple[_FileKey, ...] | None = None
@@ -170,27 +179,6 @@ class Verifier:
     def verify(self, face) -> Decision:
         """The decision for one face crop (BGR array, path or bytes)."""
         return decide(self.scores(face), self.thresholds)
-
-
-def _fast_embedding_fn(embedding):
-    """The quickest way to run ``embedding`` on a small batch with this Keras backend.
-
-    On TensorFlow a ``tf.function`` with a fixed signature is traced once and avoids
-    ``predict``'s per-call overhead (measured 18 ms vs 75 ms per face for the Koch net on
-    2 cores; XLA measured no faster). Other backends call the model directly.
-    """
-    import keras
-
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        @tf.function(input_signature=[tf.TensorSpec([None, 100, 100, 3], tf.float32)],
-                     reduce_retracing=True)
-        def run(batch):
-            return embedding(batch, training=False)
-
-        return lambda batch: run(batch).numpy()
-    return lambda batch: np.asarray(embedding(batch, training=False))
 
 
 # --- The headless command -----------------------------------------------------------------
@@ -328,7 +316,10 @@ def main(argv: list[str] | None = None) -> int:
     thresholds = Thresholds.resolve(args.detection_threshold, args.verification_threshold,
                                     read_metadata(model_path))
     verifier = Verifier(model_path, data_root.verification_images, thresholds,
-                        on_warning=lambda line: print(line, file=sys.stderr))
+                        on_warning=lambda line: print(line, file=sys.stderr),
+                        runtime=args.runtime, cache_dir=data_root.runtime_cache)
+    if verifier.runtime_note:
+        print(f"note: running the float32 model ({verifier.runtime_note})", file=sys.stderr)
 
     if args.source and path.is_file() and _is_still_image(path):
         if args.timeout is not None:

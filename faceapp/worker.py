@@ -63,8 +63,9 @@ class InferenceWorker:
 
     def __init__(self, data_root: DataRoot, model_path: Path | None = None,
                  detection_threshold: float | None = None,
-                 verification_threshold: float | None = None):
+                 verification_threshold: float | None = None, runtime: str = "int8"):
         self.data_root = data_root
+        self.runtime = runtime
         self.model_path = Path(model_path) if model_path else None
         self.detection_threshold = detection_threshold
         self.verification_threshold = verification_threshold
@@ -94,7 +95,7 @@ class InferenceWorker:
             target=_child_main,
             args=(self._requests, self._events, str(self.data_root.root),
                   str(self.model_path) if self.model_path else None,
-                  self.detection_threshold, self.verification_threshold),
+                  self.detection_threshold, self.verification_threshold, self.runtime),
             name="faceapp-inference", daemon=True,
         )
         with _main_module_hidden():
@@ -231,11 +232,12 @@ def _main_module_hidden():
 # --- The child process ----------------------------------------------------------------------
 
 def _child_main(requests, events, root: str, model_path: str | None,
-                detection: float | None, verification: float | None) -> None:
+                detection: float | None, verification: float | None,
+                runtime: str = "int8") -> None:
     """Load TensorFlow and the model, then answer requests until told to stop."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the app's to handle
-    child = _Child(events, DataRoot.resolve(root), model_path, detection, verification)
+    child = _Child(events, DataRoot.resolve(root), model_path, detection, verification, runtime)
     child.load()
     parent = multiprocessing.parent_process()
     while True:
@@ -256,8 +258,9 @@ class _Child:
     """The child's state: the verifier (None until a model loaded) and its settings."""
 
     def __init__(self, events, data_root: DataRoot, model_path: str | None,
-                 detection: float | None, verification: float | None):
+                 detection: float | None, verification: float | None, runtime: str = "int8"):
         self.events = events
+        self.runtime = runtime
         self.data_root = data_root
         self.model_path = model_path
         self.flags = (detection, verification)
@@ -277,7 +280,8 @@ class _Child:
 
             path = resolve_model_path(self.data_root, self.model_path)
             thresholds = Thresholds.resolve(*self.flags, read_metadata(path))
-            verifier = Verifier(path, self.data_root.verification_images, thresholds)
+            verifier = Verifier(path, self.data_root.verification_images, thresholds,
+                                runtime=self.runtime, cache_dir=self.data_root.runtime_cache)
             verifier.warm_up()
             size = len(verifier.gallery())
         except Exception as error:  # noqa: BLE001 - reported, never fatal
@@ -285,7 +289,9 @@ class _Child:
             self.emit("error", message=self.load_error)
             return False
         self.verifier, self.load_error = verifier, None
-        message = f"model ready: {path.name}, {size} verification image(s)"
+        message = f"model ready: {path.name} ({verifier.runtime}), {size} verification image(s)"
+        if verifier.runtime_note:
+            message += f"; float32 because {verifier.runtime_note}"
         if verifier.warning:
             message += f"; {verifier.warning}"
         self.emit("ready", message=message, info={
@@ -293,6 +299,7 @@ class _Child:
             "detection_threshold": thresholds.detection,
             "verification_threshold": thresholds.verification,
             "gallery_size": size,
+            "runtime": verifier.runtime,
         })
         return True
 

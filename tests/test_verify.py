@@ -48,7 +48,7 @@ def owner_root(lfw, tmp_path_factory) -> DataRoot:
 
 def test_fast_scores_equal_the_siamese_models_predict_on_pairs(tiny, gallery, lfw):
     path, model = tiny
-    verifier = Verifier(path, gallery)
+    verifier = Verifier(path, gallery, runtime="keras")  # float32: equal to predict
     probe = photos(lfw, OTHER, slice(0, 1))[0]
     fast = verifier.scores(probe)
 

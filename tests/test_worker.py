@@ -69,7 +69,8 @@ def test_worker_verifies_survives_errors_and_restarts_after_kill(worker, root, l
     ready = wait_for(worker, "ready", log)
     assert log[0].kind == "loading"
     assert ready.info == {"model": str(root.models / "exact.keras"), "detection_threshold": 0.5,
-                          "verification_threshold": 0.5, "gallery_size": 1}
+                          "verification_threshold": 0.5, "gallery_size": 1, "runtime": "int8"}
+    assert list(root.runtime_cache.glob("*.int8.tflite"))  # converted once, cached
     result = wait_for(worker, "result", log)
     assert result.request_id == first and result.decision.verified
     assert result.message.startswith("Verified: 1/1")

@@ -35,6 +35,10 @@ Config.set("kivy", "exit_on_escape", "0")
 Config.set("input", "mouse", "mouse,disable_multitouch")
 Config.set("graphics", "width", "1120")
 Config.set("graphics", "height", "660")
+# Frames are shown at the first UI frame after they arrive: at 120 UI frames per second a
+# 30 fps video waits at most ~8 ms (at 60, up to 17 ms, which alone broke a 40 ms p95).
+# Nothing is redrawn unless something changed, so idle frames cost next to nothing.
+Config.set("graphics", "maxfps", "120")
 
 from kivy.app import App  # noqa: E402
 from kivy.clock import Clock  # noqa: E402
@@ -70,6 +74,7 @@ KEY_ACTIONS = {
 }
 ESCAPE = 27
 SPINNER_PERIOD = 1 / 12   # seconds between steps of the busy spinner
+FRAME_STALL_SECONDS = 0.1  # no frame for this long: the UI beat falls back to the Clock
 
 
 WORKER_NICENESS = 10      # the inference process yields the CPU to the preview
@@ -195,13 +200,15 @@ class FaceApp(App):
         if options.verification_threshold is not None:
             self.verification_threshold = options.verification_threshold
         self._on_ready_hook = on_ready
-        self.pipeline = FramePipeline(options.camera, loop=True)
+        self._frame_ready = Clock.create_trigger(self._on_frame_ready)
+        self.pipeline = FramePipeline(options.camera, loop=True, on_frame=self._frame_ready)
         self.worker = None                     # faceapp.worker.InferenceWorker, once started
         self.worker_state = "none"             # none | loading | ready | failed
         self.in_flight: int | None = None      # request id of the running verification
         self.timed: TimedVerification | None = None
         self.timed_waiting = False             # 't' pressed while the model was loading
         self.last_decision: Decision | None = None
+        self.pending_actions: list[Callable[[], None]] = []  # key presses, see _service
         self._crop_ids = itertools.count(1)
         self._crop_purposes: dict[int, str] = {}
         self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture-saver")
@@ -256,7 +263,10 @@ class FaceApp(App):
         action = KEY_ACTIONS.get(char)
         if action is None:
             return False
-        getattr(self, action)()
+        # Run with the next frame's UI work: its redraw is then the frame's redraw. With
+        # software OpenGL a redraw holds the UI thread ~20 ms, which made the frame after
+        # every key press late. The wait is at most one frame (or one Clock beat).
+        self.pending_actions.append(getattr(self, action))
         return True
 
     def capture_anchor(self) -> None:
@@ -300,8 +310,24 @@ class FaceApp(App):
 
     # --- the frame loop ------------------------------------------------------------------
 
+    def _on_frame_ready(self, _dt: float) -> None:
+        """A new frame (triggered from the frame thread): show it, then do the UI's other
+        work in the same UI frame, so results and the frame cost one redraw, not two."""
+        if self._show_latest_frame():
+            self._service()
+
     def _tick(self, _dt: float) -> None:
-        self._show_latest_frame()
+        """The fallback beat: when no frame has come for a while (no camera, a stalled
+        source), the UI's work runs here instead of with the frames."""
+        if (self._last_shown_at is None
+                or time.monotonic() - self._last_shown_at > FRAME_STALL_SECONDS):
+            self._show_latest_frame()
+            self._service()
+
+    def _service(self) -> None:
+        """Key actions, captures, worker events, the timed mode, the spinner, the counts."""
+        while self.pending_actions:
+            self.pending_actions.pop(0)()
         for result in self.pipeline.crops():
             self._on_crop(result)
         self._finish_saves()
@@ -316,8 +342,10 @@ class FaceApp(App):
         if now - self._last_counts > 2.0:
             self.refresh_counts()
 
-    def _show_latest_frame(self) -> None:
+    def _show_latest_frame(self) -> bool:
+        """Upload the newest frame if it is new; True when it was."""
         frame = self.pipeline.latest()
+        shown = False
         message = self.pipeline.message
         if frame is not None and frame.number != self._last_frame_number:
             self._last_frame_number = frame.number
@@ -329,10 +357,12 @@ class FaceApp(App):
                 self.first_frame_at = now
             self._last_shown_at = now
             self.frames_shown += 1
+            shown = True
         if message:
             self.overlay_text = message
         elif frame is not None:
             self.overlay_text = "" if frame.detected else NO_FACE_TEXT
+        return shown
 
     # --- captures --------------------------------------------------------------------------
 
@@ -420,6 +450,7 @@ class FaceApp(App):
             self.data_root, model_path=self.options.model,
             detection_threshold=self._threshold_for_worker("detection"),
             verification_threshold=self._threshold_for_worker("verification"),
+            runtime=self.options.runtime,
         )
         self.worker_state = "loading"
         self.busy, self.busy_text = True, "loading the model..."

@@ -124,7 +124,8 @@ class Autopilot:
         if kind == "ready":
             return app.worker_state == "ready"
         if kind == "idle":
-            return not (app.busy or app.in_flight is not None or app.timed is not None
+            return not (app.pending_actions or app.busy or app.in_flight is not None
+                        or app.timed is not None
                         or app.timed_waiting or app._saves or app._crop_purposes)
         if kind == "overlay":
             return str(step["contains"]) in app.overlay_text

@@ -95,7 +95,7 @@ def detect_faces(frame: np.ndarray) -> list[Box]:
     return sorted(boxes, key=lambda box: box.area, reverse=True)
 
 
-def _coarse_faces(frame: np.ndarray) -> list[Box]:
+def coarse_faces(frame: np.ndarray) -> list[Box]:
     """Faces found on a copy shrunk to a shorter side of COARSE_SIDE (largest first).
 
     Finds faces of at least ``CASCADE_WINDOW * shrink`` pixels (96 px on 640x480); empty
@@ -127,7 +127,7 @@ def largest_face(frame: np.ndarray) -> Box | None:
     in a few milliseconds; only when none is there does it run :func:`detect_faces`, so
     smaller faces (down to ``MIN_FACE_FRACTION``) are found exactly as before.
     """
-    faces = _coarse_faces(frame) or detect_faces(frame)
+    faces = coarse_faces(frame) or detect_faces(frame)
     return faces[0] if faces else None
 
 

@@ -50,7 +50,7 @@ def test_large_faces_are_found_quickly_where_the_full_search_finds_them(photos):
 def test_small_faces_fall_back_to_the_full_search(photos):
     # face about 60 px: too small for the coarse copy, still above MIN_FACE_FRACTION
     frame = webcam_frame(photos[0], side=140)
-    assert detect._coarse_faces(frame) == []
+    assert detect.coarse_faces(frame) == []
     assert detect.largest_face(frame) == detect.detect_faces(frame)[0]
     assert detect.face_crop(frame).detected
 
@@ -64,7 +64,7 @@ def test_no_face_gives_the_fallback_box():
 
 def test_small_frames_skip_the_coarse_search(photos):
     photo = cv2.imread(str(photos[0]))  # 250x250: shrinking to 120 px is not worth it
-    assert detect._coarse_faces(photo[:200, :200]) == []
+    assert detect.coarse_faces(photo[:200, :200]) == []
     assert detect.face_crop(photo).detected
 
 

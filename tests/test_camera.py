@@ -112,3 +112,33 @@ def test_looping_folder_of_only_unreadable_images_ends_instead_of_spinning(tmp_p
     assert not thread.is_alive(), "FrameSource.read() loops forever over unreadable images"
     assert result["frame"] is None and result["finished"]
     assert "not a readable image" in result["message"]
+
+
+def test_frame_pipeline_announces_every_frame_with_its_face_box(lfw_video):
+    """The window is told about each new frame (it shows frames on that signal), in order,
+    each with the face box the quick detector found in that real video frame."""
+    import threading
+
+    from faceapp.preview import FramePipeline
+
+    seen, done = [], threading.Event()
+    pipeline = FramePipeline(str(lfw_video), loop=False, detect_every=1)
+
+    def on_frame():
+        seen.append(pipeline.latest())
+        if len(seen) == 6:
+            done.set()
+
+    pipeline.on_frame = on_frame
+    pipeline.start()
+    try:
+        assert done.wait(20), f"only {len(seen)} of 6 frames were announced"
+    finally:
+        pipeline.stop()
+    assert [frame.number for frame in seen] == [1, 2, 3, 4, 5, 6]
+    assert sum(frame.detected for frame in seen) >= 5
+    for frame in seen:
+        assert frame.image.shape == (240, 320, 3)
+        if frame.detected:  # a square around the face, inside the frame
+            assert frame.box.width == frame.box.height > 40
+            assert frame.box.x >= 0 and frame.box.x + frame.box.width <= 320

@@ -20,7 +20,7 @@ test: setup
 
 setup: $(STAMP) system-packages
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-teacher.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --quiet --upgrade pip
 	$(PY) -m pip install --quiet --quiet -r requirements.txt -r requirements-dev.txt

@@ -10,6 +10,8 @@ Used by ``python -m training.recipes identity-pretrain`` (docs/accuracy.md). The
 3. :class:`CosineClassifier` + :func:`margin_loss`: CosFace (Wang et al. 2018) — cosine of
    the unit embedding with a unit weight per identity, the true class's cosine lowered
    by ``margin`` and everything scaled by ``scale``; ``margin=0`` is a normalised softmax.
+   With a teacher (``training.teacher``), :func:`cosine_distance` also pulls each
+   embedding towards the teacher's vector of the same photo (distillation).
 4. :func:`identity_dataset`: ``tf.data`` of (image, class) with augmentation
    (:func:`augment_face`: flip, scale/shift crop, brightness, contrast, saturation, grey).
 5. :func:`fit_head`: logistic regression of ``|e(a) - e(b)|`` on head people's pairs, the
@@ -132,6 +134,16 @@ def margin_loss(classes: int, scale: float = 30.0, margin: float = 0.35):
     return loss
 
 
+def cosine_distance(y_true, y_pred):
+    """Distillation loss: ``1 - cos(teacher, student)`` per sample."""
+    from keras import ops
+
+    def unit(x):
+        return x / (ops.norm(x, axis=-1, keepdims=True) + 1e-7)
+
+    return 1.0 - ops.sum(unit(y_true) * unit(y_pred), axis=-1)
+
+
 # --- 4. Data ----------------------------------------------------------------------------------
 
 def augment_face(image, tf, min_crop: int = 86):
@@ -151,19 +163,25 @@ def augment_face(image, tf, min_crop: int = 86):
 
 
 def identity_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int,
-                     augment: bool = True, seed: int = 0):
-    """Endless shuffled batches of (float image, class) from a uint8 table."""
+                     augment: bool = True, seed: int = 0, targets: np.ndarray | None = None):
+    """Endless shuffled batches of (float image, class) from a uint8 table; with a teacher's
+    ``targets`` (N, D): (image, {"cosines": class, "embedding": target}). The teacher's
+    vector is of the un-augmented image, so the student also learns invariance."""
     import tensorflow as tf
 
     table = tf.constant(images)
-    dataset = tf.data.Dataset.from_tensor_slices((np.arange(len(images)), labels.astype(np.int32)))
+    extra = np.zeros((len(images), 0), np.float32) if targets is None else targets.astype(np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (np.arange(len(images)), labels.astype(np.int32), extra))
     dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).repeat()
 
-    def lookup(i, label):
+    def lookup(i, label, target):
         image = tf.cast(tf.gather(table, i), tf.float32) / 255.0
         if augment:
             image = augment_face(image, tf)
-        return image, label
+        if targets is None:
+            return image, label
+        return image, {"cosines": label, "embedding": target}
 
     dataset = dataset.map(lookup, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

@@ -66,6 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cosface (margin) or softmax (normalised, margin 0) (default: cosface)")
     p.add_argument("--margin", type=float, default=0.35, help="CosFace margin (default: 0.35)")
     p.add_argument("--scale", type=float, default=30.0, help="CosFace scale (default: 30)")
+    p.add_argument("--teacher", choices=("dlib",),
+                   help="also distil a teacher's embeddings into the network: dlib (needs "
+                        "pip install -r requirements-teacher.txt; training only, the app "
+                        "never needs it) (default: no teacher)")
+    p.add_argument("--teacher-weight", type=float, default=10.0, metavar="W",
+                   help="weight of the distillation loss 1 - cos(student, teacher) beside the "
+                        "identity loss (default: 10)")
+    p.add_argument("--teacher-singles", action="store_true",
+                   help="with --teacher: also distil the photos of single-image people (no "
+                        "class for them); the head is then fitted on held-back people with "
+                        "2+ images only")
     p.add_argument("--no-augment", action="store_true", help="turn augmentation off")
     p.add_argument("--epochs", type=int, default=30, help="epochs (default: 30)")
     p.add_argument("--steps-per-epoch", type=int, metavar="N",
@@ -103,11 +114,19 @@ def identity_pretrain(args) -> dict:
     split = identity.identity_split(people, args.min_images, args.max_images,
                                     args.head_fraction, args.seed)
     rng = np.random.default_rng(args.seed)
-    pairs = tree_pairs(split.head, args.head_pairs, rng)
+    head, singles = split.head, {}
+    if args.teacher and args.teacher_singles:
+        # single-image people teach through the teacher only (no class); the head and its
+        # threshold then use only the held-back people with 2+ images, never distilled
+        singles = {n: imgs for n, imgs in split.head.items() if len(imgs) == 1}
+        head = {n: imgs for n, imgs in split.head.items() if len(imgs) >= 2}
+    pairs = tree_pairs(head, args.head_pairs, rng)
     class_paths = [p for images in split.classes.values() for p in images]
+    single_paths = [p for images in singles.values() for p in images]
     cache = root.root / "cache" / f"{lfw.resolve().name}-{args.crop}.npz"
     images, index = identity.cached_table(
-        class_paths + [p for pair in pairs for p in (pair.first, pair.second)], args.crop, cache)
+        class_paths + single_paths + [p for pair in pairs for p in (pair.first, pair.second)],
+        args.crop, cache)
     names = sorted(split.classes)
     rows, labels = [], []
     for label, name in enumerate(names):
@@ -115,7 +134,12 @@ def identity_pretrain(args) -> dict:
             if p.resolve() in index:
                 rows.append(index[p.resolve()])
                 labels.append(label)
+    rows += [index[p.resolve()] for p in single_paths if p.resolve() in index]
+    labels += [-1] * (len(rows) - len(labels))  # no class: one_hot(-1) is all zeros
     rows, labels = np.asarray(rows), np.asarray(labels)
+    targets = None
+    if args.teacher:
+        targets, rows, labels = teacher_targets(root, lfw, images, index, rows, labels)
     settings = {
         "recipe": "identity-pretrain", "tree": str(lfw.resolve()),
         "exclude_pairs": str(Path(args.exclude_pairs).resolve()) if args.exclude_pairs else None,
@@ -127,8 +151,12 @@ def identity_pretrain(args) -> dict:
         "learning_rate": args.learning_rate, "weight_decay": args.weight_decay,
         "steps_per_epoch": args.steps_per_epoch, "seed": args.seed, "data_root": str(root.root),
     }
+    if args.teacher:
+        settings.update(teacher=args.teacher, teacher_weight=args.teacher_weight,
+                        teacher_singles=args.teacher_singles)
     steps = args.steps_per_epoch or max(1, len(rows) // args.batch_size)
-    print(f"data: {len(names)} class people, {len(rows)} images; {len(split.head)} head people, "
+    print(f"data: {len(names)} class people, {len(rows)} images ({len(single_paths)} of "
+          f"single-image people, teacher only); {len(head)} head people, "
           f"{len(pairs)} head pairs; {steps} steps x {args.epochs} epochs", flush=True)
 
     import keras
@@ -140,17 +168,31 @@ def identity_pretrain(args) -> dict:
     keras.utils.set_random_seed(args.seed)
     embedding = make_embedding(args.architecture)
     image = keras.Input(shape=INPUT_SHAPE)
-    cosines = identity.make_cosine_classifier(len(names))(embedding(image))
-    classifier = keras.Model(image, cosines)
+    vector = embedding(image)
+    cosines = identity.make_cosine_classifier(len(names))(vector)
+    margin = args.margin if args.loss == "cosface" else 0.0
+    identity_loss = identity.margin_loss(len(names), args.scale, margin)
+    accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    if targets is None:
+        classifier = keras.Model(image, cosines)
+        losses, metric_spec, loss_weights = identity_loss, [accuracy], None
+    else:  # two outputs: identity cosines, and the embedding the teacher's vector pulls on
+        if embedding.output_shape[-1] != targets.shape[1]:
+            raise FaceappError(f"--teacher {args.teacher} needs a {targets.shape[1]}-d embedding; "
+                               f"--architecture {args.architecture} gives "
+                               f"{embedding.output_shape[-1]}")
+        classifier = keras.Model(image, {"cosines": cosines, "embedding": vector})
+        losses = {"cosines": identity_loss, "embedding": identity.cosine_distance}
+        metric_spec = {"cosines": [accuracy]}
+        loss_weights = {"cosines": 1.0, "embedding": args.teacher_weight}
     schedule = keras.optimizers.schedules.CosineDecay(
         args.learning_rate, decay_steps=steps * args.epochs, alpha=0.01)
-    margin = args.margin if args.loss == "cosface" else 0.0
     classifier.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
-        loss=identity.margin_loss(len(names), args.scale, margin),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+        loss=losses, loss_weights=loss_weights, metrics=metric_spec)
     dataset = identity.identity_dataset(images[rows], labels, args.batch_size,
-                                        augment=not args.no_augment, seed=args.seed)
+                                        augment=not args.no_augment, seed=args.seed,
+                                        targets=targets)
     backup = root.checkpoints / ("recipe-" + run_id(settings)[4:])
     callbacks = [keras.callbacks.BackupAndRestore(str(backup))]
     fit_started = time.monotonic()
@@ -191,8 +233,9 @@ def identity_pretrain(args) -> dict:
         "verification_threshold": DEFAULT_VERIFICATION_THRESHOLD,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "training": settings,
-        "data": {"class_people": len(names), "class_images": int(len(rows)),
-                 "head_people": len(split.head), "head_pairs": len(pairs)},
+        "data": {"class_people": len(names), "class_images": int(np.sum(labels >= 0)),
+                 "teacher_only_images": int(np.sum(labels < 0)),
+                 "head_people": len(head), "head_pairs": len(pairs)},
         "epochs": len(history.epoch),
         "pretrain_seconds": round(fit_seconds, 1),
         "training_seconds": round(seconds, 1),
@@ -205,6 +248,20 @@ def identity_pretrain(args) -> dict:
           f"{summary['best_accuracy_threshold']:.3f}, ROC AUC {summary['roc_auc']:.3f}; "
           f"pre-training {fit_seconds / 60:.1f} min, total {seconds / 60:.1f} min", flush=True)
     return metadata
+
+
+def teacher_targets(root: DataRoot, lfw: Path, images: np.ndarray, index: dict,
+                    rows: np.ndarray, labels: np.ndarray):
+    """The dlib teacher's unit embedding for every training row (computed once, cached);
+    rows the teacher could not read are dropped. Returns ``(targets, rows, labels)``."""
+    from training import teacher
+
+    by_row = {row: path for path, row in index.items()}
+    table = teacher.teacher_table([by_row[r] for r in rows], teacher.cache_path(root, lfw))
+    keep = np.array([by_row[r] in table for r in rows], bool)
+    rows, labels = rows[keep], labels[keep]
+    targets = teacher.centred_unit(np.stack([table[by_row[r]] for r in rows]))
+    return targets.astype(np.float32), rows, labels
 
 
 COMMANDS = {"identity-pretrain": identity_pretrain}

@@ -140,7 +140,7 @@ def run_validation(args) -> dict:
     split = build_split(settings, root)
     pairs = split.validation
     scorer = PairScorer(load(model_path), {p for pair in pairs for p in (pair.first, pair.second)},
-                        crop=model_crop(args, metadata))
+                        crop=model_crop(args, metadata), runtime=args.runtime)
     pairs = [p for p in pairs if scorer.has(p.first) and scorer.has(p.second)]
     labels = np.array([p.label for p in pairs])
     scores = scorer.scores([p.first for p in pairs], [p.second for p in pairs])
@@ -177,7 +177,7 @@ def run_pairs(args) -> dict:
                                            args.limit)
     paths = [pair.paths(lfw) for pair in pairs]
     scorer = PairScorer(load(model_path), {p for two in paths for p in two},
-                        crop=model_crop(args, metadata))
+                        crop=model_crop(args, metadata), runtime=args.runtime)
     kept = [k for k, (a, b) in enumerate(paths) if scorer.has(a) and scorer.has(b)]
     if len(kept) < len(pairs):
         print(f"warning: {len(pairs) - len(kept)} pairs left out (image missing or unreadable)",
@@ -221,7 +221,7 @@ def run_owner(args) -> dict:
     scenario = owner_eval.build_scenario(lfw, args.owner, args.enroll, args.impostors, args.seed)
     scorer = PairScorer(load(model_path),
                         set(scenario.verification + scenario.genuine + scenario.impostors),
-                        crop=model_crop(args, metadata))
+                        crop=model_crop(args, metadata), runtime=args.runtime)
     scores, labels = owner_eval.probe_scores(scorer, scenario)
     thresholds = Thresholds.resolve(args.detection_threshold, args.verification_threshold, metadata)
     configured = owner_eval.decision_rates(scores, labels, thresholds)
@@ -283,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--crop", choices=CROPS,
                         help="face crop before resizing (default: the one the model trained with)")
     common.add_argument("--out", metavar="DIR", help="report folder (default: <model>.eval/ beside it)")
+    common.add_argument("--runtime", choices=("keras", "int8"), default="keras",
+                        help="embed with the float32 Keras model (default) or the app's int8 "
+                             "runtime, to measure what the app decides")
     common.add_argument("--detection-threshold", metavar="T",
                         help="a match is a score above this (default: the model's metadata, else 0.5)")
     lfw = argparse.ArgumentParser(add_help=False)

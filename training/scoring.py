@@ -29,13 +29,21 @@ def embed(embedding, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
 class PairScorer:
     """Embeddings of a set of images under one model, and the head to compare them."""
 
-    def __init__(self, model, paths: Iterable[Path], crop: str = "none", batch_size: int = 64):
+    def __init__(self, model, paths: Iterable[Path], crop: str = "none", batch_size: int = 64,
+                 runtime: str = "keras"):
+        """``runtime="int8"`` embeds with the app's int8 copy (:mod:`faceapp.runtime`), to
+        measure exactly what the app decides."""
         embedding, self.kernel, self.bias = siamese_parts(model)
         table = load_table(paths, crop=crop)
         self.index = table.index
         self.skipped = table.skipped
         images = table.images.astype(np.float32) / np.float32(255.0)
-        self.embeddings = embed(embedding, images, batch_size)
+        if runtime == "int8":
+            from faceapp.runtime import LiteRunner, int8_flatbuffer
+
+            self.embeddings = LiteRunner(int8_flatbuffer(embedding))(images)
+        else:
+            self.embeddings = embed(embedding, images, batch_size)
 
     def has(self, path: Path) -> bool:
         return path in self.index

@@ -9,6 +9,8 @@ embeddings (N, D) float32``:
 ``bf16``      a ``mixed_bfloat16`` copy of the model (bf16 matmuls/convolutions, fp32
               weights and outputs) in a ``tf.function``; uses AVX512_BF16 through oneDNN
 ``tflite``    the model converted to TFLite and run by the XNNPACK delegate (fp32)
+``int8``      the app's default runtime (:mod:`faceapp.runtime`): a dynamic-range int8
+              TFLite copy (int8 weights) run by XNNPACK, one face at a time
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-VARIANTS = ("predict", "tf", "xla", "bf16", "tflite")
+VARIANTS = ("predict", "tf", "xla", "bf16", "tflite", "int8")
 
 
 def model_flops(embedding) -> float:
@@ -133,6 +135,10 @@ def make_variant(name: str, embedding, architecture: str, cache: dict):
         fn = tf_function(bf16_copy(embedding, architecture))
     elif name == "tflite":
         fn = TFLiteEmbedding(embedding)
+    elif name == "int8":
+        from faceapp.runtime import LiteRunner, int8_flatbuffer
+
+        fn = LiteRunner(int8_flatbuffer(embedding))
     else:
         raise ValueError(f"unknown variant {name!r} (known: {', '.join(VARIANTS)})")
     cache[name] = fn

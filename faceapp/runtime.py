@@ -152,3 +152,16 @@ def embedding_runner(embedding, runtime: str = DEFAULT_RUNTIME, model_path: Path
             reason = " ".join(f"int8 conversion failed: {error}".split())[:200]
             return keras_runner(embedding), "keras", reason
     return keras_runner(embedding), "keras", None
+
+
+def prepare_for_app(model, model_path: Path, cache_dir: Path) -> str | None:
+    """After training: convert a just-saved Siamese model's embedding to int8 now, into the
+    cache the app reads, so the app's first start with it does not wait for the conversion.
+    Returns why it could not (None when done); never raises."""
+    try:
+        from faceapp.model import siamese_parts
+
+        cached_int8(siamese_parts(model)[0], Path(model_path), Path(cache_dir))
+    except Exception as error:  # noqa: BLE001 - the app converts on first use instead
+        return " ".join(str(error).split())[:200] or type(error).__name__
+    return None

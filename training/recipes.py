@@ -224,6 +224,9 @@ def identity_pretrain(args) -> dict:
     from faceapp.model import save_model
 
     save_model(model, path)
+    from training.run import ready_for_app
+
+    ready_for_app(model, path, str(root.root))
     seconds = time.monotonic() - started_all
     metadata = {
         "architecture": args.architecture,

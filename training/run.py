@@ -352,6 +352,7 @@ def export(model, path: Path, args, settings, split, table, train_rows, val_rows
     save_model(model, path)
     if args.h5:
         save_model(model, path.with_suffix(".h5"))
+    ready_for_app(model, path, settings["data_root"])
     labels = val_rows[:, 2]
     scores = validation_scores(model, table, val_rows)
     summary = metrics.summary(labels, scores, threshold=0.5, target_far=args.target_far)
@@ -391,6 +392,16 @@ def export(model, path: Path, args, settings, split, table, train_rows, val_rows
     }
     write_metadata(path, metadata)
     return metadata
+
+
+def ready_for_app(model, path: Path, data_root: str) -> None:
+    """Make the app's int8 copy now (faceapp.runtime), not on the app's first start."""
+    from faceapp.runtime import prepare_for_app
+
+    problem = prepare_for_app(model, path, DataRoot.resolve(data_root).runtime_cache)
+    if problem:
+        print(f"note: the app will convert the model on its first start ({problem})",
+              file=sys.stderr)
 
 
 def report(path: Path, metadata: dict) -> None:

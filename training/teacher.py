@@ -101,7 +101,7 @@ def _save(cache: Path, stored: dict[str, np.ndarray]) -> None:
 
 def teacher_table(paths: Iterable[Path], cache: Path, workers: int = 2,
                   save_every: int = 500, verbose: bool = True) -> dict[Path, np.ndarray]:
-    """``{path: teacher embedding}`` for the readable ``paths``, embedding only those not
+    """``{path: unit-length teacher embedding}`` for the readable ``paths``, embedding only those not
     already in ``cache`` (saved every ``save_every`` images, so an interrupted run resumes)."""
     require_dlib()
     paths = sorted({Path(p).resolve() for p in paths})
@@ -115,8 +115,8 @@ def teacher_table(paths: Iterable[Path], cache: Path, workers: int = 2,
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = pool.map(teacher_embedding, [str(p) for p in missing], chunksize=16)
             for done, (path, result) in enumerate(zip(missing, results), start=1):
-                if result is not None:
-                    stored[str(path)] = result[0]
+                if result is not None:  # stored at unit length, the scale targets start from
+                    stored[str(path)] = result[0] / (np.linalg.norm(result[0]) + 1e-12)
                     undetected += not result[1]
                 if done % save_every == 0 or done == len(missing):
                     _save(cache, stored)
@@ -128,7 +128,8 @@ def teacher_table(paths: Iterable[Path], cache: Path, workers: int = 2,
 
 
 def centred_unit(vectors: np.ndarray) -> np.ndarray:
-    """Teacher vectors as distillation targets: minus their mean, then unit length.
+    """Teacher vectors (unit length) as distillation targets: minus their mean, then unit
+    length again.
 
     dlib's vectors sit in a narrow cone (two different people's unit vectors still have a
     cosine of about 0.9), so centring spreads them and makes ``1 - cos`` a useful loss.

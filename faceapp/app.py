@@ -209,6 +209,7 @@ class FaceApp(App):
         self.timed_waiting = False             # 't' pressed while the model was loading
         self.last_decision: Decision | None = None
         self.pending_actions: list[Callable[[], None]] = []  # key presses, see _service
+        self.stopping = False
         self._crop_ids = itertools.count(1)
         self._crop_purposes: dict[int, str] = {}
         self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture-saver")
@@ -243,6 +244,8 @@ class FaceApp(App):
             self._on_ready_hook(self)
 
     def on_stop(self) -> None:
+        self.stopping = True  # nothing below may start work again (_service checks)
+        self.pending_actions.clear()
         self.pipeline.stop()
         if self.worker is not None:
             try:
@@ -263,6 +266,9 @@ class FaceApp(App):
         action = KEY_ACTIONS.get(char)
         if action is None:
             return False
+        if action == "quit":
+            self.quit()
+            return True
         # Run with the next frame's UI work: its redraw is then the frame's redraw. With
         # software OpenGL a redraw holds the UI thread ~20 ms, which made the frame after
         # every key press late. The wait is at most one frame (or one Clock beat).
@@ -326,8 +332,10 @@ class FaceApp(App):
 
     def _service(self) -> None:
         """Key actions, captures, worker events, the timed mode, the spinner, the counts."""
-        while self.pending_actions:
+        while self.pending_actions and not self.stopping:
             self.pending_actions.pop(0)()
+        if self.stopping:  # quitting: no new crops, saves or verifications
+            return
         for result in self.pipeline.crops():
             self._on_crop(result)
         self._finish_saves()

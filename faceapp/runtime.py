@@ -3,11 +3,13 @@
 ``int8`` (the default): the embedding converted once to a TFLite flatbuffer with
 *dynamic-range quantisation* (weights stored as int8, activations quantised on the fly)
 and run by the XNNPACK CPU kernels. For the Koch network most of one face's time is
-reading the 4096-unit Dense layer's 26M weights (105 MB in float32); int8 reads a quarter
-of that. Measured on this 2-core machine: 6.2 ms per face against 15.9 ms for the float32
-``tf.function`` (``python -m benchmarks --only verification``), with the same decisions
-on held-out LFW pairs (docs/benchmarks.md). The flatbuffer is cached under the data
-root (``cache/runtime/<model hash>.int8.tflite``) so only the first start converts.
+reading the 4096-unit Dense layer's 37.7M weights (151 MB in float32); int8 reads a quarter
+of that. Measured on this 2-core machine: 4.6 ms per face against 16.5 ms for the float32
+``tf.function`` (``python -m benchmarks``), and on held-out LFW pairs with trained models
+all but 1-3 of 1,200 pair decisions the same (docs/benchmarks.md). The flatbuffer is
+cached under the data root (``cache/runtime/<model hash>-tf<version>-v<n>.int8.tflite``)
+so only the first start with a model converts; TensorFlow's threads setting
+(``TF_NUM_INTRAOP_THREADS``) also sets XNNPACK's.
 
 ``keras``: a ``tf.function`` around the Keras model (float32), the reference.
 
@@ -29,6 +31,7 @@ import numpy as np
 from faceapp.errors import FaceappError
 
 RUNTIMES = ("int8", "keras")
+CONVERSION_VERSION = 1  # bump when int8_flatbuffer changes: cached copies are then remade
 DEFAULT_RUNTIME = "int8"
 INPUT_SIGNATURE = (None, 100, 100, 3)
 
@@ -62,7 +65,8 @@ def int8_flatbuffer(embedding) -> bytes:
 
     from faceapp.tfquiet import parked_stderr
 
-    with tempfile.TemporaryDirectory(prefix="faceapp-int8-") as folder, parked_stderr():
+    with tempfile.TemporaryDirectory(prefix="faceapp-int8-") as folder, \
+            parked_stderr(replay=False):  # a failure is reported in one line by the caller
         saved = str(Path(folder) / "saved_model")
         embedding.export(saved, format="tf_saved_model", verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved)
@@ -85,7 +89,8 @@ class LiteRunner:
     """Runs a TFLite flatbuffer one face at a time (XNNPACK), any batch size in and out."""
 
     def __init__(self, flatbuffer: bytes, threads: int | None = None):
-        threads = threads or min(4, os.cpu_count() or 1)
+        threads = (threads or int(os.environ.get("TF_NUM_INTRAOP_THREADS") or 0)
+                   or min(4, os.cpu_count() or 1))
         from faceapp.tfquiet import parked_stderr
 
         with parked_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
@@ -117,28 +122,54 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def cached_int8(embedding, model_path: Path | None, cache_dir: Path | None) -> bytes:
-    """The int8 flatbuffer of ``embedding``, converted once per model file and cached."""
+def cache_file(cache_dir: Path, digest: str) -> Path:
+    """Where the int8 copy of the model file with ``digest`` is cached. The converter's
+    TensorFlow version and this recipe's version are part of the name, so an upgrade
+    converts again instead of reusing an old flatbuffer."""
+    import tensorflow as tf
+
+    return Path(cache_dir) / f"{digest}-tf{tf.__version__}-v{CONVERSION_VERSION}.int8.tflite"
+
+
+def _store(target: Path, flatbuffer: bytes) -> None:
     from faceapp.storage import write_bytes_atomic
 
-    target = None
-    if model_path is not None and cache_dir is not None:
-        target = Path(cache_dir) / f"{file_digest(Path(model_path))}.int8.tflite"
-        if target.is_file():
-            return target.read_bytes()
+    try:
+        write_bytes_atomic(target, flatbuffer)  # private folders and file, no clobbering
+    except (FaceappError, OSError):
+        pass  # cached meanwhile by another process, or unwritable: costs a conversion
+
+
+def cached_int8(embedding, digest: str | None, cache_dir: Path | None) -> bytes:
+    """The int8 flatbuffer of ``embedding`` (whose model file has ``digest``, taken
+    *before* the model was loaded), converted once and cached in ``cache_dir``."""
+    target = cache_file(cache_dir, digest) if digest and cache_dir is not None else None
+    if target is not None and target.is_file():
+        return target.read_bytes()
     flatbuffer = int8_flatbuffer(embedding)
     if target is not None:
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_bytes_atomic(target, flatbuffer)
-        except (FaceappError, OSError):
-            pass  # cached meanwhile by another process, or unwritable: costs a conversion
+        _store(target, flatbuffer)
     return flatbuffer
 
 
-def embedding_runner(embedding, runtime: str = DEFAULT_RUNTIME, model_path: Path | None = None,
+def _int8_runner(embedding, digest: str | None, cache_dir: Path | None) -> LiteRunner:
+    try:
+        return LiteRunner(cached_int8(embedding, digest, cache_dir))
+    except Exception:
+        target = cache_file(cache_dir, digest) if digest and cache_dir is not None else None
+        if target is None or not target.is_file():
+            raise
+        target.unlink(missing_ok=True)  # a damaged cached copy: convert once more
+        return LiteRunner(cached_int8(embedding, digest, cache_dir))
+
+
+def embedding_runner(embedding, runtime: str = DEFAULT_RUNTIME, digest: str | None = None,
                      cache_dir: Path | None = None) -> tuple[EmbedFn, str, str | None]:
-    """``(embed function, runtime used, why it fell back or None)`` for ``runtime``."""
+    """``(embed function, runtime used, why it fell back or None)`` for ``runtime``.
+
+    ``digest`` (:func:`file_digest` of the model file, taken before loading it) and
+    ``cache_dir`` turn on the cache of the int8 conversion.
+    """
     if runtime not in RUNTIMES:
         raise FaceappError(f"unknown runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
     if runtime == "int8":
@@ -147,7 +178,7 @@ def embedding_runner(embedding, runtime: str = DEFAULT_RUNTIME, model_path: Path
         if keras.backend.backend() != "tensorflow":
             return keras_runner(embedding), "keras", "int8 needs the TensorFlow backend"
         try:
-            return LiteRunner(cached_int8(embedding, model_path, cache_dir)), "int8", None
+            return _int8_runner(embedding, digest, cache_dir), "int8", None
         except Exception as error:  # noqa: BLE001 - the float32 path always works
             reason = " ".join(f"int8 conversion failed: {error}".split())[:200]
             return keras_runner(embedding), "keras", reason
@@ -161,7 +192,7 @@ def prepare_for_app(model, model_path: Path, cache_dir: Path) -> str | None:
     try:
         from faceapp.model import siamese_parts
 
-        cached_int8(siamese_parts(model)[0], Path(model_path), Path(cache_dir))
+        cached_int8(siamese_parts(model)[0], file_digest(Path(model_path)), Path(cache_dir))
     except Exception as error:  # noqa: BLE001 - the app converts on first use instead
         return " ".join(str(error).split())[:200] or type(error).__name__
     return None

@@ -85,16 +85,22 @@ class Verifier:
         :attr:`runtime_note` why it fell back to ``keras`` (else None).
         """
         from faceapp.model import load_model, siamese_parts  # imports Keras quietly
-        from faceapp.runtime import embedding_runner
+        from faceapp.runtime import embedding_runner, file_digest
 
         self.model_path = Path(model_path)
         self.verification_dir = Path(verification_dir)
         self.thresholds = thresholds or Thresholds()
         self.on_warning = on_warning
+        digest = None
+        if runtime == "int8" and cache_dir is not None:
+            try:
+                digest = file_digest(self.model_path)  # before loading: names what is loaded
+            except OSError:
+                pass  # load_model below explains the unreadable file in one line
         self.model = load_model(self.model_path)
         self.embedding, self.kernel, self.bias = siamese_parts(self.model)
         self._embed_fn, self.runtime, self.runtime_note = embedding_runner(
-            self.embedding, runtime, self.model_path, Path(cache_dir) if cache_dir else None)
+            self.embedding, runtime, digest, Path(cache_dir) if cache_dir else None)
         self.embedding_calls = 0          # calls of the embedding network (for tests)
         self.warning: str | None = None   # the last "skipped unreadable images" line
         self._signature: tuple[_FileKey, ...] | None = None

@@ -54,6 +54,16 @@ def test_int8_conversion_is_cached_per_model_file(tiny, gallery, tmp_path, monke
     assert Verifier(tiny[0], gallery, cache_dir=cache).runtime == "int8"
 
 
+def test_a_damaged_cached_copy_is_converted_again(tiny, gallery, tmp_path):
+    cache = tmp_path / "cache"
+    Verifier(tiny[0], gallery, cache_dir=cache)
+    (cached,) = cache.glob("*.int8.tflite")
+    cached.write_bytes(b"not a flatbuffer")
+    verifier = Verifier(tiny[0], gallery, cache_dir=cache)
+    assert (verifier.runtime, verifier.runtime_note) == ("int8", None)
+    assert cached.read_bytes()[4:8] == b"TFL3"  # a real TFLite file again
+
+
 def test_failed_conversion_falls_back_to_float32_and_says_why(tiny, gallery, monkeypatch):
     from faceapp import runtime
 

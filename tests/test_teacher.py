@@ -79,3 +79,15 @@ def test_centred_unit_spreads_the_teachers_cone():
     spread = centred_unit(cone)
     assert np.allclose(np.linalg.norm(spread, axis=1), 1.0, atol=1e-6)
     assert abs(np.mean(spread @ spread.T - np.eye(50))) < 0.05
+
+
+def test_teacher_flags_that_cannot_work_are_refused_before_any_data_work(tmp_path, capsys):
+    from training import recipes
+
+    missing_tree = tmp_path / "no-such-tree"  # never reached: the flags are checked first
+    assert recipes.main(["identity-pretrain", "--lfw", str(missing_tree),
+                         "--teacher-singles"]) == 2
+    assert "--teacher-singles needs --teacher" in capsys.readouterr().err
+    assert recipes.main(["identity-pretrain", "--lfw", str(missing_tree), "--teacher", "dlib",
+                         "--architecture", "tiny"]) == 2
+    assert "needs a 128-d embedding" in capsys.readouterr().err

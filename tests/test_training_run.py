@@ -91,9 +91,9 @@ def test_a_real_run_writes_model_metadata_history_plots_and_checkpoint(trained):
     assert sorted(p.name for p in checkpoints) == ["epoch-0002.keras", "epoch-0003.keras"]
     assert json.loads((checkpoints[0].parent / "state.json").read_text())["finished"] is True
     # the app's int8 copy is made now, under the name the app looks up (no wait at its start)
-    from faceapp.runtime import file_digest
+    from faceapp.runtime import cache_file, file_digest
 
-    assert (root / "cache" / "runtime" / f"{file_digest(model_path)}.int8.tflite").is_file()
+    assert cache_file(root / "cache" / "runtime", file_digest(model_path)).is_file()
     # the corrupt image: one warning line naming it
     warnings = [line for line in stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "skipped 1 unreadable" in warnings[0] and "_0099.jpg" in warnings[0]

@@ -67,9 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--margin", type=float, default=0.35, help="CosFace margin (default: 0.35)")
     p.add_argument("--scale", type=float, default=30.0, help="CosFace scale (default: 30)")
     p.add_argument("--teacher", choices=("dlib",),
-                   help="also distil a teacher's embeddings into the network: dlib (needs "
-                        "pip install -r requirements-teacher.txt; training only, the app "
-                        "never needs it) (default: no teacher)")
+                   help="also distil a teacher's embeddings into the network: dlib, which "
+                        "needs pip install -r requirements-teacher.txt at training time only; "
+                        "the app never needs it (default: no teacher)")
     p.add_argument("--teacher-weight", type=float, default=10.0, metavar="W",
                    help="weight of the distillation loss 1 - cos(student, teacher) beside the "
                         "identity loss (default: 10)")
@@ -102,8 +102,24 @@ def output_path(args, root: DataRoot) -> Path:
     return path
 
 
+def check_teacher_flags(args) -> None:
+    """Teacher flags that cannot work, refused before minutes of data preparation."""
+    if args.teacher_singles and not args.teacher:
+        raise FaceappError("--teacher-singles needs --teacher")
+    if args.teacher:
+        from faceapp.model import make_embedding
+        from training.teacher import TEACHER_DIM, require_dlib
+
+        require_dlib()
+        size = make_embedding(args.architecture).output_shape[-1]
+        if size != TEACHER_DIM:
+            raise FaceappError(f"--teacher {args.teacher} needs a {TEACHER_DIM}-d embedding; "
+                               f"--architecture {args.architecture} gives {size}")
+
+
 def identity_pretrain(args) -> dict:
     started_all = time.monotonic()
+    check_teacher_flags(args)
     root = DataRoot.resolve(args.data_root)
     path = output_path(args, root)
     lfw = Path(args.lfw)
@@ -177,10 +193,6 @@ def identity_pretrain(args) -> dict:
         classifier = keras.Model(image, cosines)
         losses, metric_spec, loss_weights = identity_loss, [accuracy], None
     else:  # two outputs: identity cosines, and the embedding the teacher's vector pulls on
-        if embedding.output_shape[-1] != targets.shape[1]:
-            raise FaceappError(f"--teacher {args.teacher} needs a {targets.shape[1]}-d embedding; "
-                               f"--architecture {args.architecture} gives "
-                               f"{embedding.output_shape[-1]}")
         classifier = keras.Model(image, {"cosines": cosines, "embedding": vector})
         losses = {"cosines": identity_loss, "embedding": identity.cosine_distance}
         metric_spec = {"cosines": [accuracy]}
@@ -224,9 +236,6 @@ def identity_pretrain(args) -> dict:
     from faceapp.model import save_model
 
     save_model(model, path)
-    from training.run import ready_for_app
-
-    ready_for_app(model, path, str(root.root))
     seconds = time.monotonic() - started_all
     metadata = {
         "architecture": args.architecture,
@@ -246,6 +255,9 @@ def identity_pretrain(args) -> dict:
         "metrics": {"head_pairs": summary},
     }
     write_metadata(path, metadata)
+    from training.run import ready_for_app
+
+    ready_for_app(model, path, str(root.root))  # after the metadata: the app may load it
     print(f"model: {path}")
     print(f"head pairs ({len(pairs)}): best accuracy {summary['best_accuracy']:.3f} at "
           f"{summary['best_accuracy_threshold']:.3f}, ROC AUC {summary['roc_auc']:.3f}; "

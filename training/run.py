@@ -352,7 +352,6 @@ def export(model, path: Path, args, settings, split, table, train_rows, val_rows
     save_model(model, path)
     if args.h5:
         save_model(model, path.with_suffix(".h5"))
-    ready_for_app(model, path, settings["data_root"])
     labels = val_rows[:, 2]
     scores = validation_scores(model, table, val_rows)
     summary = metrics.summary(labels, scores, threshold=0.5, target_far=args.target_far)
@@ -391,6 +390,7 @@ def export(model, path: Path, args, settings, split, table, train_rows, val_rows
         "checkpoints": str(run.folder),
     }
     write_metadata(path, metadata)
+    ready_for_app(model, path, settings["data_root"])  # after the metadata: the app may load it
     return metadata
 
 

@@ -19,6 +19,7 @@ landmarks, aligned 150x150 chip, ResNet descriptor. About 0.1 s per image per co
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import time
@@ -28,7 +29,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from faceapp.errors import FaceappError, cli_guard
+from faceapp.errors import FaceappError, OneLineParser, cli_guard
 from faceapp.paths import DataRoot
 
 TEACHER_DIM = 128
@@ -87,8 +88,14 @@ def cache_path(root: DataRoot, tree: Path) -> Path:
 def _load(cache: Path) -> dict[str, np.ndarray]:
     if not cache.is_file():
         return {}
-    with np.load(cache) as data:
-        return dict(zip(data["keys"].tolist(), data["vectors"]))
+    try:
+        with np.load(cache) as data:
+            keys, vectors = data["keys"].tolist(), data["vectors"]
+    except (OSError, ValueError, KeyError) as error:
+        raise FaceappError(f"teacher cache {cache} is unreadable ({error}); delete it to "
+                           f"embed again") from None
+    vectors = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
+    return dict(zip(keys, vectors))
 
 
 def _save(cache: Path, stored: dict[str, np.ndarray]) -> None:
@@ -112,7 +119,9 @@ def teacher_table(paths: Iterable[Path], cache: Path, workers: int = 2,
         if verbose:
             print(f"teacher: embedding {len(missing)} images with dlib ({workers} processes; "
                   f"{len(stored)} cached)", flush=True)
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawn, not fork: the caller may already run TensorFlow's and OpenCV's threads
+        with ProcessPoolExecutor(max_workers=workers,
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
             results = pool.map(teacher_embedding, [str(p) for p in missing], chunksize=16)
             for done, (path, result) in enumerate(zip(missing, results), start=1):
                 if result is not None:  # stored at unit length, the scale targets start from
@@ -139,7 +148,7 @@ def centred_unit(vectors: np.ndarray) -> np.ndarray:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m training.teacher",
         description="Embed an identity tree's images with the dlib teacher (cached).",
         epilog="Needs the optional extra: pip install -r requirements-teacher.txt")
@@ -148,8 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="LFW pairs file whose people are skipped entirely")
     parser.add_argument("--exclude-folds", default="all", metavar="SPEC",
                         help="folds of --exclude-pairs to skip, e.g. 4-5 (default: all)")
-    parser.add_argument("--data-root", metavar="DIR", help="cache/ goes here (default: $FACEAPP_DATA_ROOT)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+    parser.add_argument("--data-root", metavar="DIR",
+                        help="cache/ goes here (default: $FACEAPP_DATA_ROOT, else application_data/)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="processes (default: all cores)")
     return parser
 

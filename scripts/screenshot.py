@@ -105,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
                   if (temp / "report.json").exists() else {})
         if completed.returncode != 0 or report.get("error"):
             raise FaceappError(f"the app run failed: {report.get('error') or completed.stderr[-500:]}")
-    print(f"wrote {args.out} ({report['final']['result'] or 'no decision'}: "
-          f"{report['final']['summary'].splitlines()[0]})")
+    shown = report["final"]["summary"].splitlines()[0] or report["final"]["result"]
+    print(f"wrote {args.out} ({shown or 'no decision'})")
     return 0
 
 

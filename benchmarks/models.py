@@ -15,9 +15,7 @@ embeddings (N, D) float32``:
 
 from __future__ import annotations
 
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -85,26 +83,15 @@ def tf_function(embedding, jit_compile: bool = False):
 
 
 class TFLiteEmbedding:
-    """The embedding converted to a TFLite flatbuffer, run by XNNPACK (fp32)."""
+    """The embedding converted to a TFLite flatbuffer, run by XNNPACK (fp32), batched."""
 
     def __init__(self, embedding, threads: int | None = None):
-        import tensorflow as tf
+        from faceapp.runtime import interpreter_class, tflite_flatbuffer
 
         started = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="faceapp-bench-") as folder:
-            path = str(Path(folder) / "saved_model")
-            embedding.export(path, format="tf_saved_model", verbose=False)
-            self.flatbuffer = tf.lite.TFLiteConverter.from_saved_model(path).convert()
+        self.flatbuffer = tflite_flatbuffer(embedding, quantize=False)
         self.convert_seconds = time.perf_counter() - started
-        self.runtime = "tf.lite.Interpreter"
-        try:  # LiteRT, the interpreter's new home, when installed
-            from ai_edge_litert.interpreter import Interpreter
-            self.runtime = "ai_edge_litert"
-        except ImportError:
-            import warnings
-
-            warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
-            Interpreter = tf.lite.Interpreter
+        Interpreter, self.runtime = interpreter_class()
         self.interpreter = Interpreter(model_content=self.flatbuffer, num_threads=threads)
         self._input = self.interpreter.get_input_details()[0]["index"]
         self._output = self.interpreter.get_output_details()[0]["index"]

@@ -59,30 +59,38 @@ def keras_runner(embedding) -> EmbedFn:
     return lambda batch: np.asarray(embedding(batch, training=False))
 
 
-def int8_flatbuffer(embedding) -> bytes:
-    """``embedding`` as a dynamic-range-quantised TFLite flatbuffer (needs TensorFlow)."""
+def tflite_flatbuffer(embedding, quantize: bool) -> bytes:
+    """``embedding`` as a TFLite flatbuffer (needs TensorFlow): float32, or with
+    ``quantize`` dynamic-range int8 weights."""
     import tensorflow as tf
 
     from faceapp.tfquiet import parked_stderr
 
-    with tempfile.TemporaryDirectory(prefix="faceapp-int8-") as folder, \
+    with tempfile.TemporaryDirectory(prefix="faceapp-tflite-") as folder, \
             parked_stderr(replay=False):  # a failure is reported in one line by the caller
         saved = str(Path(folder) / "saved_model")
         embedding.export(saved, format="tf_saved_model", verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved)
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if quantize:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
         return converter.convert()
 
 
-def _interpreter_class():
+def int8_flatbuffer(embedding) -> bytes:
+    """``embedding`` as a dynamic-range-quantised TFLite flatbuffer: the int8 runtime's."""
+    return tflite_flatbuffer(embedding, quantize=True)
+
+
+def interpreter_class():
+    """``(Interpreter class, its package)``: LiteRT's when installed, else ``tf.lite``'s."""
     try:  # LiteRT, the interpreter's new home, when installed
         from ai_edge_litert.interpreter import Interpreter
+        return Interpreter, "ai_edge_litert"
     except ImportError:
         import tensorflow as tf
 
         warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
-        Interpreter = tf.lite.Interpreter
-    return Interpreter
+        return tf.lite.Interpreter, "tf.lite.Interpreter"
 
 
 class LiteRunner:
@@ -94,8 +102,8 @@ class LiteRunner:
         from faceapp.tfquiet import parked_stderr
 
         with parked_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
-            self.interpreter = _interpreter_class()(model_content=flatbuffer,
-                                                    num_threads=threads)
+            self.interpreter = interpreter_class()[0](model_content=flatbuffer,
+                                                      num_threads=threads)
             self.interpreter.allocate_tensors()
         self._input = self.interpreter.get_input_details()[0]["index"]
         self._output = self.interpreter.get_output_details()[0]["index"]
@@ -140,10 +148,9 @@ def _store(target: Path, flatbuffer: bytes) -> None:
         pass  # cached meanwhile by another process, or unwritable: costs a conversion
 
 
-def cached_int8(embedding, digest: str | None, cache_dir: Path | None) -> bytes:
-    """The int8 flatbuffer of ``embedding`` (whose model file has ``digest``, taken
-    *before* the model was loaded), converted once and cached in ``cache_dir``."""
-    target = cache_file(cache_dir, digest) if digest and cache_dir is not None else None
+def cached_int8(embedding, target: Path | None) -> bytes:
+    """The int8 flatbuffer of ``embedding``: read from ``target`` (a :func:`cache_file`)
+    when it is there, else converted and stored there (no cache when ``target`` is None)."""
     if target is not None and target.is_file():
         return target.read_bytes()
     flatbuffer = int8_flatbuffer(embedding)
@@ -153,14 +160,14 @@ def cached_int8(embedding, digest: str | None, cache_dir: Path | None) -> bytes:
 
 
 def _int8_runner(embedding, digest: str | None, cache_dir: Path | None) -> LiteRunner:
+    target = cache_file(cache_dir, digest) if digest and cache_dir is not None else None
     try:
-        return LiteRunner(cached_int8(embedding, digest, cache_dir))
+        return LiteRunner(cached_int8(embedding, target))
     except Exception:
-        target = cache_file(cache_dir, digest) if digest and cache_dir is not None else None
         if target is None or not target.is_file():
             raise
         target.unlink(missing_ok=True)  # a damaged cached copy: convert once more
-        return LiteRunner(cached_int8(embedding, digest, cache_dir))
+        return LiteRunner(cached_int8(embedding, target))
 
 
 def embedding_runner(embedding, runtime: str = DEFAULT_RUNTIME, digest: str | None = None,
@@ -192,7 +199,8 @@ def prepare_for_app(model, model_path: Path, cache_dir: Path) -> str | None:
     try:
         from faceapp.model import siamese_parts
 
-        cached_int8(siamese_parts(model)[0], file_digest(Path(model_path)), Path(cache_dir))
+        target = cache_file(Path(cache_dir), file_digest(Path(model_path)))
+        cached_int8(siamese_parts(model)[0], target)
     except Exception as error:  # noqa: BLE001 - the app converts on first use instead
         return " ".join(str(error).split())[:200] or type(error).__name__
     return None

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 import sys
-from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,6 +123,16 @@ def people_in_pairs_file(path: Path, folds: Sequence[int] | None = None) -> set[
     for pair in read_pairs_file(path, folds):
         names.update((pair.first_person, pair.second_person))
     return names
+
+
+def held_out_people(pairs_file: str | Path | None, folds: str | None = "all") -> set[str]:
+    """The people to keep out of training: everyone in the ``folds`` (a spec like ``"4-5"``
+    or ``"all"``) of the LFW pairs file ``pairs_file``; nobody when there is no file."""
+    if not pairs_file:
+        return set()
+    from training.pairs_protocol import parse_folds  # small, no TensorFlow
+
+    return people_in_pairs_file(Path(pairs_file), parse_folds(folds))
 
 
 # --- 2. Splitting ---------------------------------------------------------------------

@@ -97,12 +97,9 @@ def seen_people(metadata: dict, tree: Path) -> set[str] | None:
             negatives = {person_of(p) for p in folder.iterdir() if is_image_file(p)}
     if not settings.get("tree") or Path(settings["tree"]).resolve() != tree.resolve():
         return negatives
-    from training.data import people_in_pairs_file
+    from training.data import held_out_people
 
-    excluded = set()
-    if settings.get("exclude_pairs"):
-        excluded = people_in_pairs_file(Path(settings["exclude_pairs"]),
-                                        pairs_protocol.parse_folds(settings.get("exclude_folds")))
+    excluded = held_out_people(settings.get("exclude_pairs"), settings.get("exclude_folds"))
     people = sorted(p.name for p in tree.iterdir() if p.is_dir())
     if settings.get("max_people"):
         people = [p for p in people if p not in excluded][: settings["max_people"]]

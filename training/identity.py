@@ -67,6 +67,14 @@ def identity_split(people: dict[str, list[Path]], min_images: int = 2, max_image
 
 # --- 2. Decoding once, cached ----------------------------------------------------------------
 
+def save_npz(path: Path, **arrays: np.ndarray) -> None:
+    """Write arrays to an ``.npz`` cache atomically and privately (replacing the old one)."""
+    from faceapp.storage import atomic_path
+
+    with atomic_path(path, overwrite=True) as temp:  # temp keeps the .npz suffix
+        np.savez(temp, **arrays)
+
+
 def cached_table(paths: Iterable[Path], crop: str, cache: Path | None):
     """``(images uint8 (N,100,100,3), {path: row})`` for the readable ``paths``.
 
@@ -84,11 +92,8 @@ def cached_table(paths: Iterable[Path], crop: str, cache: Path | None):
         for path, row in table.index.items():
             stored[str(path)] = table.images[row]
         if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
             keys = sorted(stored)
-            temp = cache.with_name(cache.name + ".tmp.npz")
-            np.savez(temp, keys=np.array(keys), images=np.stack([stored[k] for k in keys]))
-            temp.replace(cache)
+            save_npz(cache, keys=np.array(keys), images=np.stack([stored[k] for k in keys]))
     kept = [p for p in paths if str(p) in stored]
     images = (np.stack([stored[str(p)] for p in kept]) if kept
               else np.zeros((0, 100, 100, 3), np.uint8))

@@ -32,8 +32,7 @@ from faceapp.paths import DataRoot
 from faceapp.storage import unique_name
 from training import identity
 from training.checkpoints import run_id
-from training.data import CROPS, list_tree, people_in_pairs_file, tree_pairs
-from training.pairs_protocol import parse_folds
+from training.data import CROPS, held_out_people, list_tree, tree_pairs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,10 +122,7 @@ def identity_pretrain(args) -> dict:
     root = DataRoot.resolve(args.data_root)
     path = output_path(args, root)
     lfw = Path(args.lfw)
-    excluded = set()
-    if args.exclude_pairs:
-        excluded = people_in_pairs_file(Path(args.exclude_pairs), parse_folds(args.exclude_folds))
-    people = list_tree(lfw, exclude=excluded)
+    people = list_tree(lfw, exclude=held_out_people(args.exclude_pairs, args.exclude_folds))
     split = identity.identity_split(people, args.min_images, args.max_images,
                                     args.head_fraction, args.seed)
     rng = np.random.default_rng(args.seed)

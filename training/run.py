@@ -29,7 +29,7 @@ from pathlib import Path
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
 from faceapp.imaging import INPUT_SHAPE
 from faceapp.metadata import DEFAULT_VERIFICATION_THRESHOLD, read_metadata, write_metadata
-from faceapp.model import ARCHITECTURES, DEFAULT_ARCHITECTURE, MODEL_SUFFIXES
+from faceapp.model import ARCHITECTURES, DEFAULT_ARCHITECTURE
 from faceapp.paths import DataRoot
 from faceapp.storage import unique_name, write_bytes_atomic
 from training import data as training_data
@@ -195,15 +195,12 @@ def run_settings(args, source: str, root: DataRoot) -> dict:
 
 def build_split(settings: dict, root: DataRoot) -> PairSplit:
     """Split then pair every source named in ``settings`` (also used by training.evaluate)."""
-    from training.pairs_protocol import parse_folds
-
     split = PairSplit()
     seed, fraction = settings["seed"], settings["val_fraction"]
     exclude, people, sides = set(), None, None
     if settings["source"] in ("tree", "both"):
-        if settings.get("exclude_pairs"):
-            folds = parse_folds(settings.get("exclude_folds"))
-            exclude = training_data.people_in_pairs_file(Path(settings["exclude_pairs"]), folds)
+        exclude = training_data.held_out_people(settings.get("exclude_pairs"),
+                                                settings.get("exclude_folds"))
         people = training_data.list_tree(Path(settings["tree"]), exclude, settings.get("max_people"))
         # the tree's people split (as tree_split makes it): owner negatives follow it
         sides = training_data.split_keys(people, fraction, seed)

@@ -99,11 +99,10 @@ def _load(cache: Path) -> dict[str, np.ndarray]:
 
 
 def _save(cache: Path, stored: dict[str, np.ndarray]) -> None:
-    cache.parent.mkdir(parents=True, exist_ok=True)
+    from training.identity import save_npz
+
     keys = sorted(stored)
-    temp = cache.with_name(cache.name + ".tmp.npz")
-    np.savez(temp, keys=np.array(keys), vectors=np.stack([stored[k] for k in keys]))
-    temp.replace(cache)
+    save_npz(cache, keys=np.array(keys), vectors=np.stack([stored[k] for k in keys]))
 
 
 def teacher_table(paths: Iterable[Path], cache: Path, workers: int = 2,
@@ -166,12 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def training_side_paths(lfw: Path, exclude_pairs: str | None, exclude_folds: str) -> list[Path]:
     """Every image of the tree's people, minus the held-out pairs folds' people."""
-    from training.data import list_tree, people_in_pairs_file
-    from training.pairs_protocol import parse_folds
+    from training.data import held_out_people, list_tree
 
-    excluded: set[str] = set()
-    if exclude_pairs:
-        excluded = people_in_pairs_file(Path(exclude_pairs), parse_folds(exclude_folds))
+    excluded = held_out_people(exclude_pairs, exclude_folds)
     return [p for images in list_tree(lfw, exclude=excluded).values() for p in images]
 
 

@@ -152,6 +152,23 @@ class L1Dist(layers.Layer):
         return super().get_config()
 
 
+@keras.saving.register_keras_serializable(package="faceapp")
+class MirrorImage(layers.Layer):
+    """The image flipped left to right (a fixed operation, not a random augmentation)."""
+
+    def call(self, images):
+        return ops.flip(images, axis=-2)
+
+
+def mirror_averaged(embedding: keras.Model, name: str = "embedding") -> keras.Model:
+    """``unit(e(x) + e(mirror(x)))``: the embedding of a face and of its mirror image,
+    averaged (test-time flip augmentation, built into the network so that the app, the
+    int8 copy and every evaluation use it). Costs two passes of ``embedding`` per face."""
+    image = keras.Input(shape=INPUT_SHAPE, name="input_image")
+    both = layers.Add(name="face_plus_mirror")([embedding(image), embedding(MirrorImage()(image))])
+    return keras.Model(image, layers.UnitNormalization(name="unit_average")(both), name=name)
+
+
 # --- 3. The Siamese model -----------------------------------------------------------
 
 def make_siamese_model(

@@ -78,23 +78,110 @@ def test_compact_architecture_is_a_siamese_with_fast_path():
 def test_identity_pretrain_command_end_to_end(lfw, tmp_path):
     """A few steps of the real command on 8 LFW people; the model loads and scores pairs."""
     from faceapp.metadata import read_metadata
-    from faceapp.model import load_model
+    from faceapp.model import load_model, siamese_parts
     from training import recipes
 
     tree = tmp_path / "tree"
     link_identity_tree(lfw, tree, people=8, images=3)
+    # a calibration owner (the most photos) and single-photo strangers for the threshold
+    owner = lfw / "Colin_Powell"
+    (tree / owner.name).mkdir()
+    for image in sorted(owner.glob("*.jpg"))[:6]:
+        (tree / owner.name / image.name).symlink_to(image)
+    singles = [p for p in sorted(lfw.iterdir()) if len(list(p.glob("*.jpg"))) == 1][:3]
+    for person in singles:
+        (tree / person.name).mkdir()
+        (tree / person.name / f"{person.name}_0001.jpg").symlink_to(person / f"{person.name}_0001.jpg")
     out = tmp_path / "root" / "models" / "m.keras"
     recipes.main(["identity-pretrain", "--lfw", str(tree), "--data-root", str(tmp_path / "root"),
                   "--architecture", "tiny", "--epochs", "1", "--steps-per-epoch", "2",
                   "--batch-size", "4", "--head-pairs", "16", "--head-fraction", "0.25",
-                  "--crop", "none", "--output", str(out), "--verbose", "0"])
+                  "--calibration-owners", "1", "--calibration-enroll", "3",
+                  "--calibration-impostors", "2", "--crop", "none", "--output", str(out),
+                  "--verbose", "0"])
     model = load_model(out)
     metadata = read_metadata(out)
     assert metadata["training"]["recipe"] == "identity-pretrain"
+    assert metadata["training"]["calibration_owners"] == ["Colin_Powell"]
+    assert metadata["data"]["class_people"] + metadata["data"]["head_people"] == 8 + 1  # 3 taken
+    calibration = metadata["metrics"]["calibration"]  # (1.0 always keeps strangers out)
+    assert metadata["detection_threshold"] == calibration["detection_threshold"]
+    assert calibration["genuine_probes"] == 3 and calibration["impostor_decisions"] == 2
     assert 0.0 <= metadata["detection_threshold"] <= 1.0
+    embedding, kernel, _ = siamese_parts(model)
+    assert np.all(kernel == kernel[0, 0])  # the tied head
+    assert any(layer.name == "face_plus_mirror" for layer in embedding.layers)
     assert (tmp_path / "root" / "cache" / "tree-none.npz").is_file()
     pair = [np.random.rand(1, 100, 100, 3).astype(np.float32)] * 2
     assert np.asarray(model(pair)).shape == (1, 1)
     # refuses to overwrite an existing model (one error line, non-zero exit status)
     assert recipes.main(["identity-pretrain", "--lfw", str(tree), "--output", str(out),
                          "--data-root", str(tmp_path / "root")]) != 0
+
+
+def test_tied_head_has_one_weight_and_separates_pairs():
+    from training.identity import fit_head
+
+    rng = np.random.default_rng(0)
+    close = np.abs(rng.normal(0, 0.02, (200, 8)))
+    far = np.abs(rng.normal(0, 0.2, (200, 8)))
+    kernel, bias = fit_head(np.vstack([close, far]), np.r_[np.ones(200), np.zeros(200)],
+                            steps=300, head="tied")
+    assert kernel.shape == (8, 1) and np.all(kernel == kernel[0, 0]) and kernel[0, 0] < 0
+    logits = np.vstack([close, far]) @ kernel + bias
+    assert (logits[:200] > 0).mean() > 0.9 and (logits[200:] < 0).mean() > 0.9
+
+
+def test_calibration_holds_out_the_biggest_people_and_single_photo_strangers():
+    from training.calibration import hold_out
+
+    people = fake_people({f"P{k}": (k % 4) + 1 for k in range(40)} | {"Big": 60, "Bigger": 80})
+    calibration, rest = hold_out(people, owners=1, impostors=5, enroll=50, seed=3)
+    (scenario,) = calibration.scenarios
+    assert scenario.owner == "Bigger" and len(scenario.verification) == 50
+    assert len(scenario.genuine) == 30 and not set(scenario.verification) & set(scenario.genuine)
+    strangers = {p.parent.name for p in scenario.impostors}
+    assert len(strangers) == 5 and all(len(people[n]) == 1 for n in strangers)
+    assert not (strangers | {"Bigger"}) & set(rest) and "Big" in rest
+    assert len(rest) == len(people) - 6
+    again, _ = hold_out(people, owners=1, impostors=5, enroll=50, seed=3)
+    assert again.scenarios == calibration.scenarios  # deterministic
+    assert hold_out(people, owners=0, impostors=5)[0] is None
+    assert hold_out(fake_people({"A": 3, "B": 1}), owners=1, impostors=1)[0] is None  # too few
+
+
+def test_calibrated_threshold_is_the_most_lenient_within_the_false_accept_bound():
+    from training.calibration import Calibration, detection_threshold
+    from training.owner_eval import OwnerScenario
+
+    class Scores:  # genuine probes score 0.8 against the gallery, strangers 0.1-0.6
+        def has(self, path):
+            return True
+
+        def against(self, probe, gallery):
+            value = 0.8 if probe.startswith("g") else float(probe[1:]) / 10
+            return np.full(len(gallery), value)
+
+    impostors = [f"i{k}" for k in range(1, 7)]  # 0.1 ... 0.6
+    calibration = Calibration([OwnerScenario("o", ["v1", "v2"], ["g1", "g2"], impostors)])
+    chosen = detection_threshold(calibration, Scores(), verification=0.5, max_far=0.0)
+    assert chosen["detection_threshold"] == 0.6 and chosen["far"] == 0 and chosen["frr"] == 0
+    lenient = detection_threshold(calibration, Scores(), verification=0.5, max_far=0.2)
+    assert lenient["detection_threshold"] == 0.5 and lenient["far"] == pytest.approx(1 / 6)
+
+
+def test_mirror_averaged_embedding_is_mirror_invariant_and_saves(tmp_path):
+    from faceapp.model import (load_model, make_embedding, make_siamese_model, mirror_averaged,
+                               save_model, siamese_parts)
+
+    embedding = mirror_averaged(make_embedding("compact"))
+    faces = np.random.default_rng(0).random((2, 100, 100, 3), np.float32)
+    vectors = np.asarray(embedding(faces, training=False))
+    mirrored = np.asarray(embedding(faces[:, :, ::-1].copy(), training=False))
+    assert np.allclose(vectors, mirrored, atol=1e-5)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
+    assert not np.allclose(vectors[0], vectors[1])
+    path = save_model(make_siamese_model(embedding=embedding), tmp_path / "m.keras")
+    loaded, kernel, _ = siamese_parts(load_model(path))  # safe mode: the layers are registered
+    assert np.array_equal(np.asarray(loaded(faces, training=False)), vectors)
+    assert kernel.shape == (128, 1)

@@ -48,6 +48,8 @@ def build_scenario(tree: Path, owner: str, enroll: int = 50, impostors: int = 50
         )
     rng = np.random.default_rng(seed)
     chosen = set(rng.choice(len(images), size=enroll, replace=False).tolist())
+    images = [images[k] for k in sorted(chosen)] + [p for k, p in enumerate(images)
+                                                     if k not in chosen]
     others = sorted(
         p for p in tree.iterdir()
         if p.is_dir() and p.name != owner and p.name not in exclude and not p.name.startswith(".")
@@ -62,12 +64,7 @@ def build_scenario(tree: Path, owner: str, enroll: int = 50, impostors: int = 50
             break
     if not probes:
         raise FaceappError(f"no other people in {tree} to use as impostors")
-    return OwnerScenario(
-        owner=owner,
-        verification=[p for k, p in enumerate(images) if k in chosen],
-        genuine=[p for k, p in enumerate(images) if k not in chosen],
-        impostors=probes,
-    )
+    return OwnerScenario(owner, images[:enroll], images[enroll:], probes)
 
 
 def probe_scores(scorer, scenario: OwnerScenario) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +104,13 @@ def sweep(scores: np.ndarray, labels: np.ndarray, verification: float) -> list[d
         verified = np.mean(scores > detection, axis=1) > verification
         rows.append(_rates(verified, labels, detection, verification))
     return rows
+
+
+def lowest_threshold_within(rows: list[dict], max_far: float) -> dict | None:
+    """The sweep row with the lowest detection threshold whose FAR is at most ``max_far``
+    (None if none): the most lenient setting that still keeps strangers out."""
+    allowed = [row for row in rows if row["far"] <= max_far]
+    return min(allowed, key=lambda row: row["detection_threshold"]) if allowed else None
 
 
 def best_detection_threshold(rows: list[dict], max_far: float = 0.01) -> dict | None:

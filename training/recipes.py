@@ -30,6 +30,7 @@ from faceapp.metadata import DEFAULT_VERIFICATION_THRESHOLD, write_metadata
 from faceapp.model import ARCHITECTURES
 from faceapp.paths import DataRoot
 from faceapp.storage import unique_name
+from training import calibration as calibrating
 from training import identity
 from training.checkpoints import run_id
 from training.data import CROPS, held_out_people, list_tree, tree_pairs
@@ -76,6 +77,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --teacher: also distil the photos of single-image people (no "
                         "class for them); the head is then fitted on held-back people with "
                         "2+ images only")
+    p.add_argument("--head", choices=identity.HEADS, default="tied",
+                   help="the Dense(1) head on |e(a) - e(b)|: tied (one weight for every "
+                        "dimension, a function of the L1 distance) or free (one weight each) "
+                        "(default: tied; it measured better, docs/accuracy.md)")
+    p.add_argument("--no-mirror-average", action="store_true",
+                   help="do not build the mirror average into the saved embedding (by "
+                        "default each face is embedded with its mirror image and the two "
+                        "averaged: two passes per face, better accuracy)")
+    p.add_argument("--calibration-owners", type=int, default=3, metavar="N",
+                   help="people with the most photos (more than --calibration-enroll) held "
+                        "out of training to choose the app's detection threshold under its "
+                        "vote; 0 uses the best-accuracy threshold on head pairs (default: 3)")
+    p.add_argument("--calibration-enroll", type=int, default=50, metavar="N",
+                   help="verification images per calibration owner, as the app would have "
+                        "(default: 50)")
+    p.add_argument("--calibration-impostors", type=int, default=500, metavar="N",
+                   help="single-photo people held out as the calibration owners' strangers "
+                        "(default: 500)")
     p.add_argument("--no-augment", action="store_true", help="turn augmentation off")
     p.add_argument("--epochs", type=int, default=30, help="epochs (default: 30)")
     p.add_argument("--steps-per-epoch", type=int, metavar="N",
@@ -123,6 +142,9 @@ def identity_pretrain(args) -> dict:
     path = output_path(args, root)
     lfw = Path(args.lfw)
     people = list_tree(lfw, exclude=held_out_people(args.exclude_pairs, args.exclude_folds))
+    calibration, people = calibrating.hold_out(people, args.calibration_owners,
+                                               args.calibration_impostors,
+                                               args.calibration_enroll, args.seed)
     split = identity.identity_split(people, args.min_images, args.max_images,
                                     args.head_fraction, args.seed)
     rng = np.random.default_rng(args.seed)
@@ -137,8 +159,8 @@ def identity_pretrain(args) -> dict:
     single_paths = [p for images in singles.values() for p in images]
     cache = root.root / "cache" / f"{lfw.resolve().name}-{args.crop}.npz"
     images, index = identity.cached_table(
-        class_paths + single_paths + [p for pair in pairs for p in (pair.first, pair.second)],
-        args.crop, cache)
+        class_paths + single_paths + [p for pair in pairs for p in (pair.first, pair.second)]
+        + (calibration.paths if calibration else []), args.crop, cache)
     names = sorted(split.classes)
     rows, labels = [], []
     for label, name in enumerate(names):
@@ -162,6 +184,9 @@ def identity_pretrain(args) -> dict:
         "scale": args.scale, "augment": not args.no_augment, "batch_size": args.batch_size,
         "learning_rate": args.learning_rate, "weight_decay": args.weight_decay,
         "steps_per_epoch": args.steps_per_epoch, "seed": args.seed, "data_root": str(root.root),
+        "head": args.head, "mirror_average": not args.no_mirror_average,
+        "calibration_owners": [s.owner for s in calibration.scenarios] if calibration else [],
+        "calibration_impostors": len(calibration.scenarios[0].impostors) if calibration else 0,
     }
     if args.teacher:
         settings.update(teacher=args.teacher, teacher_weight=args.teacher_weight,
@@ -216,18 +241,42 @@ def identity_pretrain(args) -> dict:
                              callbacks=callbacks, verbose=args.verbose)
     fit_seconds = time.monotonic() - fit_started
 
+    if not args.no_mirror_average:
+        from faceapp.model import mirror_averaged
+
+        embedding = mirror_averaged(embedding)
     # the head: |e(a) - e(b)| of head people's pairs -> logistic regression
     pairs = [p for p in pairs if p.first.resolve() in index and p.second.resolve() in index]
-    used = sorted({index[p.resolve()] for pair in pairs for p in (pair.first, pair.second)})
+    scored = [p for pair in pairs for p in (pair.first, pair.second)]
+    used = sorted({index[p.resolve()] for p in scored + (calibration.paths if calibration else [])
+                   if p.resolve() in index})
     vectors = np.zeros((len(images), embedding.output_shape[-1]), np.float32)
     vectors[used] = embed(embedding, images[used].astype(np.float32) / np.float32(255.0))
     a = vectors[[index[p.first.resolve()] for p in pairs]]
     b = vectors[[index[p.second.resolve()] for p in pairs]]
     pair_labels = np.array([p.label for p in pairs])
-    kernel, bias = identity.fit_head(np.abs(a - b), pair_labels)
+    kernel, bias = identity.fit_head(np.abs(a - b), pair_labels, head=args.head)
     model = identity.attach_head(embedding, kernel, bias)
     scores = 1.0 / (1.0 + np.exp(-(np.abs(a - b) @ kernel + bias).reshape(-1)))
     summary = metrics.summary(pair_labels, scores)
+    threshold = round(summary["best_accuracy_threshold"], 4)
+    threshold_rule = "best accuracy on the head people's pairs (not trained on)"
+    chosen = None
+    if calibration:
+        from training.scoring import EmbeddingScorer
+
+        rows_of = {p: index[p.resolve()] for p in calibration.paths if p.resolve() in index}
+        chosen = calibrating.detection_threshold(
+            calibration, EmbeddingScorer(vectors, rows_of, kernel, bias),
+            DEFAULT_VERIFICATION_THRESHOLD)
+        if chosen is None:
+            print("warning: no detection threshold keeps the calibration owners' false "
+                  "accepts within bounds; using the head pairs' best-accuracy threshold",
+                  file=sys.stderr)
+        else:
+            threshold = chosen["detection_threshold"]
+            threshold_rule = (f"lowest with FAR <= {chosen['max_far']:.1%} under the app's "
+                              f"vote on calibration owners (not trained on)")
 
     from faceapp.model import save_model
 
@@ -236,8 +285,8 @@ def identity_pretrain(args) -> dict:
     metadata = {
         "architecture": args.architecture,
         "input_size": list(INPUT_SHAPE),
-        "detection_threshold": round(summary["best_accuracy_threshold"], 4),
-        "detection_threshold_rule": "best accuracy on the head people's pairs (not trained on)",
+        "detection_threshold": threshold,
+        "detection_threshold_rule": threshold_rule,
         "verification_threshold": DEFAULT_VERIFICATION_THRESHOLD,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "training": settings,
@@ -248,7 +297,7 @@ def identity_pretrain(args) -> dict:
         "pretrain_seconds": round(fit_seconds, 1),
         "training_seconds": round(seconds, 1),
         "history": {k: [round(float(x), 4) for x in v] for k, v in history.history.items()},
-        "metrics": {"head_pairs": summary},
+        "metrics": {"head_pairs": summary, "calibration": chosen},
     }
     write_metadata(path, metadata)
     from training.run import ready_for_app
@@ -257,6 +306,7 @@ def identity_pretrain(args) -> dict:
     print(f"model: {path}")
     print(f"head pairs ({len(pairs)}): best accuracy {summary['best_accuracy']:.3f} at "
           f"{summary['best_accuracy_threshold']:.3f}, ROC AUC {summary['roc_auc']:.3f}; "
+          f"detection threshold {threshold:.2f} ({threshold_rule}); "
           f"pre-training {fit_seconds / 60:.1f} min, total {seconds / 60:.1f} min", flush=True)
     return metadata
 

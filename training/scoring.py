@@ -26,24 +26,12 @@ def embed(embedding, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros((0, embedding.output_shape[-1]), np.float32)
 
 
-class PairScorer:
-    """Embeddings of a set of images under one model, and the head to compare them."""
+class EmbeddingScorer:
+    """Scores pairs of images whose embeddings are already computed (``index``: path -> row
+    of ``embeddings``), with the Siamese head ``(kernel, bias)``."""
 
-    def __init__(self, model, paths: Iterable[Path], crop: str = "none", batch_size: int = 64,
-                 runtime: str = "keras"):
-        """``runtime="int8"`` embeds with the app's int8 copy (:mod:`faceapp.runtime`), to
-        measure exactly what the app decides."""
-        embedding, self.kernel, self.bias = siamese_parts(model)
-        table = load_table(paths, crop=crop)
-        self.index = table.index
-        self.skipped = table.skipped
-        images = table.images.astype(np.float32) / np.float32(255.0)
-        if runtime == "int8":
-            from faceapp.runtime import LiteRunner, int8_flatbuffer
-
-            self.embeddings = LiteRunner(int8_flatbuffer(embedding))(images)
-        else:
-            self.embeddings = embed(embedding, images, batch_size)
+    def __init__(self, embeddings: np.ndarray, index: dict, kernel: np.ndarray, bias: np.ndarray):
+        self.embeddings, self.index, self.kernel, self.bias = embeddings, index, kernel, bias
 
     def has(self, path: Path) -> bool:
         return path in self.index
@@ -59,3 +47,23 @@ class PairScorer:
     def against(self, probe: Path, gallery: Sequence[Path]) -> np.ndarray:
         """Scores of one probe image against each gallery image."""
         return self.scores([probe] * len(gallery), gallery)
+
+
+class PairScorer(EmbeddingScorer):
+    """Embeddings of a set of images under one model, and the head to compare them."""
+
+    def __init__(self, model, paths: Iterable[Path], crop: str = "none", batch_size: int = 64,
+                 runtime: str = "keras"):
+        """``runtime="int8"`` embeds with the app's int8 copy (:mod:`faceapp.runtime`), to
+        measure exactly what the app decides."""
+        embedding, kernel, bias = siamese_parts(model)
+        table = load_table(paths, crop=crop)
+        self.skipped = table.skipped
+        images = table.images.astype(np.float32) / np.float32(255.0)
+        if runtime == "int8":
+            from faceapp.runtime import LiteRunner, int8_flatbuffer
+
+            embeddings = LiteRunner(int8_flatbuffer(embedding))(images)
+        else:
+            embeddings = embed(embedding, images, batch_size)
+        super().__init__(embeddings, table.index, kernel, bias)

@@ -28,6 +28,9 @@ def test_identity_split_keeps_class_and_head_people_apart():
     singles = {n for n, v in people.items() if len(v) == 1}
     assert singles <= set(split.head)  # single-image people serve as impostors only
     assert split == identity_split(people, 2, 10, 0.2, seed=1)  # deterministic
+    with_singles = identity_split(people, min_images=1, max_images=10, head_fraction=0.2, seed=1)
+    assert singles <= set(with_singles.classes)  # each single-image person is a class of its own
+    assert set(with_singles.head) == set(split.head) - singles
     with pytest.raises(FaceappError):
         identity_split(fake_people({"A": 1, "B": 1}))
 

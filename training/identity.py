@@ -42,8 +42,8 @@ class IdentitySplit:
 def identity_split(people: dict[str, list[Path]], min_images: int = 2, max_images: int = 50,
                    head_fraction: float = 0.1, seed: int = 0) -> IdentitySplit:
     """Class people: ``min_images``+ images (at most ``max_images`` each, seeded choice);
-    head people: ``head_fraction`` of the people with 2+ images, plus all single-image people
-    (impostors only). Nobody is on both sides."""
+    head people: ``head_fraction`` of the people with 2+ images, plus the single-image people
+    unless ``min_images`` is 1 (then each is a class of its own). Nobody is on both sides."""
     rng = np.random.default_rng(seed)
     names = sorted(people)
     multi = [n for n in names if len(people[n]) >= 2]
@@ -53,9 +53,9 @@ def identity_split(people: dict[str, list[Path]], min_images: int = 2, max_image
     classes, head = {}, {}
     for name in names:
         images = sorted(people[name])
-        if name in head_names or len(images) < 2:
+        if name in head_names or len(images) < max(min_images, 1):
             head[name] = images
-        elif len(images) >= min_images:
+        else:
             if len(images) > max_images:
                 picked = sorted(rng.choice(len(images), size=max_images, replace=False))
                 images = [images[i] for i in picked]

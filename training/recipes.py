@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="compact",
                    help="embedding network (default: compact)")
     p.add_argument("--min-images", type=int, default=2, metavar="N",
-                   help="people with at least N images become classes (default: 2)")
+                   help="people with at least N images become classes; 1 makes each "
+                        "single-image person a class too (default: 2)")
     p.add_argument("--max-images", type=int, default=50, metavar="N",
                    help="at most N images per class person (default: 50)")
     p.add_argument("--head-fraction", type=float, default=0.1, metavar="F",
@@ -199,9 +200,6 @@ def identity_pretrain(args) -> dict:
     import keras
 
     from faceapp.model import make_embedding
-    from training import metrics
-    from training.scoring import embed
-
     keras.utils.set_random_seed(args.seed)
     embedding = make_embedding(args.architecture)
     image = keras.Input(shape=INPUT_SHAPE)
@@ -245,38 +243,16 @@ def identity_pretrain(args) -> dict:
         from faceapp.model import mirror_averaged
 
         embedding = mirror_averaged(embedding)
-    # the head: |e(a) - e(b)| of head people's pairs -> logistic regression
     pairs = [p for p in pairs if p.first.resolve() in index and p.second.resolve() in index]
-    scored = [p for pair in pairs for p in (pair.first, pair.second)]
-    used = sorted({index[p.resolve()] for p in scored + (calibration.paths if calibration else [])
-                   if p.resolve() in index})
-    vectors = np.zeros((len(images), embedding.output_shape[-1]), np.float32)
-    vectors[used] = embed(embedding, images[used].astype(np.float32) / np.float32(255.0))
-    a = vectors[[index[p.first.resolve()] for p in pairs]]
-    b = vectors[[index[p.second.resolve()] for p in pairs]]
-    pair_labels = np.array([p.label for p in pairs])
-    kernel, bias = identity.fit_head(np.abs(a - b), pair_labels, head=args.head)
-    model = identity.attach_head(embedding, kernel, bias)
-    scores = 1.0 / (1.0 + np.exp(-(np.abs(a - b) @ kernel + bias).reshape(-1)))
-    summary = metrics.summary(pair_labels, scores)
-    threshold = round(summary["best_accuracy_threshold"], 4)
-    threshold_rule = "best accuracy on the head people's pairs (not trained on)"
-    chosen = None
-    if calibration:
-        from training.scoring import EmbeddingScorer
-
-        rows_of = {p: index[p.resolve()] for p in calibration.paths if p.resolve() in index}
-        chosen = calibrating.detection_threshold(
-            calibration, EmbeddingScorer(vectors, rows_of, kernel, bias),
-            DEFAULT_VERIFICATION_THRESHOLD)
-        if chosen is None:
-            print("warning: no detection threshold keeps the calibration owners' false "
-                  "accepts within bounds; using the head pairs' best-accuracy threshold",
-                  file=sys.stderr)
-        else:
-            threshold = chosen["detection_threshold"]
-            threshold_rule = (f"lowest with FAR <= {chosen['max_far']:.1%} under the app's "
-                              f"vote on calibration owners (not trained on)")
+    model, summary, chosen = head_and_threshold(embedding, images, index, pairs, calibration,
+                                                args.head)
+    if chosen is not None:
+        threshold = chosen["detection_threshold"]
+        threshold_rule = (f"lowest with FAR <= {chosen['max_far']:.1%} under the app's "
+                          f"vote on calibration owners (not trained on)")
+    else:
+        threshold = round(summary["best_accuracy_threshold"], 4)
+        threshold_rule = "best accuracy on the head people's pairs (not trained on)"
 
     from faceapp.model import save_model
 
@@ -309,6 +285,33 @@ def identity_pretrain(args) -> dict:
           f"detection threshold {threshold:.2f} ({threshold_rule}); "
           f"pre-training {fit_seconds / 60:.1f} min, total {seconds / 60:.1f} min", flush=True)
     return metadata
+
+
+def head_and_threshold(embedding, images: np.ndarray, index: dict, pairs: list,
+                       calibration, head: str):
+    """Fit the head on the head people's ``pairs`` and, with ``calibration``, choose the
+    app's detection threshold under its vote. Returns ``(Siamese model, head-pair summary,
+    calibration result or None)``."""
+    from training import metrics
+    from training.scoring import EmbeddingScorer, embed
+
+    calibration_paths = calibration.paths if calibration else []
+    scored = [p for pair in pairs for p in (pair.first, pair.second)] + calibration_paths
+    used = sorted({index[p.resolve()] for p in scored if p.resolve() in index})
+    vectors = np.zeros((len(images), embedding.output_shape[-1]), np.float32)
+    vectors[used] = embed(embedding, images[used].astype(np.float32) / np.float32(255.0))
+    a = vectors[[index[p.first.resolve()] for p in pairs]]
+    b = vectors[[index[p.second.resolve()] for p in pairs]]
+    labels = np.array([p.label for p in pairs])
+    kernel, bias = identity.fit_head(np.abs(a - b), labels, head=head)
+    scores = 1.0 / (1.0 + np.exp(-(np.abs(a - b) @ kernel + bias).reshape(-1)))
+    chosen = None
+    if calibration:
+        rows_of = {p: index[p.resolve()] for p in calibration_paths if p.resolve() in index}
+        chosen = calibrating.detection_threshold(
+            calibration, EmbeddingScorer(vectors, rows_of, kernel, bias),
+            DEFAULT_VERIFICATION_THRESHOLD)
+    return identity.attach_head(embedding, kernel, bias), metrics.summary(labels, scores), chosen
 
 
 def teacher_targets(root: DataRoot, lfw: Path, images: np.ndarray, index: dict,

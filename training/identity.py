@@ -152,11 +152,9 @@ def cosine_distance(y_true, y_pred):
 
 # --- 4. Data ----------------------------------------------------------------------------------
 
-def augment_face(image, tf, min_crop: int = 86, erase: float = 0.0):
+def augment_face(image, tf, min_crop: int = 86):
     """Flip, a random square crop of ``min_crop``-100 px resized back (scale and shift),
-    brightness, contrast, saturation, grey 10% of the time, and with probability ``erase``
-    a random rectangle (20-50 px a side) filled with grey, like a hand or a scarf in front
-    of the face (random erasing, Zhong et al. 2017). ``image``: float [0, 1]."""
+    brightness, contrast, saturation, and grey 10% of the time. ``image``: float [0, 1]."""
     size = image.shape[0]
     image = tf.image.random_flip_left_right(image)
     side = tf.random.uniform([], min_crop, size + 1, dtype=tf.int32)
@@ -167,22 +165,11 @@ def augment_face(image, tf, min_crop: int = 86, erase: float = 0.0):
     image = tf.image.random_saturation(image, 0.7, 1.3)
     grey = tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(image))
     image = tf.where(tf.random.uniform([]) < 0.1, grey, image)
-    if erase > 0:
-        height = tf.random.uniform([], 20, 51, dtype=tf.int32)
-        width = tf.random.uniform([], 20, 51, dtype=tf.int32)
-        top = tf.random.uniform([], 0, size - height + 1, dtype=tf.int32)
-        left = tf.random.uniform([], 0, size - width + 1, dtype=tf.int32)
-        rows = tf.range(size)[:, None]
-        cols = tf.range(size)[None, :]
-        inside = ((rows >= top) & (rows < top + height) & (cols >= left) & (cols < left + width))
-        inside = inside[:, :, None] & (tf.random.uniform([]) < erase)
-        image = tf.where(inside, 0.5, image)
     return tf.clip_by_value(image, 0.0, 1.0)
 
 
 def identity_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int,
-                     augment: bool = True, seed: int = 0, targets: np.ndarray | None = None,
-                     erase: float = 0.0):
+                     augment: bool = True, seed: int = 0, targets: np.ndarray | None = None):
     """Endless shuffled batches of (float image, class) from a uint8 table; with a teacher's
     ``targets`` (N, D): (image, {"cosines": class, "embedding": target}). The teacher's
     vector is of the un-augmented image, so the student also learns invariance."""
@@ -197,7 +184,7 @@ def identity_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int,
     def lookup(i, label, target):
         image = tf.cast(tf.gather(table, i), tf.float32) / 255.0
         if augment:
-            image = augment_face(image, tf, erase=erase)
+            image = augment_face(image, tf)
         if targets is None:
             return image, label
         return image, {"cosines": label, "embedding": target}

@@ -97,9 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="single-photo people held out as the calibration owners' strangers "
                         "(default: 500)")
     p.add_argument("--no-augment", action="store_true", help="turn augmentation off")
-    p.add_argument("--erase", type=float, default=0.0, metavar="P",
-                   help="also hide a random rectangle of the face with probability P "
-                        "(random erasing; default: 0)")
     p.add_argument("--epochs", type=int, default=30, help="epochs (default: 30)")
     p.add_argument("--steps-per-epoch", type=int, metavar="N",
                    help="steps per epoch (default: one pass over the class images)")
@@ -185,8 +182,7 @@ def identity_pretrain(args) -> dict:
         "architecture": args.architecture, "min_images": args.min_images,
         "max_images": args.max_images, "head_fraction": args.head_fraction,
         "head_pairs": args.head_pairs, "loss": args.loss, "margin": args.margin,
-        "scale": args.scale, "augment": not args.no_augment, "erase": args.erase,
-        "batch_size": args.batch_size,
+        "scale": args.scale, "augment": not args.no_augment, "batch_size": args.batch_size,
         "learning_rate": args.learning_rate, "weight_decay": args.weight_decay,
         "steps_per_epoch": args.steps_per_epoch, "seed": args.seed, "data_root": str(root.root),
         "head": args.head, "mirror_average": not args.no_mirror_average,
@@ -227,7 +223,6 @@ def identity_pretrain(args) -> dict:
         loss=losses, loss_weights=loss_weights, metrics=metric_spec)
     dataset = identity.identity_dataset(images[rows], labels, args.batch_size,
                                         augment=not args.no_augment, seed=args.seed,
-                                        erase=args.erase,
                                         targets=targets)
     backup = root.checkpoints / ("recipe-" + run_id(settings)[4:])
     callbacks = [keras.callbacks.BackupAndRestore(str(backup))]

@@ -110,14 +110,14 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
 DEFAULT_ARCHITECTURE = "koch"
 
 
-def make_embedding(architecture: str = DEFAULT_ARCHITECTURE) -> keras.Model:
+def make_embedding(architecture: str = DEFAULT_ARCHITECTURE, name: str = "embedding") -> keras.Model:
     """The embedding network of a registered architecture (default: Koch et al.)."""
     try:
         builder = ARCHITECTURES[architecture]
     except KeyError:
         known = ", ".join(sorted(ARCHITECTURES))
         raise FaceappError(f"unknown architecture {architecture!r} (known: {known})") from None
-    return builder()
+    return builder(name=name)
 
 
 # --- 2. The distance layer ----------------------------------------------------------
@@ -167,6 +167,14 @@ def mirror_averaged(embedding: keras.Model, name: str = "embedding") -> keras.Mo
     image = keras.Input(shape=INPUT_SHAPE, name="input_image")
     both = layers.Add(name="face_plus_mirror")([embedding(image), embedding(MirrorImage()(image))])
     return keras.Model(image, layers.UnitNormalization(name="unit_average")(both), name=name)
+
+
+def averaged(embeddings: list[keras.Model], name: str = "embedding") -> keras.Model:
+    """``unit(e1(x) + e2(x) + ...)``: several independently trained embedding networks as
+    one (an ensemble; each face costs one pass of each). Their names must differ."""
+    image = keras.Input(shape=INPUT_SHAPE, name="input_image")
+    total = layers.Add(name="sum_of_members")([e(image) for e in embeddings])
+    return keras.Model(image, layers.UnitNormalization(name="unit_sum")(total), name=name)
 
 
 # --- 3. The Siamese model -----------------------------------------------------------

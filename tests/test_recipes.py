@@ -188,3 +188,26 @@ def test_mirror_averaged_embedding_is_mirror_invariant_and_saves(tmp_path):
     loaded, kernel, _ = siamese_parts(load_model(path))  # safe mode: the layers are registered
     assert np.array_equal(np.asarray(loaded(faces, training=False)), vectors)
     assert kernel.shape == (128, 1)
+
+
+def test_identity_pretrain_members_are_averaged_into_one_embedding(lfw, tmp_path):
+    from faceapp.metadata import read_metadata
+    from faceapp.model import load_model, siamese_parts
+    from training import recipes
+
+    tree = tmp_path / "tree"
+    link_identity_tree(lfw, tree, people=6, images=3)
+    root = tmp_path / "root"
+    out = root / "models" / "m.keras"
+    assert recipes.main(["identity-pretrain", "--lfw", str(tree), "--data-root", str(root),
+                         "--architecture", "tiny", "--epochs", "1", "--steps-per-epoch", "2",
+                         "--batch-size", "4", "--head-pairs", "16", "--head-fraction", "0.34",
+                         "--members", "2", "--crop", "none", "--output", str(out),
+                         "--verbose", "0"]) == 0
+    assert read_metadata(out)["members"] == 2
+    embedding, _, _ = siamese_parts(load_model(out))
+    (ensemble,) = [layer for layer in embedding.layers if layer.name == "members"]
+    member_0, member_1 = [layer for layer in ensemble.layers if layer.name.startswith("member_")]
+    faces = np.random.default_rng(1).random((2, 100, 100, 3), np.float32)
+    assert not np.allclose(np.asarray(member_0(faces)), np.asarray(member_1(faces)))  # two seeds
+    assert not list((root / "checkpoints").rglob("member-*.npz"))  # cleaned up once saved

@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibration-impostors", type=int, default=500, metavar="N",
                    help="single-photo people held out as the calibration owners' strangers "
                         "(default: 500)")
+    p.add_argument("--members", type=int, default=1, metavar="N",
+                   help="train N embedding networks (seeds --seed, --seed+1, ...) and save "
+                        "their average as the embedding: N times the training and the "
+                        "per-face cost (default: 1)")
     p.add_argument("--no-augment", action="store_true", help="turn augmentation off")
     p.add_argument("--epochs", type=int, default=30, help="epochs (default: 30)")
     p.add_argument("--steps-per-epoch", type=int, metavar="N",
@@ -185,7 +189,7 @@ def identity_pretrain(args) -> dict:
         "scale": args.scale, "augment": not args.no_augment, "batch_size": args.batch_size,
         "learning_rate": args.learning_rate, "weight_decay": args.weight_decay,
         "steps_per_epoch": args.steps_per_epoch, "seed": args.seed, "data_root": str(root.root),
-        "head": args.head, "mirror_average": not args.no_mirror_average,
+        "head": args.head, "mirror_average": not args.no_mirror_average, "members": args.members,
         "calibration_owners": [s.owner for s in calibration.scenarios] if calibration else [],
         "calibration_impostors": len(calibration.scenarios[0].impostors) if calibration else 0,
     }
@@ -197,48 +201,19 @@ def identity_pretrain(args) -> dict:
           f"single-image people, teacher only); {len(head)} head people, "
           f"{len(pairs)} head pairs; {steps} steps x {args.epochs} epochs", flush=True)
 
-    import keras
-
-    from faceapp.model import make_embedding
-    keras.utils.set_random_seed(args.seed)
-    embedding = make_embedding(args.architecture)
-    image = keras.Input(shape=INPUT_SHAPE)
-    vector = embedding(image)
-    cosines = identity.make_cosine_classifier(len(names))(vector)
-    margin = args.margin if args.loss == "cosface" else 0.0
-    identity_loss = identity.margin_loss(len(names), args.scale, margin)
-    accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-    if targets is None:
-        classifier = keras.Model(image, cosines)
-        losses, metric_spec, loss_weights = identity_loss, [accuracy], None
-    else:  # two outputs: identity cosines, and the embedding the teacher's vector pulls on
-        classifier = keras.Model(image, {"cosines": cosines, "embedding": vector})
-        losses = {"cosines": identity_loss, "embedding": identity.cosine_distance}
-        metric_spec = {"cosines": [accuracy]}
-        loss_weights = {"cosines": 1.0, "embedding": args.teacher_weight}
-    schedule = keras.optimizers.schedules.CosineDecay(
-        args.learning_rate, decay_steps=steps * args.epochs, alpha=0.01)
-    classifier.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
-        loss=losses, loss_weights=loss_weights, metrics=metric_spec)
-    dataset = identity.identity_dataset(images[rows], labels, args.batch_size,
-                                        augment=not args.no_augment, seed=args.seed,
-                                        targets=targets)
     backup = root.checkpoints / ("recipe-" + run_id(settings)[4:])
-    callbacks = [keras.callbacks.BackupAndRestore(str(backup))]
     fit_started = time.monotonic()
-    if args.max_minutes:
-        class TimeLimit(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                if time.monotonic() - fit_started > args.max_minutes * 60:
-                    print(f"time limit reached after epoch {epoch + 1}", flush=True)
-                    self.model.stop_training = True
-
-        callbacks.append(TimeLimit())
-    history = classifier.fit(dataset, epochs=args.epochs, steps_per_epoch=steps,
-                             callbacks=callbacks, verbose=args.verbose)
+    members, history = [], {}
+    for member in range(args.members):
+        embedding, history = pretrain_member(args, member, len(names), images[rows], labels,
+                                             targets, steps, backup)
+        members.append(embedding)
     fit_seconds = time.monotonic() - fit_started
 
+    if args.members > 1:
+        from faceapp.model import averaged
+
+        embedding = averaged(members, name="members")
     if not args.no_mirror_average:
         from faceapp.model import mirror_averaged
 
@@ -269,22 +244,84 @@ def identity_pretrain(args) -> dict:
         "data": {"class_people": len(names), "class_images": int(np.sum(labels >= 0)),
                  "teacher_only_images": int(np.sum(labels < 0)),
                  "head_people": len(head), "head_pairs": len(pairs)},
-        "epochs": len(history.epoch),
+        "epochs": len(next(iter(history.values()), [])) or args.epochs,
+        "members": args.members,
         "pretrain_seconds": round(fit_seconds, 1),
         "training_seconds": round(seconds, 1),
-        "history": {k: [round(float(x), 4) for x in v] for k, v in history.history.items()},
+        "history": {k: [round(float(x), 4) for x in v] for k, v in history.items()},
         "metrics": {"head_pairs": summary, "calibration": chosen},
     }
     write_metadata(path, metadata)
     from training.run import ready_for_app
 
     ready_for_app(model, path, str(root.root))  # after the metadata: the app may load it
+    for member in range(args.members):  # the model is saved: the members' copies can go
+        (backup / f"member-{member}.npz").unlink(missing_ok=True)
     print(f"model: {path}")
     print(f"head pairs ({len(pairs)}): best accuracy {summary['best_accuracy']:.3f} at "
           f"{summary['best_accuracy_threshold']:.3f}, ROC AUC {summary['roc_auc']:.3f}; "
           f"detection threshold {threshold:.2f} ({threshold_rule}); "
           f"pre-training {fit_seconds / 60:.1f} min, total {seconds / 60:.1f} min", flush=True)
     return metadata
+
+
+def pretrain_member(args, member: int, classes: int, images: np.ndarray, labels: np.ndarray,
+                    targets, steps: int, backup: Path):
+    """Pre-train one embedding network (seed ``args.seed + member``) as an identity
+    classifier, with the teacher's pull when ``targets`` are given. Resumable: epochs are
+    backed up under ``backup/member-<k>/`` and a finished member's weights are kept in
+    ``backup/member-<k>.npz`` until the model is saved. Returns
+    ``(embedding, history dict)``."""
+    import keras
+
+    from faceapp.model import make_embedding
+
+    keras.utils.set_random_seed(args.seed + member)
+    embedding = make_embedding(args.architecture,
+                               name=f"member_{member}" if args.members > 1 else "embedding")
+    finished = backup / f"member-{member}.npz"
+    if finished.is_file():
+        with np.load(finished) as stored:
+            embedding.set_weights([stored[f"w{k}"] for k in range(len(stored.files))])
+        print(f"member {member + 1}: already trained ({finished})", flush=True)
+        return embedding, {}
+    image = keras.Input(shape=INPUT_SHAPE)
+    vector = embedding(image)
+    cosines = identity.make_cosine_classifier(classes)(vector)
+    margin = args.margin if args.loss == "cosface" else 0.0
+    identity_loss = identity.margin_loss(classes, args.scale, margin)
+    accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    if targets is None:
+        classifier = keras.Model(image, cosines)
+        losses, metric_spec, loss_weights = identity_loss, [accuracy], None
+    else:  # two outputs: identity cosines, and the embedding the teacher's vector pulls on
+        classifier = keras.Model(image, {"cosines": cosines, "embedding": vector})
+        losses = {"cosines": identity_loss, "embedding": identity.cosine_distance}
+        metric_spec = {"cosines": [accuracy]}
+        loss_weights = {"cosines": 1.0, "embedding": args.teacher_weight}
+    schedule = keras.optimizers.schedules.CosineDecay(
+        args.learning_rate, decay_steps=steps * args.epochs, alpha=0.01)
+    classifier.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
+        loss=losses, loss_weights=loss_weights, metrics=metric_spec)
+    dataset = identity.identity_dataset(images, labels, args.batch_size,
+                                        augment=not args.no_augment, seed=args.seed + member,
+                                        targets=targets)
+    callbacks = [keras.callbacks.BackupAndRestore(str(backup / f"member-{member}"))]
+    if args.max_minutes:
+        started = time.monotonic()
+
+        class TimeLimit(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if time.monotonic() - started > args.max_minutes * 60:
+                    print(f"time limit reached after epoch {epoch + 1}", flush=True)
+                    self.model.stop_training = True
+
+        callbacks.append(TimeLimit())
+    history = classifier.fit(dataset, epochs=args.epochs, steps_per_epoch=steps,
+                             callbacks=callbacks, verbose=args.verbose)
+    identity.save_npz(finished, **{f"w{k}": w for k, w in enumerate(embedding.get_weights())})
+    return embedding, history.history
 
 
 def head_and_threshold(embedding, images: np.ndarray, index: dict, pairs: list,

@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weight-decay", type=float, default=5e-4, metavar="WD",
                    help="AdamW weight decay (default: 5e-4)")
     p.add_argument("--max-minutes", type=float, metavar="M",
-                   help="stop pre-training after M minutes of fitting (default: no limit)")
+                   help="stop pre-training (of each member) after M minutes of fitting "
+                        "(default: no limit)")
     p.add_argument("--seed", type=int, default=42, help="default: 42")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2)
     return parser

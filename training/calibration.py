@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from training.owner_eval import OwnerScenario, lowest_threshold_within, probe_scores, sweep
+from training.owner_eval import (OwnerScenario, enrolment, lowest_threshold_within,
+                                 probe_scores, sweep)
 
 CALIBRATION_MAX_FAR = 0.005  # half the 1% target: 1,500 impostor decisions are a small sample
 
@@ -48,11 +49,8 @@ def hold_out(people: dict[str, list[Path]], owners: int, impostors: int, enroll:
     probes = [people[n][0] for n in strangers]
     scenarios = []
     for name in ranked:
-        images = sorted(people[name])
-        chosen = set(rng.choice(len(images), size=enroll, replace=False).tolist())
-        scenarios.append(OwnerScenario(
-            name, [p for k, p in enumerate(images) if k in chosen],
-            [p for k, p in enumerate(images) if k not in chosen], probes))
+        verification, genuine = enrolment(sorted(people[name]), enroll, rng)
+        scenarios.append(OwnerScenario(name, verification, genuine, probes))
     taken = set(ranked) | set(strangers)
     return Calibration(scenarios), {n: v for n, v in people.items() if n not in taken}
 

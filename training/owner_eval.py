@@ -33,6 +33,14 @@ class OwnerScenario:
     impostors: list[Path]
 
 
+def enrolment(images: list[Path], enroll: int, rng: np.random.Generator):
+    """``(verification, genuine)``: ``enroll`` of one person's ``images`` drawn at random as
+    the verification images (in their original order), the others as genuine probes."""
+    chosen = set(rng.choice(len(images), size=enroll, replace=False).tolist())
+    return ([p for k, p in enumerate(images) if k in chosen],
+            [p for k, p in enumerate(images) if k not in chosen])
+
+
 def build_scenario(tree: Path, owner: str, enroll: int = 50, impostors: int = 500,
                    seed: int = 0, exclude: set[str] = frozenset()) -> OwnerScenario:
     """Pick the verification images, genuine probes and impostor probes from ``tree``."""
@@ -47,9 +55,7 @@ def build_scenario(tree: Path, owner: str, enroll: int = 50, impostors: int = 50
             "(the rest are the genuine probes)"
         )
     rng = np.random.default_rng(seed)
-    chosen = set(rng.choice(len(images), size=enroll, replace=False).tolist())
-    images = [images[k] for k in sorted(chosen)] + [p for k, p in enumerate(images)
-                                                     if k not in chosen]
+    verification, genuine = enrolment(images, enroll, rng)
     others = sorted(
         p for p in tree.iterdir()
         if p.is_dir() and p.name != owner and p.name not in exclude and not p.name.startswith(".")
@@ -64,7 +70,7 @@ def build_scenario(tree: Path, owner: str, enroll: int = 50, impostors: int = 50
             break
     if not probes:
         raise FaceappError(f"no other people in {tree} to use as impostors")
-    return OwnerScenario(owner, images[:enroll], images[enroll:], probes)
+    return OwnerScenario(owner, verification, genuine, probes)
 
 
 def probe_scores(scorer, scenario: OwnerScenario) -> tuple[np.ndarray, np.ndarray]:

@@ -204,9 +204,9 @@ def identity_pretrain(args) -> dict:
 
     backup = root.checkpoints / ("recipe-" + run_id(settings)[4:])
     fit_started = time.monotonic()
-    members, history = [], {}
+    members, history, training_images = [], {}, images[rows]
     for member in range(args.members):
-        embedding, history = pretrain_member(args, member, len(names), images[rows], labels,
+        embedding, history = pretrain_member(args, member, len(names), training_images, labels,
                                              targets, steps, backup)
         members.append(embedding)
     fit_seconds = time.monotonic() - fit_started
@@ -333,23 +333,24 @@ def head_and_threshold(embedding, images: np.ndarray, index: dict, pairs: list,
     from training import metrics
     from training.scoring import EmbeddingScorer, embed
 
-    calibration_paths = calibration.paths if calibration else []
-    scored = [p for pair in pairs for p in (pair.first, pair.second)] + calibration_paths
-    used = sorted({index[p.resolve()] for p in scored if p.resolve() in index})
+    scored = [p for pair in pairs for p in (pair.first, pair.second)]
+    scored += calibration.paths if calibration else []
+    rows_of = {p: index[p.resolve()] for p in scored if p.resolve() in index}
+    used = sorted(set(rows_of.values()))
     vectors = np.zeros((len(images), embedding.output_shape[-1]), np.float32)
     vectors[used] = embed(embedding, images[used].astype(np.float32) / np.float32(255.0))
-    a = vectors[[index[p.first.resolve()] for p in pairs]]
-    b = vectors[[index[p.second.resolve()] for p in pairs]]
+    firsts, seconds = [p.first for p in pairs], [p.second for p in pairs]
     labels = np.array([p.label for p in pairs])
-    kernel, bias = identity.fit_head(np.abs(a - b), labels, head=head)
-    scores = 1.0 / (1.0 + np.exp(-(np.abs(a - b) @ kernel + bias).reshape(-1)))
+    features = np.abs(vectors[[rows_of[p] for p in firsts]]
+                      - vectors[[rows_of[p] for p in seconds]])
+    kernel, bias = identity.fit_head(features, labels, head=head)
+    scorer = EmbeddingScorer(vectors, rows_of, kernel, bias)
     chosen = None
     if calibration:
-        rows_of = {p: index[p.resolve()] for p in calibration_paths if p.resolve() in index}
-        chosen = calibrating.detection_threshold(
-            calibration, EmbeddingScorer(vectors, rows_of, kernel, bias),
-            DEFAULT_VERIFICATION_THRESHOLD)
-    return identity.attach_head(embedding, kernel, bias), metrics.summary(labels, scores), chosen
+        chosen = calibrating.detection_threshold(calibration, scorer,
+                                                 DEFAULT_VERIFICATION_THRESHOLD)
+    summary = metrics.summary(labels, scorer.scores(firsts, seconds))
+    return identity.attach_head(embedding, kernel, bias), summary, chosen
 
 
 def teacher_targets(root: DataRoot, lfw: Path, images: np.ndarray, index: dict,

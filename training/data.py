@@ -125,6 +125,17 @@ def people_in_pairs_file(path: Path, folds: Sequence[int] | None = None) -> set[
     return names
 
 
+def add_held_out_arguments(parser, example: str = "4-5") -> None:
+    """``--exclude-pairs FILE`` and ``--exclude-folds SPEC``, the two flags whose values
+    :func:`held_out_people` turns into the people kept out of training."""
+    parser.add_argument("--exclude-pairs", metavar="FILE",
+                        help="an LFW pairs file whose people are held out of training entirely "
+                             "(default: none)")
+    parser.add_argument("--exclude-folds", default="all", metavar="SPEC",
+                        help=f"which folds of --exclude-pairs to hold out, e.g. {example} "
+                             "(default: all)")
+
+
 def held_out_people(pairs_file: str | Path | None, folds: str | None = "all") -> set[str]:
     """The people to keep out of training: everyone in the ``folds`` (a spec like ``"4-5"``
     or ``"all"``) of the LFW pairs file ``pairs_file``; nobody when there is no file."""

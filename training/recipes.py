@@ -33,7 +33,7 @@ from faceapp.storage import unique_name
 from training import calibration as calibrating
 from training import identity
 from training.checkpoints import run_id
-from training.data import CROPS, held_out_people, list_tree, tree_pairs
+from training.data import CROPS, add_held_out_arguments, held_out_people, list_tree, tree_pairs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,10 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("identity-pretrain",
                             help="CosFace identity pre-training of the embedding, then the head")
     p.add_argument("--lfw", required=True, metavar="DIR", help="identity tree (one folder per person)")
-    p.add_argument("--exclude-pairs", metavar="FILE",
-                   help="LFW pairs file whose people are held out entirely (default: none)")
-    p.add_argument("--exclude-folds", default="all", metavar="SPEC",
-                   help="folds of --exclude-pairs to hold out, e.g. 4-5 (default: all)")
+    add_held_out_arguments(p)
     p.add_argument("--data-root", metavar="DIR",
                    help="models/, checkpoints/ and cache/ go here (default: $FACEAPP_DATA_ROOT, "
                         "else application_data/)")

@@ -81,11 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="pairs drawn from the tree, half same-person (default: 20000)")
     data.add_argument("--max-people", type=int, metavar="N",
                       help="use only the first N people of the tree (default: all)")
-    data.add_argument("--exclude-pairs", metavar="FILE",
-                      help="an LFW pairs file whose people are held out of training entirely "
-                           "(default: none)")
-    data.add_argument("--exclude-folds", default="all", metavar="SPEC",
-                      help="which folds of --exclude-pairs to hold out, e.g. 7-8 (default: all)")
+    training_data.add_held_out_arguments(data, example="7-8")
     data.add_argument("--pairs-per-anchor", type=int, default=1, metavar="K",
                       help="owner data: each anchor is paired with K positives and K negatives "
                            "(default: 1, the seed's)")

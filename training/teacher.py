@@ -31,6 +31,7 @@ import numpy as np
 
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
 from faceapp.paths import DataRoot
+from training.data import add_held_out_arguments, held_out_people, list_tree
 
 TEACHER_DIM = 128
 _PIPELINE = None  # per process: (detector, shape predictor, recogniser)
@@ -152,10 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Embed an identity tree's images with the dlib teacher (cached).",
         epilog="Needs the optional extra: pip install -r requirements-teacher.txt")
     parser.add_argument("--lfw", required=True, metavar="DIR", help="identity tree (one folder per person)")
-    parser.add_argument("--exclude-pairs", metavar="FILE",
-                        help="LFW pairs file whose people are skipped entirely")
-    parser.add_argument("--exclude-folds", default="all", metavar="SPEC",
-                        help="folds of --exclude-pairs to skip, e.g. 4-5 (default: all)")
+    add_held_out_arguments(parser)
     parser.add_argument("--data-root", metavar="DIR",
                         help="cache/ goes here (default: $FACEAPP_DATA_ROOT, else application_data/)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
@@ -165,8 +163,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def training_side_paths(lfw: Path, exclude_pairs: str | None, exclude_folds: str) -> list[Path]:
     """Every image of the tree's people, minus the held-out pairs folds' people."""
-    from training.data import held_out_people, list_tree
-
     excluded = held_out_people(exclude_pairs, exclude_folds)
     return [p for images in list_tree(lfw, exclude=excluded).values() for p in images]
 

@@ -42,8 +42,9 @@ class IdentitySplit:
 def identity_split(people: dict[str, list[Path]], min_images: int = 2, max_images: int = 50,
                    head_fraction: float = 0.1, seed: int = 0) -> IdentitySplit:
     """Class people: ``min_images``+ images (at most ``max_images`` each, seeded choice);
-    head people: ``head_fraction`` of the people with 2+ images, plus the single-image people
-    unless ``min_images`` is 1 (then each is a class of its own). Nobody is on both sides."""
+    head people: ``head_fraction`` of the people with 2+ images, plus everyone with fewer
+    than ``min_images`` (the single-image people, unless ``min_images`` is 1: then each is a
+    class of its own). Nobody is on both sides."""
     rng = np.random.default_rng(seed)
     names = sorted(people)
     multi = [n for n in names if len(people[n]) >= 2]

@@ -169,12 +169,32 @@ def mirror_averaged(embedding: keras.Model, name: str = "embedding") -> keras.Mo
     return keras.Model(image, layers.UnitNormalization(name="unit_average")(both), name=name)
 
 
-def averaged(embeddings: list[keras.Model], name: str = "embedding") -> keras.Model:
-    """``unit(e1(x) + e2(x) + ...)``: several independently trained embedding networks as
-    one (an ensemble; each face costs one pass of each). Their names must differ."""
+def ensemble(embeddings: list[keras.Model], name: str = "embedding") -> keras.Model:
+    """``unit([e1(x), e2(x), ...])``: several independently trained embedding networks as
+    one, their unit vectors side by side (an ensemble; each face costs one pass of each, and
+    the L1 distance of two faces is the sum of the members' distances). Summing the vectors
+    instead would mix coordinates of unrelated spaces (measured worse than any member
+    alone, docs/accuracy.md). Their names must differ."""
     image = keras.Input(shape=INPUT_SHAPE, name="input_image")
-    total = layers.Add(name="sum_of_members")([e(image) for e in embeddings])
-    return keras.Model(image, layers.UnitNormalization(name="unit_sum")(total), name=name)
+    joined = layers.Concatenate(name="members_side_by_side")([e(image) for e in embeddings])
+    return keras.Model(image, layers.UnitNormalization(name="unit_members")(joined), name=name)
+
+
+# What a member of an ensemble looks at: the side of the central square of the face crop it
+# sees, resized to the input size (None: the whole crop). Different views make members that
+# err on different faces (DeepID's patches).
+VIEWS: dict[str, int | None] = {"full": None, "inner": 72}
+
+
+def viewing(embedding: keras.Model, view: str, name: str) -> keras.Model:
+    """``embedding`` applied to ``view`` (a key of :data:`VIEWS`) of the input face."""
+    side = VIEWS[view]
+    if side is None:
+        return embedding
+    image = keras.Input(shape=INPUT_SHAPE, name="input_image")
+    patch = layers.CenterCrop(side, side, name=f"{view}_square")(image)
+    patch = layers.Resizing(INPUT_SHAPE[0], INPUT_SHAPE[1], name=f"{view}_resized")(patch)
+    return keras.Model(image, embedding(patch), name=name)
 
 
 # --- 3. The Siamese model -----------------------------------------------------------

@@ -190,7 +190,7 @@ def test_mirror_averaged_embedding_is_mirror_invariant_and_saves(tmp_path):
     assert kernel.shape == (128, 1)
 
 
-def test_identity_pretrain_members_are_averaged_into_one_embedding(lfw, tmp_path):
+def test_identity_pretrain_members_sit_side_by_side_and_see_their_views(lfw, tmp_path):
     from faceapp.metadata import read_metadata
     from faceapp.model import load_model, siamese_parts
     from training import recipes
@@ -202,12 +202,31 @@ def test_identity_pretrain_members_are_averaged_into_one_embedding(lfw, tmp_path
     assert recipes.main(["identity-pretrain", "--lfw", str(tree), "--data-root", str(root),
                          "--architecture", "tiny", "--epochs", "1", "--steps-per-epoch", "2",
                          "--batch-size", "4", "--head-pairs", "16", "--head-fraction", "0.34",
-                         "--members", "2", "--crop", "none", "--output", str(out),
-                         "--verbose", "0"]) == 0
-    assert read_metadata(out)["members"] == 2
+                         "--members", "2", "--member-views", "full,inner", "--crop", "none",
+                         "--output", str(out), "--verbose", "0"]) == 0
+    metadata = read_metadata(out)
+    assert metadata["members"] == 2
+    assert metadata["training"]["member_views"] == ["full", "inner"]
     embedding, _, _ = siamese_parts(load_model(out))
     (ensemble,) = [layer for layer in embedding.layers if layer.name == "members"]
     member_0, member_1 = [layer for layer in ensemble.layers if layer.name.startswith("member_")]
     faces = np.random.default_rng(1).random((2, 100, 100, 3), np.float32)
-    assert not np.allclose(np.asarray(member_0(faces)), np.asarray(member_1(faces)))  # two seeds
+    first, second = np.asarray(member_0(faces)), np.asarray(member_1(faces))
+    joined = np.concatenate([first, second], axis=1)
+    assert np.allclose(np.asarray(ensemble(faces)),
+                       joined / np.linalg.norm(joined, axis=1, keepdims=True), atol=1e-5)
+    # the inner member sees only the central 72x72 square; the full one sees the border too
+    bordered = faces.copy()
+    bordered[:, :10] = 0.0
+    assert np.allclose(np.asarray(member_1(bordered)), second, atol=1e-6)
+    assert not np.allclose(np.asarray(member_0(bordered)), first, atol=1e-3)
     assert not list((root / "checkpoints").rglob("member-*.npz"))  # cleaned up once saved
+
+
+def test_identity_pretrain_refuses_an_unknown_member_view(tmp_path, capsys):
+    from training import recipes
+
+    code = recipes.main(["identity-pretrain", "--lfw", str(tmp_path), "--member-views",
+                         "full,eyes", "--data-root", str(tmp_path / "root")])
+    assert code != 0
+    assert "--member-views: unknown view 'eyes'" in capsys.readouterr().err

@@ -95,8 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: 500)")
     p.add_argument("--members", type=int, default=1, metavar="N",
                    help="train N embedding networks (seeds --seed, --seed+1, ...) and save "
-                        "their average as the embedding: N times the training and the "
-                        "per-face cost (default: 1)")
+                        "them side by side as one embedding (an ensemble): N times the "
+                        "training and the per-face cost (default: 1)")
+    p.add_argument("--member-views", default="full", metavar="VIEW[,VIEW...]",
+                   help="what each member looks at, in turn: full (the whole face crop) "
+                        "or inner (its central 72%% square, resized: the face without hair "
+                        "and background); e.g. full,inner (default: full)")
     p.add_argument("--no-augment", action="store_true", help="turn augmentation off")
     p.add_argument("--epochs", type=int, default=30, help="epochs (default: 30)")
     p.add_argument("--steps-per-epoch", type=int, metavar="N",
@@ -123,8 +127,14 @@ def output_path(args, root: DataRoot) -> Path:
     return path
 
 
-def check_teacher_flags(args) -> None:
-    """Teacher flags that cannot work, refused before minutes of data preparation."""
+def check_flags(args) -> None:
+    """Flags that cannot work, refused before minutes of data preparation."""
+    from faceapp.model import VIEWS
+
+    unknown = sorted(set(args.member_views.split(",")) - set(VIEWS))
+    if unknown:
+        raise FaceappError(f"--member-views: unknown view {unknown[0]!r} "
+                           f"(known: {', '.join(VIEWS)})")
     if args.teacher_singles and not args.teacher:
         raise FaceappError("--teacher-singles needs --teacher")
     if args.teacher:
@@ -140,7 +150,7 @@ def check_teacher_flags(args) -> None:
 
 def identity_pretrain(args) -> dict:
     started_all = time.monotonic()
-    check_teacher_flags(args)
+    check_flags(args)
     root = DataRoot.resolve(args.data_root)
     path = output_path(args, root)
     lfw = Path(args.lfw)
@@ -188,6 +198,7 @@ def identity_pretrain(args) -> dict:
         "learning_rate": args.learning_rate, "weight_decay": args.weight_decay,
         "steps_per_epoch": args.steps_per_epoch, "seed": args.seed, "data_root": str(root.root),
         "head": args.head, "mirror_average": not args.no_mirror_average, "members": args.members,
+        "member_views": [member_view(args, k) for k in range(args.members)],
         "calibration_owners": [s.owner for s in calibration.scenarios] if calibration else [],
         "calibration_impostors": len(calibration.scenarios[0].impostors) if calibration else 0,
     }
@@ -209,9 +220,9 @@ def identity_pretrain(args) -> dict:
     fit_seconds = time.monotonic() - fit_started
 
     if args.members > 1:
-        from faceapp.model import averaged
+        from faceapp.model import ensemble
 
-        embedding = averaged(members, name="members")
+        embedding = ensemble(members, name="members")
     if not args.no_mirror_average:
         from faceapp.model import mirror_averaged
 
@@ -263,6 +274,12 @@ def identity_pretrain(args) -> dict:
     return metadata
 
 
+def member_view(args, member: int) -> str:
+    """The view (``--member-views``, in turn) of ensemble member ``member``."""
+    views = args.member_views.split(",")
+    return views[member % len(views)]
+
+
 def pretrain_member(args, member: int, classes: int, images: np.ndarray, labels: np.ndarray,
                     targets, steps: int, backup: Path):
     """Pre-train one embedding network (seed ``args.seed + member``) as an identity
@@ -272,11 +289,13 @@ def pretrain_member(args, member: int, classes: int, images: np.ndarray, labels:
     ``(embedding, history dict)``."""
     import keras
 
-    from faceapp.model import make_embedding
+    from faceapp.model import VIEWS, make_embedding, viewing
 
     keras.utils.set_random_seed(args.seed + member)
-    embedding = make_embedding(args.architecture,
-                               name=f"member_{member}" if args.members > 1 else "embedding")
+    name = f"member_{member}" if args.members > 1 else "embedding"
+    view = member_view(args, member)
+    embedding = viewing(make_embedding(args.architecture, name=f"{name}_net"
+                                       if VIEWS[view] else name), view, name)
     finished = backup / f"member-{member}.npz"
     if finished.is_file():
         with np.load(finished) as stored:

@@ -186,15 +186,18 @@ def ensemble(embeddings: list[keras.Model], name: str = "embedding") -> keras.Mo
 VIEWS: dict[str, int | None] = {"full": None, "inner": 72}
 
 
-def viewing(embedding: keras.Model, view: str, name: str) -> keras.Model:
-    """``embedding`` applied to ``view`` (a key of :data:`VIEWS`) of the input face."""
+def make_viewing_embedding(architecture: str, view: str, name: str = "embedding") -> keras.Model:
+    """An embedding network of ``architecture`` that looks at ``view`` (a key of
+    :data:`VIEWS`) of the input face: the central square cut out and resized back to the
+    input size inside the model, so the app, the int8 copy and evaluation all see the same."""
     side = VIEWS[view]
     if side is None:
-        return embedding
+        return make_embedding(architecture, name=name)
+    network = make_embedding(architecture, name=f"{name}_net")
     image = keras.Input(shape=INPUT_SHAPE, name="input_image")
     patch = layers.CenterCrop(side, side, name=f"{view}_square")(image)
     patch = layers.Resizing(INPUT_SHAPE[0], INPUT_SHAPE[1], name=f"{view}_resized")(patch)
-    return keras.Model(image, embedding(patch), name=name)
+    return keras.Model(image, network(patch), name=name)
 
 
 # --- 3. The Siamese model -----------------------------------------------------------

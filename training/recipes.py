@@ -289,13 +289,11 @@ def pretrain_member(args, member: int, classes: int, images: np.ndarray, labels:
     ``(embedding, history dict)``."""
     import keras
 
-    from faceapp.model import VIEWS, make_embedding, viewing
+    from faceapp.model import make_viewing_embedding
 
     keras.utils.set_random_seed(args.seed + member)
-    name = f"member_{member}" if args.members > 1 else "embedding"
-    view = member_view(args, member)
-    embedding = viewing(make_embedding(args.architecture, name=f"{name}_net"
-                                       if VIEWS[view] else name), view, name)
+    embedding = make_viewing_embedding(args.architecture, member_view(args, member),
+                                       f"member_{member}" if args.members > 1 else "embedding")
     finished = backup / f"member-{member}.npz"
     if finished.is_file():
         with np.load(finished) as stored:

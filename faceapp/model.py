@@ -11,7 +11,10 @@ Read top to bottom:
 Architectures are kept in a small registry (:data:`ARCHITECTURES`): ``koch`` is the
 paper's network (the default), ``tiny`` is a small one for tests and demos, ``compact``
 a BatchNorm CNN with a unit-length 128-d embedding for identity pre-training
-(``python -m training.recipes``, docs/accuracy.md).
+(``python -m training.recipes``, docs/accuracy.md). Trained embeddings can be wrapped:
+:func:`mirror_averaged` (a face and its mirror image, averaged), :func:`ensemble` (several
+networks side by side), :func:`make_viewing_embedding` (a network that looks at the inner
+face only).
 
 :func:`save_model` writes atomically (temporary file, then rename) and never overwrites
 unless asked; :func:`load_model` reads native ``.keras`` files in Keras safe mode and

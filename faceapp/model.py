@@ -175,8 +175,8 @@ def mirror_averaged(embedding: keras.Model, name: str = "embedding") -> keras.Mo
 def ensemble(embeddings: list[keras.Model], name: str = "embedding") -> keras.Model:
     """``unit([e1(x), e2(x), ...])``: several independently trained embedding networks as
     one, their unit vectors side by side (an ensemble; each face costs one pass of each, and
-    the L1 distance of two faces is the sum of the members' distances). Summing the vectors
-    instead would mix coordinates of unrelated spaces (measured worse than any member
+    the L1 distance of two faces is proportional to the sum of the members' distances). Summing
+    the vectors instead would mix coordinates of unrelated spaces (measured worse than any member
     alone, docs/accuracy.md). Their names must differ."""
     image = keras.Input(shape=INPUT_SHAPE, name="input_image")
     joined = layers.Concatenate(name="members_side_by_side")([e(image) for e in embeddings])

@@ -235,6 +235,10 @@ def identity_pretrain(args) -> dict:
         threshold_rule = (f"lowest with FAR <= {chosen['max_far']:.1%} under the app's "
                           f"vote on calibration owners (not trained on)")
     else:
+        if calibration:
+            print("warning: no detection threshold keeps the calibration owners' false "
+                  "accepts within bounds; using the head pairs' best-accuracy threshold",
+                  file=sys.stderr)
         threshold = round(summary["best_accuracy_threshold"], 4)
         threshold_rule = "best accuracy on the head people's pairs (not trained on)"
 

@@ -14,6 +14,8 @@ from faceapp.errors import FaceappError
 
 LFW_ENV_VAR = "FACEAPP_LFW"
 LFW_DEFAULT = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "lfw"
+VIDEOS_ENV_VAR = "FACEAPP_VIDEOS"
+VIDEOS_DEFAULT = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "videos"
 FRAME_SIZE = (640, 480)  # width, height
 OWNER = "Colin_Powell"
 
@@ -53,3 +55,39 @@ def webcam_frame(photo: Path) -> np.ndarray:
     image = cv2.resize(image, (height, height), interpolation=cv2.INTER_CUBIC)
     side = (width - height) // 2
     return cv2.copyMakeBorder(image, 0, 0, side, width - height - side, cv2.BORDER_REPLICATE)
+
+
+def frame_with_face(photo: Path, face_height: int, size=FRAME_SIZE, offset=(0, 0),
+                    grey: int = 110) -> np.ndarray:
+    """A frame (640x480 by default) with an LFW photo scaled so that its face is about
+    ``face_height`` px tall (LFW's faces are about 110 px of the 250 px photo), centred and
+    moved by ``offset``; the photo is cut where it leaves the frame."""
+    image = cv2.imread(str(photo))
+    if image is None:
+        raise FaceappError(f"cannot read {photo}")
+    side = int(round(250 * face_height / 110))
+    image = cv2.resize(image, (side, side),
+                       interpolation=cv2.INTER_AREA if side < 250 else cv2.INTER_CUBIC)
+    width, height = size
+    frame = np.full((height, width, 3), grey, np.uint8)
+    x0, y0 = (width - side) // 2 + offset[0], (height - side) // 2 + offset[1]
+    sx, sy, fx, fy = max(0, -x0), max(0, -y0), max(0, x0), max(0, y0)
+    w, h = min(width - fx, side - sx), min(height - fy, side - sy)
+    frame[fy:fy + h, fx:fx + w] = image[sy:sy + h, sx:sx + w]
+    return frame
+
+
+def sample_photos(root: Path, count: int, seed: int = 0) -> list[Path]:
+    """One photo each of ``count`` people drawn at random (seeded) from an LFW-style tree."""
+    import random
+
+    people = sorted(p for p in root.iterdir() if p.is_dir())
+    chooser = random.Random(seed)
+    return [chooser.choice(sorted(person.glob("*.jpg")))
+            for person in chooser.sample(people, min(count, len(people)))]
+
+
+def videos_root(override: str | None = None) -> Path | None:
+    """The shared talking-head clips (``$FACEAPP_VIDEOS`` or ../shared/data/videos), or None."""
+    root = Path(override or os.environ.get(VIDEOS_ENV_VAR, VIDEOS_DEFAULT))
+    return root if any(root.glob("*.mp4")) else None

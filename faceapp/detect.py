@@ -1,18 +1,18 @@
-"""Finding the face in a frame and cutting it out, the same way everywhere.
+"""Finding the face: one search, used by the preview, captures, enrolment, verification and
+training alike.
 
-:func:`face_crop` finds the largest face with OpenCV's Haar cascade (shipped inside
-opencv-python 4.x), grows its box by a margin and crops it. When no face is found it
-falls back to the seed's fixed central 250x250 box (clipped to the frame) and says so.
-Training captures, enrolment and verification all use this crop.
+:class:`FaceFinder` runs BlazeFace's short-range network on the whole frame (faces from
+about a sixth of the frame's longer side up to the whole frame), its full-range network
+only when that finds nothing (smaller faces), then Face Mesh on the largest face for the
+468 landmarks that alignment (:mod:`faceapp.align`) and liveness (:mod:`faceapp.liveness`)
+use. Both networks are MediaPipe's, run on LiteRT (:mod:`faceapp.facenets`).
 
-Speed: the cascade's cost is in its smallest scales. :func:`largest_face` therefore first
-searches a copy shrunk so its shorter side is about 120 px (finding faces at least a fifth
-of the frame's shorter side, as a face in front of a webcam is), and only when that finds
-nothing runs the full search of :func:`detect_faces`. On a 640x480 frame this took the
-detection from about 80 ms to about 5 ms on 2 busy cores (``python -m benchmarks --only
-verification``); on 80 random LFW photos (as 640x480 frames) the quick pass found the face
-in 76 and the full search caught the rest, the quick boxes overlapping the full search's by
-0.89 IoU on average.
+In a video (``track=True``) the face moves little from one frame to the next: the previous
+frame's landmarks say where to look, and the detector runs only when the landmark network
+no longer sees a face there (MediaPipe's own scheme).
+
+When the landmarks cannot be placed (the mesh says there is no face in the detector's
+box), :attr:`Face.landmarks` is None: callers then fall back to an unaligned crop and say so.
 """
 
 from __future__ import annotations
@@ -20,17 +20,15 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from faceapp.errors import FaceappError
+from faceapp.blazeface import BlazeFace, Detection
+from faceapp.facenets import FULL_RANGE_DETECTOR_FILE
+from faceapp.landmarks import MIN_PRESENCE, FaceMesh, Landmarks, region_of
 
-FALLBACK_SIZE = 250
-DEFAULT_MARGIN = 0.2
-MIN_FACE_FRACTION = 0.1  # ignore faces smaller than 10% of the frame's shorter side
-COARSE_SIDE = 120  # shorter side of the shrunk copy searched first by largest_face
-CASCADE_WINDOW = 24  # the frontal-face cascade's own window (pixels)
-COARSE_SCALE_FACTOR = 1.2  # coarser pyramid for the quick pass (misses fall back to the full)
+FALLBACK_SIZE = 250      # the original tutorial's central box, used when no face is found
+CONTEXT = 2.0            # a saved face keeps a square this many times the face's side
+NETWORK_THREADS = 1      # the detector and the mesh are ~1 ms networks: threads cost more
 
 
 @dataclass(frozen=True)
@@ -49,111 +47,107 @@ class Box:
     def crop(self, frame: np.ndarray) -> np.ndarray:
         return frame[self.y:self.y + self.height, self.x:self.x + self.width]
 
+    @classmethod
+    def bounding(cls, x0: float, y0: float, x1: float, y1: float,
+                 frame_shape: tuple[int, ...]) -> "Box":
+        """The integer box of corners (x0, y0)-(x1, y1), clipped to the frame (at least 1 px)."""
+        height, width = frame_shape[:2]
+        left = int(np.clip(np.floor(x0), 0, max(width - 1, 0)))
+        top = int(np.clip(np.floor(y0), 0, max(height - 1, 0)))
+        right = int(np.clip(np.ceil(x1), left + 1, width))
+        bottom = int(np.clip(np.ceil(y1), top + 1, height))
+        return cls(left, top, right - left, bottom - top)
+
 
 @dataclass(frozen=True)
-class FaceCrop:
-    """The crop of one frame: the image, where it came from, and whether a face was found."""
+class Face:
+    """The face found in a frame: its box, the detector's confidence, and its landmarks
+    (None when the landmark network could not place them)."""
 
-    image: np.ndarray
     box: Box
-    detected: bool
+    score: float
+    landmarks: Landmarks | None
+
+
+class FaceFinder:
+    """The detector and the landmark network, with tracking between frames of one video.
+
+    Not thread-safe (each network holds its tensors): one finder per thread; see
+    :func:`find_face` for a per-thread finder of still images.
+    """
+
+    def __init__(self, track: bool = False, threads: int = NETWORK_THREADS):
+        self.track = track
+        self.detector = BlazeFace(threads=threads)
+        self._full_range: BlazeFace | None = None  # loaded when first needed
+        self._threads = threads
+        self.mesh = FaceMesh(threads=threads)
+        self.last: Landmarks | None = None   # the tracked face's landmarks
+        self.detections = 0                  # how often the detector ran (for benchmarks)
+
+    def reset(self) -> None:
+        """Forget the tracked face (a new video, a jump in the frames)."""
+        self.last = None
+
+    def find(self, frame_bgr: np.ndarray) -> Face | None:
+        """The largest face in a BGR frame (the tracked one in a video), or None."""
+        if self.track and self.last is not None:
+            landmarks = self.mesh(frame_bgr, self.last.next_region())
+            if landmarks.presence >= MIN_PRESENCE and _finite(landmarks):
+                self.last = landmarks
+                return Face(Box.bounding(*landmarks.box(), frame_bgr.shape),
+                            landmarks.presence, landmarks)
+            self.last = None
+        detection = self.largest_detection(frame_bgr)
+        if detection is None:
+            return None
+        landmarks = self.mesh(frame_bgr, region_of(detection))
+        usable = landmarks.presence >= MIN_PRESENCE and _finite(landmarks)
+        if self.track:
+            self.last = landmarks if usable else None
+        return Face(Box.bounding(*detection.box, frame_bgr.shape), detection.score,
+                    landmarks if usable else None)
+
+    def largest_detection(self, frame_bgr: np.ndarray) -> Detection | None:
+        """The detector's largest face: short range first, full range when it finds none."""
+        self.detections += 1
+        found = self.detector(frame_bgr)
+        if not found:
+            if self._full_range is None:
+                self._full_range = BlazeFace(FULL_RANGE_DETECTOR_FILE, threads=self._threads)
+            found = self._full_range(frame_bgr)
+        return max(found, key=lambda d: d.width * d.height, default=None)
+
+
+def _finite(landmarks: Landmarks) -> bool:
+    return bool(np.isfinite(landmarks.points).all())
 
 
 _per_thread = threading.local()
 
 
-def _face_cascade() -> cv2.CascadeClassifier:
-    """The frontal-face Haar cascade, loaded once per thread.
-
-    ``CascadeClassifier.detectMultiScale`` is not safe to call from two threads at once
-    on one object (measured: crops differed), so every thread gets its own.
-    """
-    cascade = getattr(_per_thread, "cascade", None)
-    if cascade is None:
-        if not hasattr(cv2, "CascadeClassifier") or not hasattr(cv2, "data"):
-            raise FaceappError(
-                "this OpenCV has no Haar cascades; install opencv-python<5 "
-                "(see requirements.txt)"
-            )
-        path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
-        cascade = cv2.CascadeClassifier(path)
-        if cascade.empty():
-            raise FaceappError(f"cannot load the face detector: {path}")
-        _per_thread.cascade = cascade
-    return cascade
+def find_face(frame_bgr: np.ndarray) -> Face | None:
+    """The largest face of a still image, with this thread's own :class:`FaceFinder`."""
+    finder = getattr(_per_thread, "finder", None)
+    if finder is None:
+        finder = _per_thread.finder = FaceFinder()
+    return finder.find(frame_bgr)
 
 
-def detect_faces(frame: np.ndarray) -> list[Box]:
-    """All faces in a BGR frame, largest first."""
-    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
-    grey = cv2.equalizeHist(grey)
-    min_side = max(24, int(min(grey.shape[:2]) * MIN_FACE_FRACTION))
-    found = _face_cascade().detectMultiScale(
-        grey, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side)
-    )
-    boxes = [Box(int(x), int(y), int(w), int(h)) for x, y, w, h in found]
-    return sorted(boxes, key=lambda box: box.area, reverse=True)
-
-
-def coarse_faces(frame: np.ndarray) -> list[Box]:
-    """Faces found on a copy shrunk to a shorter side of COARSE_SIDE (largest first).
-
-    Finds faces of at least ``CASCADE_WINDOW * shrink`` pixels (96 px on 640x480); empty
-    when the frame is too small to be worth shrinking (under twice COARSE_SIDE).
-    """
-    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
-    height, width = grey.shape[:2]
-    shrink = min(height, width) / COARSE_SIDE
-    if shrink < 2:
-        return []
-    small = cv2.resize(grey, (int(round(width / shrink)), int(round(height / shrink))),
-                       interpolation=cv2.INTER_AREA)
-    found = _face_cascade().detectMultiScale(
-        cv2.equalizeHist(small), scaleFactor=COARSE_SCALE_FACTOR, minNeighbors=5,
-        minSize=(CASCADE_WINDOW, CASCADE_WINDOW))
-    boxes = []
-    for x, y, w, h in found:
-        x0, y0 = int(round(x * shrink)), int(round(y * shrink))
-        x1 = min(width, int(round((x + w) * shrink)))
-        y1 = min(height, int(round((y + h) * shrink)))
-        boxes.append(Box(x0, y0, x1 - x0, y1 - y0))
-    return sorted(boxes, key=lambda box: box.area, reverse=True)
-
-
-def largest_face(frame: np.ndarray) -> Box | None:
-    """The largest face in a BGR frame, or None: a quick coarse search, then the full one.
-
-    Large faces (a fifth of the frame's shorter side or more) are found on a shrunk copy
-    in a few milliseconds; only when none is there does it run :func:`detect_faces`, so
-    smaller faces (down to ``MIN_FACE_FRACTION``) are found exactly as before.
-    """
-    faces = coarse_faces(frame) or detect_faces(frame)
-    return faces[0] if faces else None
-
-
-def expand(box: Box, margin: float, frame_shape: tuple[int, ...]) -> Box:
-    """Grow ``box`` by ``margin`` of its size on every side, as a square, inside the frame."""
+def context_box(face: Box, frame_shape: tuple[int, ...], factor: float = CONTEXT) -> Box:
+    """The square around ``face``, ``factor`` times its side, inside the frame: what a
+    capture keeps, so that the face can be found and aligned in the saved image again."""
     height, width = frame_shape[:2]
-    side = int(round(max(box.width, box.height) * (1 + 2 * margin)))
-    side = min(side, width, height)
-    cx, cy = box.x + box.width / 2, box.y + box.height / 2
+    side = int(round(max(face.width, face.height) * factor))
+    side = max(1, min(side, width, height))
+    cx, cy = face.x + face.width / 2, face.y + face.height / 2
     x = int(round(min(max(cx - side / 2, 0), width - side)))
     y = int(round(min(max(cy - side / 2, 0), height - side)))
     return Box(x, y, side, side)
 
 
 def fallback_box(frame_shape: tuple[int, ...], size: int = FALLBACK_SIZE) -> Box:
-    """The seed's fixed central box (250x250, smaller when the frame is smaller)."""
+    """The original tutorial's fixed central box (250x250, smaller when the frame is)."""
     height, width = frame_shape[:2]
     side = min(size, width, height)
     return Box((width - side) // 2, (height - side) // 2, side, side)
-
-
-def face_crop(frame: np.ndarray, margin: float = DEFAULT_MARGIN) -> FaceCrop:
-    """Crop the largest face (with ``margin``) from a BGR frame, or the central fallback box."""
-    face = largest_face(frame)
-    if face is not None:
-        box = expand(face, margin, frame.shape)
-        return FaceCrop(box.crop(frame).copy(), box, detected=True)
-    box = fallback_box(frame.shape)
-    return FaceCrop(box.crop(frame).copy(), box, detected=False)

@@ -1,4 +1,5 @@
-"""Shared test fixtures: the LFW data set, temporary data roots, quiet TensorFlow."""
+"""Shared test fixtures: the faces in tests/fixtures, the full LFW and the shared videos
+(for the tests that need them), temporary data roots, quiet TensorFlow."""
 
 from __future__ import annotations
 
@@ -13,6 +14,29 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LFW_ENV_VAR = "FACEAPP_LFW"
 LFW_DEFAULT = PROJECT_ROOT.parent / "shared" / "data" / "lfw"
+VIDEOS_ENV_VAR = "FACEAPP_VIDEOS"
+VIDEOS_DEFAULT = PROJECT_ROOT.parent / "shared" / "data" / "videos"
+FACES = PROJECT_ROOT / "tests" / "fixtures" / "faces"
+
+
+@pytest.fixture(scope="session")
+def faces() -> Path:
+    """50 LFW photos of 8 people, inside the repository (tests/fixtures/faces/README.md)."""
+    return FACES
+
+
+def face_photos(person: str, which: slice = slice(None)) -> list[Path]:
+    """Photos of one person of the fixture, sorted."""
+    return sorted((FACES / person).glob("*.jpg"))[which]
+
+
+@pytest.fixture(scope="session")
+def videos() -> Path:
+    """The shared talking-head clips; tests that need them skip when they are absent."""
+    root = Path(os.environ.get(VIDEOS_ENV_VAR, VIDEOS_DEFAULT))
+    if not (root / "WDA_KatieHill_000.mp4").is_file():
+        pytest.skip(f"shared videos not found at {root} (set {VIDEOS_ENV_VAR} to their folder)")
+    return root
 
 
 def lfw_root() -> Path:
@@ -30,9 +54,9 @@ def lfw() -> Path:
 
 
 @pytest.fixture(scope="session")
-def face_path(lfw: Path) -> Path:
+def face_path() -> Path:
     """One real face photo."""
-    return lfw / "Colin_Powell" / "Colin_Powell_0001.jpg"
+    return face_photos("Colin_Powell")[0]
 
 
 @pytest.fixture

@@ -1,81 +1,86 @@
-"""Face detection on real LFW faces: the quick coarse search finds what the full one finds."""
+"""Finding faces: BlazeFace + Face Mesh on real faces in webcam-sized frames, tracking, and
+frames with no face, tiny or huge frames."""
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
 import pytest
 
-from faceapp import detect
-from faceapp.detect import face_crop
+from benchmarks.data import frame_with_face as in_frame
+from conftest import face_photos
+from faceapp.detect import Box, FaceFinder, context_box, fallback_box, find_face
+from faceapp.landmarks import LEFT_EYE_OUTER, NOSE_TIP, RIGHT_EYE_OUTER
 
 
-def webcam_frame(photo, side: int = 480) -> np.ndarray:
-    """A 640x480 frame with the 250x250 photo scaled to ``side`` px, centred on grey."""
-    image = cv2.resize(cv2.imread(str(photo)), (side, side), interpolation=cv2.INTER_AREA
-                       if side < 250 else cv2.INTER_CUBIC)
-    frame = np.full((480, 640, 3), 128, np.uint8)
-    y, x = (480 - side) // 2, (640 - side) // 2
-    frame[y:y + side, x:x + side] = image
-    return frame
+PHOTOS = [p for person in ("Colin_Powell", "Jennifer_Capriati", "Tiger_Woods", "Nicole_Kidman",
+                           "Carlos_Menem") for p in face_photos(person, slice(0, 3))]
 
 
-def iou(a: detect.Box, b: detect.Box) -> float:
-    x0, y0 = max(a.x, b.x), max(a.y, b.y)
-    x1, y1 = min(a.x + a.width, b.x + b.width), min(a.y + a.height, b.y + b.height)
-    inter = max(0, x1 - x0) * max(0, y1 - y0)
-    return inter / (a.area + b.area - inter)
+@pytest.mark.parametrize("face_height", [80, 110, 200, 360, 480])
+def test_faces_from_80_px_to_the_frame_height_are_found_with_landmarks(face_height):
+    found = 0
+    for photo in PHOTOS:
+        face = find_face(in_frame(photo, face_height))
+        if face is None:
+            continue
+        cx, cy = face.box.x + face.box.width / 2, face.box.y + face.box.height / 2
+        assert abs(cx - 320) < 0.4 * face_height and abs(cy - 240) < 0.6 * face_height
+        assert 0.5 * face_height < face.box.height < 2.0 * face_height
+        assert face.landmarks is not None and face.landmarks.points.shape == (468, 3)
+        # the mesh's anatomy: eyes on either side of the nose, above it
+        xy = face.landmarks.xy
+        assert xy[RIGHT_EYE_OUTER][0] < xy[NOSE_TIP][0] < xy[LEFT_EYE_OUTER][0]
+        assert xy[NOSE_TIP][1] > max(xy[RIGHT_EYE_OUTER][1], xy[LEFT_EYE_OUTER][1])
+        found += 1
+    assert found >= len(PHOTOS) - 1
 
 
-@pytest.fixture(scope="module")
-def photos(lfw):
-    return sorted((lfw / "Colin_Powell").glob("*.jpg"))[:12] + \
-        sorted((lfw / "Serena_Williams").glob("*.jpg"))[:8]
-
-
-def test_large_faces_are_found_quickly_where_the_full_search_finds_them(photos):
-    frames = [webcam_frame(p) for p in photos]
-    overlaps = []
-    for frame in frames:
-        full = detect.detect_faces(frame)
-        quick = detect.largest_face(frame)
-        assert (quick is None) == (not full)
-        if full:
-            overlaps.append(iou(full[0], quick))
-    assert len(overlaps) >= 0.9 * len(frames)
-    assert np.median(overlaps) > 0.7
-    assert sum(detect.face_crop(f).detected for f in frames) == len(overlaps)
-
-
-def test_small_faces_fall_back_to_the_full_search(photos):
-    # face about 60 px: too small for the coarse copy, still above MIN_FACE_FRACTION
-    frame = webcam_frame(photos[0], side=140)
-    assert detect.coarse_faces(frame) == []
-    assert detect.largest_face(frame) == detect.detect_faces(frame)[0]
-    assert detect.face_crop(frame).detected
-
-
-def test_no_face_gives_the_fallback_box():
+def test_no_face_is_none_and_the_fallback_box_is_central():
     frame = np.full((480, 640, 3), 90, np.uint8)
-    assert detect.largest_face(frame) is None
-    crop = detect.face_crop(frame)
-    assert not crop.detected and crop.box == detect.fallback_box(frame.shape)
+    assert find_face(frame) is None
+    assert fallback_box(frame.shape) == Box(195, 115, 250, 250)
 
 
-def test_small_frames_skip_the_coarse_search(photos):
-    photo = cv2.imread(str(photos[0]))  # 250x250: shrinking to 120 px is not worth it
-    assert detect.coarse_faces(photo[:200, :200]) == []
-    assert detect.face_crop(photo).detected
+@pytest.mark.parametrize("shape", [(1, 1, 3), (3, 7, 3), (10000, 10000, 3)])
+def test_tiny_and_huge_frames_give_no_face_and_no_error(shape):
+    assert find_face(np.full(shape, 128, np.uint8)) is None
 
 
-def test_detection_gives_the_same_boxes_from_several_threads(lfw):
-    """One cascade per thread: concurrent detection must not change the crops."""
-    from concurrent.futures import ThreadPoolExecutor
+def test_tracking_follows_the_face_without_running_the_detector_again():
+    photo = face_photos("Colin_Powell")[0]
+    finder = FaceFinder(track=True)
+    boxes = []
+    for step in range(8):  # the face drifts right, 6 px a frame
+        face = finder.find(in_frame(photo, 160, offset=(6 * step, 0)))
+        assert face is not None and face.landmarks is not None
+        boxes.append(face.box)
+    assert finder.detections == 1
+    shifts = [b.x - a.x for a, b in zip(boxes, boxes[1:])]
+    assert 3 <= np.median(shifts) <= 9
+    # the face leaves: tracking lets go and the detector looks again, and finds nothing
+    assert finder.find(np.full((480, 640, 3), 110, np.uint8)) is None
+    assert finder.last is None and finder.detections == 2
 
-    from faceapp.imaging import read_image
 
-    frames = [read_image(p) for p in sorted((lfw / "Colin_Powell").glob("*.jpg"))[:40]]
-    serial = [face_crop(frame).box for frame in frames]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        threaded = list(pool.map(lambda frame: face_crop(frame).box, frames))
+def test_a_face_cut_by_the_frame_edge_is_still_found():
+    frame = in_frame(face_photos("Tiger_Woods")[0], 200, offset=(-300, 0))  # half outside
+    face = find_face(frame)
+    assert face is not None
+    assert face.box.x == 0 and face.box.width > 20
+
+
+def test_context_box_is_a_square_twice_the_face_inside_the_frame():
+    box = context_box(Box(600, 10, 60, 80), (480, 640, 3))
+    assert box.width == box.height == 160
+    assert box.x + box.width <= 640 and box.y >= 0
+
+
+def test_each_thread_gets_its_own_networks_and_the_same_answers():
+    frames = [in_frame(p, 150) for p in PHOTOS]
+    serial = [find_face(f).box for f in frames]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        threaded = list(pool.map(lambda f: find_face(f).box, frames))
     assert threaded == serial

@@ -57,6 +57,13 @@ class Decision:
         return cls(**{k: v for k, v in values.items() if k in fields})
 
 
+def verified(scores: np.ndarray, detection: float, verification: float) -> np.ndarray:
+    """The rule, for many faces at once: ``scores`` (faces, verification images) -> one
+    bool per face (the one copy of the rule; evaluation sweeps thresholds with it)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    return np.mean(scores > detection, axis=-1) > verification
+
+
 def decide(scores: np.ndarray, thresholds: Thresholds) -> Decision:
     """Apply the decision rule to the scores against every verification image."""
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
@@ -64,7 +71,7 @@ def decide(scores: np.ndarray, thresholds: Thresholds) -> Decision:
         raise FaceappError("no verification images to compare with (press 'e' to enrol)")
     matches = int(np.sum(scores > thresholds.detection))
     return Decision(
-        verified=matches / scores.size > thresholds.verification,
+        verified=bool(verified(scores, thresholds.detection, thresholds.verification)),
         matches=matches,
         total=int(scores.size),
         detection_threshold=thresholds.detection,

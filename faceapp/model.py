@@ -241,15 +241,6 @@ def siamese_parts(model: keras.Model) -> tuple[keras.Model, np.ndarray, np.ndarr
     return embeddings[0], kernel.astype(np.float32), bias.astype(np.float32)
 
 
-def head_scores(
-    probe: np.ndarray, gallery: np.ndarray, kernel: np.ndarray, bias: np.ndarray
-) -> np.ndarray:
-    """P(same) of one probe embedding (D,) against gallery embeddings (N, D) -> (N,)."""
-    logits = np.abs(gallery - probe[None, :]) @ kernel + bias
-    # sigmoid as exp(-log(1 + e^-x)): no overflow warning for confident (large) logits
-    return np.exp(-np.logaddexp(0.0, -logits)).reshape(-1).astype(np.float32)
-
-
 # --- Saving and loading ---------------------------------------------------------------
 
 def save_model(model: keras.Model, path: str | os.PathLike, overwrite: bool = False) -> Path:

@@ -108,6 +108,11 @@ class DataRoot:
         """Converted copies of models (:mod:`faceapp.runtime`), made on first use."""
         return self.root / "cache" / "runtime"
 
+    @property
+    def gallery_cache(self) -> Path:
+        """Embeddings of the verification images, one file per model (:mod:`faceapp.gallery`)."""
+        return self.root / "cache" / "gallery"
+
     def ensure(self) -> "DataRoot":
         """Create the root and every folder of the layout, private to the user."""
         make_private_dir(self.root, tighten=True)

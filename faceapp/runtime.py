@@ -1,206 +1,177 @@
-"""How the embedding network runs at verification time: an int8 LiteRT copy, or Keras.
+"""How a model runs at verification time: its int8 copy on LiteRT and the head in numpy.
 
-``int8`` (the default): the embedding converted once to a TFLite flatbuffer with
-*dynamic-range quantisation* (weights stored as int8, activations quantised on the fly)
-and run by the XNNPACK CPU kernels. For the Koch network most of one face's time is
-reading the 4096-unit Dense layer's 37.7M weights (151 MB in float32); int8 reads a quarter
-of that. Measured on this 2-core machine: 4.6 ms per face against 16.5 ms for the float32
-``tf.function`` (``python -m benchmarks``), and on held-out LFW pairs with trained models
-all but 1-3 of 1,200 pair decisions the same (docs/benchmarks.md). The flatbuffer is
-cached under the data root (``cache/runtime/<model hash>-tf<version>-v<n>.int8.tflite``)
-so only the first start with a model converts; TensorFlow's threads setting
-(``TF_NUM_INTRAOP_THREADS``) also sets XNNPACK's.
+``int8`` (the default) needs numpy and LiteRT only: no TensorFlow, no Keras. It runs the
+model's ``.int8.tflite`` copy (written beside it by training, shipped with the shipped
+model) one face at a time on XNNPACK, and scores with the head's numbers from the metadata
+(:mod:`faceapp.head`). The copy's SHA-256 is checked against the metadata's: a damaged file
+is named, never run.
 
-``keras``: a ``tf.function`` around the Keras model (float32), the reference.
+A Keras model trained before the copies existed is converted once (:mod:`faceapp.convert`,
+which imports TensorFlow) into ``cache/runtime/`` under the data root, keyed by the model
+file's digest; later starts read the cached copy.
 
-When the int8 copy cannot be made (no TensorFlow Lite in this TensorFlow, a Keras
-backend other than TensorFlow), :func:`embedding_runner` falls back to ``keras`` and says so.
+``keras``: the float32 Keras model (TensorFlow), the reference. When LiteRT is missing or
+fails, a model with a Keras file falls back to it and says why in one line.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
-import warnings
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from faceapp.errors import FaceappError
+from faceapp.errors import FaceappError, one_line
+from faceapp.head import Head
+from faceapp.imaging import INPUT_SHAPE
+from faceapp.litert import LiteRTUnavailable
+from faceapp.metadata import ModelMetadata
+from faceapp.modelfiles import ModelFiles
 
 RUNTIMES = ("int8", "keras")
-CONVERSION_VERSION = 1  # bump when int8_flatbuffer changes: cached copies are then remade
 DEFAULT_RUNTIME = "int8"
-INPUT_SIGNATURE = (None, 100, 100, 3)
+CONVERSION_VERSION = 2  # bump when faceapp.convert changes: cached copies are then remade
 
 EmbedFn = Callable[[np.ndarray], np.ndarray]
 
 
-def keras_runner(embedding) -> EmbedFn:
-    """The quickest float32 way to run ``embedding`` on small batches with this backend.
-
-    On TensorFlow a ``tf.function`` with a fixed signature is traced once and avoids
-    ``predict``'s per-call overhead (measured 18 ms vs 75 ms per face for the Koch net on
-    2 cores; XLA measured no faster). Other backends call the model directly.
-    """
-    import keras
-
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        @tf.function(input_signature=[tf.TensorSpec(INPUT_SIGNATURE, tf.float32)],
-                     reduce_retracing=True)
-        def run(batch):
-            return embedding(batch, training=False)
-
-        return lambda batch: run(batch).numpy()
-    return lambda batch: np.asarray(embedding(batch, training=False))
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def tflite_flatbuffer(embedding, quantize: bool) -> bytes:
-    """``embedding`` as a TFLite flatbuffer (needs TensorFlow): float32, or with
-    ``quantize`` dynamic-range int8 weights."""
-    import tensorflow as tf
-
-    from faceapp.tfquiet import parked_stderr
-
-    with tempfile.TemporaryDirectory(prefix="faceapp-tflite-") as folder, \
-            parked_stderr(replay=False):  # a failure is reported in one line by the caller
-        saved = str(Path(folder) / "saved_model")
-        embedding.export(saved, format="tf_saved_model", verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved)
-        if quantize:
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        return converter.convert()
-
-
-def int8_flatbuffer(embedding) -> bytes:
-    """``embedding`` as a dynamic-range-quantised TFLite flatbuffer: the int8 runtime's."""
-    return tflite_flatbuffer(embedding, quantize=True)
-
-
-def interpreter_class():
-    """``(Interpreter class, its package)``: LiteRT's when installed, else ``tf.lite``'s."""
-    try:  # LiteRT, the interpreter's new home, when installed
-        from ai_edge_litert.interpreter import Interpreter
-        return Interpreter, "ai_edge_litert"
-    except ImportError:
-        import tensorflow as tf
-
-        warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
-        return tf.lite.Interpreter, "tf.lite.Interpreter"
-
-
-class LiteRunner:
-    """Runs a TFLite flatbuffer one face at a time (XNNPACK), any batch size in and out."""
-
-    def __init__(self, flatbuffer: bytes, threads: int | None = None):
-        threads = (threads or int(os.environ.get("TF_NUM_INTRAOP_THREADS") or 0)
-                   or min(4, os.cpu_count() or 1))
-        from faceapp.tfquiet import parked_stderr
-
-        with parked_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
-            self.interpreter = interpreter_class()[0](model_content=flatbuffer,
-                                                      num_threads=threads)
-            self.interpreter.allocate_tensors()
-        self._input = self.interpreter.get_input_details()[0]["index"]
-        self._output = self.interpreter.get_output_details()[0]["index"]
-
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        batch = np.ascontiguousarray(batch, dtype=np.float32)
-        out = []
-        for face in batch:  # batch 1 is the case that matters; no re-allocation per call
-            self.interpreter.set_tensor(self._input, face[None])
-            self.interpreter.invoke()
-            out.append(self.interpreter.get_tensor(self._output)[0].copy())
-        if not out:
-            return np.zeros((0,) + tuple(self.interpreter.get_output_details()[0]["shape"][1:]),
-                            np.float32)
-        return np.stack(out)
-
-
-def file_digest(path: Path) -> str:
-    """First 16 hex digits of the file's SHA-256 (names the cached conversion)."""
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()
 
 
-def cache_file(cache_dir: Path, digest: str) -> Path:
-    """Where the int8 copy of the model file with ``digest`` is cached. The converter's
-    TensorFlow version and this recipe's version are part of the name, so an upgrade
-    converts again instead of reusing an old flatbuffer."""
-    import tensorflow as tf
+class Int8Embedding:
+    """An int8 embedding flatbuffer on LiteRT: float faces (N, 100, 100, 3) -> (N, D)."""
 
-    return Path(cache_dir) / f"{digest}-tf{tf.__version__}-v{CONVERSION_VERSION}.int8.tflite"
+    def __init__(self, flatbuffer: bytes, name: str = "<int8>"):
+        from faceapp.litert import TFLiteNetwork
 
+        self.network = TFLiteNetwork(flatbuffer, name=name)
+        if self.network.input_shape[1:] != INPUT_SHAPE:
+            raise FaceappError(f"{name} takes {self.network.input_shape[1:]} images, "
+                               f"not {INPUT_SHAPE}")
+        self.dimensions = int(self.network.output_shapes[0][-1])
 
-def _store(target: Path, flatbuffer: bytes) -> None:
-    from faceapp.storage import write_bytes_atomic
-
-    try:
-        write_bytes_atomic(target, flatbuffer)  # private folders and file, no clobbering
-    except (FaceappError, OSError):
-        pass  # cached meanwhile by another process, or unwritable: costs a conversion
-
-
-def cached_int8(embedding, target: Path | None) -> bytes:
-    """The int8 flatbuffer of ``embedding``: read from ``target`` (a :func:`cache_file`)
-    when it is there, else converted and stored there (no cache when ``target`` is None)."""
-    if target is not None and target.is_file():
-        return target.read_bytes()
-    flatbuffer = int8_flatbuffer(embedding)
-    if target is not None:
-        _store(target, flatbuffer)
-    return flatbuffer
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        out = [self.network.run(face[None])[0][0] for face in np.asarray(batch, np.float32)]
+        return np.stack(out) if out else np.zeros((0, self.dimensions), np.float32)
 
 
-def _int8_runner(embedding, digest: str | None, cache_dir: Path | None) -> LiteRunner:
-    target = cache_file(cache_dir, digest) if digest and cache_dir is not None else None
-    try:
-        return LiteRunner(cached_int8(embedding, target))
-    except Exception:
-        if target is None or not target.is_file():
-            raise
-        target.unlink(missing_ok=True)  # a damaged cached copy: convert once more
-        return LiteRunner(cached_int8(embedding, target))
+@dataclass(frozen=True)
+class RunnableModel:
+    """A model ready to embed faces: the function, its head, and what exactly runs."""
+
+    files: ModelFiles
+    metadata: ModelMetadata
+    head: Head
+    embed: EmbedFn
+    runtime: str          # the runtime that runs ("int8" or "keras")
+    identity: str         # a digest of what runs: gallery embeddings are cached under it
+    note: str | None = None  # why it is not the runtime that was asked for
+
+    @property
+    def crop(self) -> str:
+        return self.metadata.crop
+
+    def describe(self) -> str:
+        """E.g. ``shipped model faceapp-aligned-v1 (int8)``."""
+        return f"{self.files.describe()} ({self.runtime})"
 
 
-def embedding_runner(embedding, runtime: str = DEFAULT_RUNTIME, digest: str | None = None,
-                     cache_dir: Path | None = None) -> tuple[EmbedFn, str, str | None]:
-    """``(embed function, runtime used, why it fell back or None)`` for ``runtime``.
-
-    ``digest`` (:func:`file_digest` of the model file, taken before loading it) and
-    ``cache_dir`` turn on the cache of the int8 conversion.
-    """
+def load_model(files: ModelFiles, runtime: str = DEFAULT_RUNTIME,
+               cache_dir: Path | None = None) -> RunnableModel:
+    """The model ready to run on ``runtime``; one-line errors for missing or damaged files."""
     if runtime not in RUNTIMES:
         raise FaceappError(f"unknown runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
-    if runtime == "int8":
-        import keras
-
-        if keras.backend.backend() != "tensorflow":
-            return keras_runner(embedding), "keras", "int8 needs the TensorFlow backend"
-        try:
-            return _int8_runner(embedding, digest, cache_dir), "int8", None
-        except Exception as error:  # noqa: BLE001 - the float32 path always works
-            reason = " ".join(f"int8 conversion failed: {error}".split())[:200]
-            return keras_runner(embedding), "keras", reason
-    return keras_runner(embedding), "keras", None
-
-
-def prepare_for_app(model, model_path: Path, cache_dir: Path) -> str | None:
-    """After training: convert a just-saved Siamese model's embedding to int8 now, into the
-    cache the app reads, so the app's first start with it does not wait for the conversion.
-    Returns why it could not (None when done); never raises."""
     try:
-        from faceapp.model import siamese_parts
+        metadata = ModelMetadata.read(files.stem)
+    except FaceappError as error:
+        if files.shipped:
+            raise files.damaged(files.metadata_path, f"damaged ({one_line(error)})") from None
+        raise
+    if runtime == "keras":
+        return _keras(files, metadata)
+    flatbuffer, head, source = _int8_parts(files, metadata, cache_dir)
+    try:
+        embed = Int8Embedding(flatbuffer, name=str(source))
+    except LiteRTUnavailable as error:
+        if files.keras is None:
+            raise
+        return _keras(files, metadata, note=one_line(error)[:200])
+    identity = sha256_of(flatbuffer + json.dumps(head.to_json()).encode()
+                         + metadata.crop.encode())
+    return RunnableModel(files, metadata, head, embed, "int8", identity)
 
-        target = cache_file(Path(cache_dir), file_digest(Path(model_path)))
-        cached_int8(siamese_parts(model)[0], target)
-    except Exception as error:  # noqa: BLE001 - the app converts on first use instead
-        return " ".join(str(error).split())[:200] or type(error).__name__
-    return None
+
+def _int8_parts(files: ModelFiles, metadata: ModelMetadata,
+                cache_dir: Path | None) -> tuple[bytes, Head, Path]:
+    """``(int8 flatbuffer, head, where it was read)``: the copy beside the model, else the
+    cached conversion, else a conversion now (TensorFlow)."""
+    beside = files.int8_path
+    if metadata.head is not None and (beside.is_file() or files.keras is None):
+        if not beside.is_file():
+            raise files.damaged(beside, "missing")
+        flatbuffer = beside.read_bytes()
+        if metadata.int8_sha256 and sha256_of(flatbuffer) != metadata.int8_sha256:
+            raise files.damaged(beside, "damaged (its SHA-256 is not the one in "
+                                        f"{files.metadata_path.name})")
+        return flatbuffer, metadata.head, beside
+    if files.keras is None:
+        raise files.damaged(files.metadata_path, "incomplete (no head and no Keras model)")
+    return _converted(files.keras, cache_dir)
+
+
+def _converted(keras_path: Path, cache_dir: Path | None) -> tuple[bytes, Head, Path]:
+    """The one-off conversion of a Keras model, cached by the file's digest."""
+    from faceapp.storage import write_bytes_atomic
+
+    digest = file_sha256(keras_path)[:16]
+    if cache_dir is not None:
+        flat_file = Path(cache_dir) / f"{digest}-v{CONVERSION_VERSION}.int8.tflite"
+        head_file = flat_file.with_name(f"{digest}-v{CONVERSION_VERSION}.head.json")
+        try:
+            head = Head.from_json(json.loads(head_file.read_text()), str(head_file))
+            return flat_file.read_bytes(), head, flat_file
+        except (OSError, ValueError, FaceappError):
+            pass  # not converted yet, or damaged: convert (again)
+    from faceapp.convert import convert_file
+
+    try:
+        flatbuffer, head = convert_file(keras_path)
+    except FaceappError:
+        raise
+    except Exception as error:  # noqa: BLE001 - TensorFlow raises many kinds
+        raise FaceappError(f"cannot convert {keras_path} to int8: "
+                           f"{one_line(error)[:200]}") from None
+    if cache_dir is None:
+        return flatbuffer, head, keras_path
+    for target, data in ((flat_file, flatbuffer), (head_file, json.dumps(head.to_json()).encode())):
+        try:
+            write_bytes_atomic(target, data, overwrite=True)
+        except (OSError, FaceappError):
+            pass  # unwritable cache: it costs a conversion next time
+    return flatbuffer, head, flat_file
+
+
+def _keras(files: ModelFiles, metadata: ModelMetadata, note: str | None = None) -> RunnableModel:
+    if files.keras is None:
+        raise FaceappError(f"--runtime keras needs a Keras model file; the "
+                           f"{files.describe()} has only its int8 copy")
+    from faceapp.convert import keras_embedder
+    from faceapp.model import load_model as load_keras
+    from faceapp.model import siamese_parts
+
+    embedding, kernel, bias = siamese_parts(load_keras(files.keras))
+    identity = sha256_of(f"keras:{file_sha256(files.keras)}:{metadata.crop}".encode())
+    return RunnableModel(files, metadata, Head(kernel, bias), keras_embedder(embedding),
+                         "keras", identity, note)

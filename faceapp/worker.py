@@ -1,16 +1,19 @@
-"""The inference worker: TensorFlow in its own process, so the GUI never imports it.
+"""The inference worker: the model runs in its own process, apart from the window.
 
-Measured trap: opening a Kivy window in a process that has imported TensorFlow segfaults
-(Mesa). So the app talks to a child process through two queues, and this module imports
-nothing heavy at module level (no tensorflow, keras, faceapp.model or faceapp.verify).
+On the default int8 runtime the child needs numpy and LiteRT only, and is ready in well
+under a second. It still runs apart from the window: a crash there never takes the window
+down (the app restarts it), and when a model must be converted once, or ``--runtime keras``
+is asked for, the child imports TensorFlow — which a Kivy window's process must never do
+(a measured trap: Mesa then segfaults). So the app talks to the child through two queues,
+and this module imports nothing heavy at module level.
 
 Protocol (all calls from the GUI thread are non-blocking)::
 
     worker = InferenceWorker(data_root)
-    worker.start()                   # child emits "loading", then "ready" (or "error")
-    request = worker.verify(face)    # child saves input_image.jpg, replies "result"
-    for event in worker.poll():      # call from the frame loop
-        ...                          # event.kind: loading|ready|result|error|died
+    worker.start()                          # child emits "loading", then "ready" (or "error")
+    request = worker.verify(frame)          # child saves input_image.jpg, replies "result"
+    for event in worker.poll():             # call from the frame loop
+        ...                                 # event.kind: loading|ready|result|error|died
 
 Requests sent before "ready" wait in the queue. Errors in the child come back as "error"
 events and never end it; if the child dies anyway (crash, kill -9), :meth:`poll` yields
@@ -39,6 +42,7 @@ from faceapp.paths import DataRoot
 
 if TYPE_CHECKING:
     from faceapp.decision import Decision
+    from faceapp.detect import Face
 
 STOP_TIMEOUT = 5.0          # seconds stop() waits for a clean exit before terminating
 PARENT_CHECK_SECONDS = 1.0  # how often an idle child checks that the app still runs
@@ -53,8 +57,9 @@ class WorkerEvent:
     message: str = ""    # one line for the status bar
     decision: "Decision | None" = None   # for "result"
     info: dict = field(default_factory=dict)
-    # "ready": {"model": str, "detection_threshold": float,
-    #           "verification_threshold": float, "gallery_size": int}
+    # "ready": {"model": str (how to name it), "detection_threshold": float,
+    #           "verification_threshold": float, "gallery_size": int, "runtime": str}
+    # "result": {"gallery_size": int, "note": str (how the face was cut, "" when well)}
     # "died": {"exitcode": int | None, "lost_requests": [ids]}
 
 
@@ -143,22 +148,25 @@ class InferenceWorker:
 
     # --- requests -----------------------------------------------------------------------
 
-    def verify(self, face_bgr: np.ndarray) -> int:
-        """Queue a BGR uint8 face crop for verification; return its request id."""
+    def verify(self, frame_bgr: np.ndarray, face: "Face | None" = None,
+               searched: bool = False) -> int:
+        """Queue a BGR uint8 frame for verification; return the request id. ``face`` with
+        ``searched=True``: the face already found in it (None: none), so the worker does not
+        search again; by default the worker finds the face itself."""
         if self._process is None:
             self.start()
         request_id = next(self._ids)
-        face = np.ascontiguousarray(face_bgr)
-        if face.ndim not in (2, 3) or face.size == 0:
+        frame = np.ascontiguousarray(frame_bgr)
+        if frame.ndim != 3 or frame.size == 0:
             self._local.append(WorkerEvent(
-                "error", request_id, f"not an image to verify (shape {face.shape})"))
+                "error", request_id, f"not an image to verify (shape {frame.shape})"))
             return request_id
         if self._died_reported or self._stopping:
             self._local.append(WorkerEvent(
                 "error", request_id, "inference worker is not running; restart it"))
             return request_id
         self._pending.append(request_id)
-        self._requests.put(("verify", request_id, face))
+        self._requests.put(("verify", request_id, frame, face, searched))
         return request_id
 
     def set_thresholds(self, detection: float | None = None,
@@ -275,31 +283,29 @@ class _Child:
         """Load the model and embed the gallery; emit "ready" or "error"."""
         self.emit("loading", message="loading the model…")
         try:
-            from faceapp.metadata import Thresholds, read_metadata
-            from faceapp.verify import Verifier, resolve_model_path
+            from faceapp.metadata import Thresholds
+            from faceapp.verifier import Verifier, open_model
 
-            path = resolve_model_path(self.data_root, self.model_path)
-            thresholds = Thresholds.resolve(*self.flags, read_metadata(path))
-            verifier = Verifier(path, self.data_root.verification_images, thresholds,
-                                runtime=self.runtime, cache_dir=self.data_root.runtime_cache)
-            verifier.warm_up()
-            size = len(verifier.gallery())
+            model = open_model(self.data_root, self.model_path, self.runtime)
+            thresholds = Thresholds.resolve(*self.flags, model.metadata.values)
+            verifier = Verifier(model, self.data_root, thresholds)
+            size = len(verifier.gallery)
         except Exception as error:  # noqa: BLE001 - reported, never fatal
             self.load_error = _describe(error)
             self.emit("error", message=self.load_error)
             return False
         self.verifier, self.load_error = verifier, None
-        message = f"model ready: {path.name} ({verifier.runtime}), {size} verification image(s)"
-        if verifier.runtime_note:
-            message += f"; float32 because {verifier.runtime_note}"
-        if verifier.warning:
-            message += f"; {verifier.warning}"
+        message = f"ready: {model.describe()}, {size} verification image(s)"
+        if model.note:
+            message += f"; float32 because {model.note}"
+        if verifier.gallery.warning:
+            message += f"; {verifier.gallery.warning}"
         self.emit("ready", message=message, info={
-            "model": str(path),
+            "model": model.files.describe(),
             "detection_threshold": thresholds.detection,
             "verification_threshold": thresholds.verification,
             "gallery_size": size,
-            "runtime": verifier.runtime,
+            "runtime": model.runtime,
         })
         return True
 
@@ -309,7 +315,7 @@ class _Child:
             if kind == "thresholds":
                 self.set_thresholds(request[1], request[2])
             elif kind == "verify":
-                self.verify(request[1], request[2])
+                self.verify(*request[1:])
             else:
                 self.emit("error", message=f"unknown request {kind!r}")
         except Exception as error:  # noqa: BLE001 - the child must survive any request
@@ -319,21 +325,21 @@ class _Child:
     def set_thresholds(self, detection, verification) -> None:
         self.flags = (detection, verification)
         if self.verifier is not None:
-            from faceapp.metadata import Thresholds, read_metadata
+            from faceapp.metadata import Thresholds
 
             self.verifier.thresholds = Thresholds.resolve(
-                detection, verification, read_metadata(self.verifier.model_path))
+                detection, verification, self.verifier.model.metadata.values)
 
-    def verify(self, request_id: int, face: np.ndarray) -> None:
+    def verify(self, request_id: int, frame: np.ndarray, face, searched: bool) -> None:
         if self.verifier is None and not self.load():  # e.g. a model trained since start
             self.emit("error", request_id, self.load_error or "no model loaded")
             return
         from faceapp.storage import replace_image
 
-        replace_image(face, self.data_root.input_image / "input_image.jpg")
-        decision = self.verifier.verify(face)
+        decision, picture = self.verifier.verify_frame(frame, face, searched)
+        replace_image(picture.image, self.data_root.input_image / "input_image.jpg")
         self.emit("result", request_id, decision.summary(), decision=decision,
-                  info={"gallery_size": decision.total})
+                  info={"gallery_size": decision.total, "note": picture.note})
 
 
 def _describe(error: BaseException) -> str:

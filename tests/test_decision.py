@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from faceapp.decision import Decision, TimedVerification, decide, frame_problem
-from faceapp.detect import face_crop
+from faceapp.decision import Decision, TimedVerification, decide, frame_problem, verified
+from faceapp.crops import cut_face
 from faceapp.errors import FaceappError
 from faceapp.imaging import read_image
 from faceapp.metadata import Thresholds
@@ -29,6 +29,15 @@ def test_decide_verifies_when_fraction_is_above_the_verification_threshold():
     assert "Verified: 2/3 matches (67%)" in decision.summary()
 
 
+def test_the_vectorised_rule_decides_each_row_as_decide_does():
+    rng = np.random.default_rng(0)
+    scores = rng.uniform(0, 1, (200, 7))
+    for detection, verification in ((0.5, 0.5), (0.3, 0.7), (0.8, 0.1)):
+        thresholds = Thresholds(detection, verification)
+        expected = [decide(row, thresholds).verified for row in scores]
+        np.testing.assert_array_equal(verified(scores, detection, verification), expected)
+
+
 def test_decide_without_verification_images_is_a_clear_error():
     with pytest.raises(FaceappError, match="no verification images"):
         decide(np.array([]), Thresholds())
@@ -42,7 +51,7 @@ def test_decision_round_trips_through_a_dict():
 
 
 def test_frame_problem_passes_a_real_face_and_names_dark_and_blurred_ones(face_path):
-    face = face_crop(read_image(face_path)).image
+    face = cut_face(read_image(face_path)).image
     assert frame_problem(face) is None
     assert frame_problem((face * 0.1).astype(np.uint8)) == "too dark"
     assert frame_problem(cv2.GaussianBlur(face, (0, 0), 8)) == "too blurred"

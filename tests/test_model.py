@@ -13,7 +13,7 @@ from keras import layers
 from faceapp.errors import FaceappError
 from faceapp.imaging import preprocess
 from faceapp.model import (
-    L1Dist, head_scores, load_model, make_embedding, make_siamese_model, save_model,
+    L1Dist, load_model, make_embedding, make_siamese_model, save_model,
     siamese_parts,
 )
 
@@ -102,7 +102,9 @@ def test_fast_parts_score_like_the_whole_model(tiny_model, faces):
     gallery = np.asarray(embedding.predict(faces, verbose=0))
     probe = np.asarray(embedding.predict(faces[:1], verbose=0))[0]
     whole = predict(tiny_model, np.repeat(faces[:1], 4, axis=0), faces).reshape(-1)
-    np.testing.assert_allclose(head_scores(probe, gallery, kernel, bias), whole, atol=1e-5)
+    from faceapp.head import Head
+
+    np.testing.assert_allclose(Head(kernel, bias).scores(probe, gallery), whole, atol=1e-5)
 
 
 # --- The widely copied tutorial's model file -------------------------------------------

@@ -1,82 +1,116 @@
-"""The int8 embedding runtime: same scores as Keras on real faces, cached, and a fallback."""
+"""The run time: the int8 copy on LiteRT scores like the float32 Keras model, a model trained
+before the copies existed is converted once, and missing or damaged files are named."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tiny_models import OTHER, OWNER, enrol, photos, untrained_tiny_model
+from conftest import face_photos
+from faceapp.errors import FaceappError
+from faceapp.modelfiles import files_of
+from tiny_models import OTHER, OWNER, export_tiny
 
 pytest.importorskip("keras")
 
-from faceapp.errors import FaceappError  # noqa: E402
-from faceapp.verify import Verifier  # noqa: E402
+from faceapp.runtime import load_model  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return untrained_tiny_model(tmp_path_factory.mktemp("models") / "tiny.keras")
+def tiny(tmp_path_factory) -> Path:
+    return export_tiny(tmp_path_factory.mktemp("models") / "tiny.keras")
 
 
-@pytest.fixture(scope="module")
-def gallery(lfw, tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("gallery") / "verification_images"
-    enrol(folder, photos(lfw, OWNER, slice(0, 8)))
-    return folder
+@pytest.fixture
+def copy(tiny, tmp_path) -> Path:
+    """A private copy of the tiny model's three files."""
+    for file in tiny.parent.iterdir():
+        shutil.copy(file, tmp_path / file.name)
+    return tmp_path / tiny.name
 
 
-def test_int8_scores_and_decisions_match_float32_on_real_faces(tiny, gallery, lfw, tmp_path):
-    int8 = Verifier(tiny[0], gallery, runtime="int8", cache_dir=tmp_path / "cache")
-    float32 = Verifier(tiny[0], gallery, runtime="keras")
-    assert (int8.runtime, int8.runtime_note) == ("int8", None)
-    assert float32.runtime == "keras"
-    np.testing.assert_allclose(int8.gallery(), float32.gallery(), atol=0.02)
-    for probe in photos(lfw, OWNER, slice(8, 11)) + photos(lfw, OTHER, slice(0, 3)):
-        a, b = int8.scores(probe), float32.scores(probe)
-        assert np.max(np.abs(a - b)) < 0.01, probe.name
-        assert int8.verify(probe).verified == float32.verify(probe).verified
+def faces() -> np.ndarray:
+    import cv2
+
+    from faceapp.crops import cut_face
+    from faceapp.imaging import preprocess
+
+    photos = face_photos(OWNER, slice(0, 4)) + face_photos(OTHER, slice(0, 4))
+    return np.stack([preprocess(cut_face(cv2.imread(str(p))).image) for p in photos])
 
 
-def test_int8_conversion_is_cached_per_model_file(tiny, gallery, tmp_path, monkeypatch):
-    from faceapp import runtime
+def test_int8_scores_and_decisions_match_float32_on_real_faces(tiny):
+    int8, float32 = load_model(files_of(tiny), "int8"), load_model(files_of(tiny), "keras")
+    assert (int8.runtime, float32.runtime) == ("int8", "keras")
+    batch = faces()
+    a, b = int8.embed(batch), float32.embed(batch)
+    np.testing.assert_allclose(a, b, atol=0.02)
+    np.testing.assert_allclose(int8.head.kernel, float32.head.kernel)
+    scores_a = int8.head.scores(a[0], a[1:])
+    scores_b = float32.head.scores(b[0], b[1:])
+    assert np.max(np.abs(scores_a - scores_b)) < 0.01
 
+
+def test_a_model_without_an_int8_copy_is_converted_once_and_cached(copy, tmp_path,
+                                                                   monkeypatch):
+    from faceapp import convert
+
+    copy.with_name("tiny.int8.tflite").unlink()
+    metadata = json.loads(copy.with_suffix(".json").read_text())
+    for key in ("head", "int8"):  # as models trained before format 2 were saved
+        metadata.pop(key)
+    copy.with_suffix(".json").write_text(json.dumps(metadata))
     cache = tmp_path / "cache"
-    Verifier(tiny[0], gallery, cache_dir=cache)
-    cached = list(cache.glob("*.int8.tflite"))
-    assert len(cached) == 1 and cached[0].stat().st_mode & 0o077 == 0
+    first = load_model(files_of(copy), "int8", cache)
+    assert first.runtime == "int8" and len(list(cache.glob("*.int8.tflite"))) == 1
 
-    def no_conversion(_embedding):
+    def no_conversion(_path):
         raise AssertionError("converted again although the cache has this model")
 
-    monkeypatch.setattr(runtime, "int8_flatbuffer", no_conversion)
-    assert Verifier(tiny[0], gallery, cache_dir=cache).runtime == "int8"
+    monkeypatch.setattr(convert, "convert_file", no_conversion)
+    again = load_model(files_of(copy), "int8", cache)
+    assert again.identity == first.identity
+    np.testing.assert_array_equal(again.embed(faces()[:2]), first.embed(faces()[:2]))
 
 
-def test_a_damaged_cached_copy_is_converted_again(tiny, gallery, tmp_path):
-    cache = tmp_path / "cache"
-    Verifier(tiny[0], gallery, cache_dir=cache)
-    (cached,) = cache.glob("*.int8.tflite")
-    cached.write_bytes(b"not a flatbuffer")
-    verifier = Verifier(tiny[0], gallery, cache_dir=cache)
-    assert (verifier.runtime, verifier.runtime_note) == ("int8", None)
-    assert cached.read_bytes()[4:8] == b"TFL3"  # a real TFLite file again
+def test_a_damaged_int8_copy_is_named_not_run(copy):
+    int8 = copy.with_name("tiny.int8.tflite")
+    data = bytearray(int8.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    int8.write_bytes(bytes(data))
+    with pytest.raises(FaceappError, match=r"tiny\.int8\.tflite is damaged .*SHA-256"):
+        load_model(files_of(copy))
+    int8.unlink()  # with the Keras file there, a missing copy is simply made again
+    assert load_model(files_of(copy), "int8").runtime == "int8"
 
 
-def test_failed_conversion_falls_back_to_float32_and_says_why(tiny, gallery, monkeypatch):
-    from faceapp import runtime
+def test_without_litert_a_model_with_a_keras_file_runs_float32_and_says_why(copy,
+                                                                           monkeypatch):
+    import builtins
 
-    def broken(_embedding):
-        raise RuntimeError("no TensorFlow Lite here")
+    real_import = builtins.__import__
 
-    monkeypatch.setattr(runtime, "int8_flatbuffer", broken)
-    verifier = Verifier(tiny[0], gallery)
-    assert verifier.runtime == "keras"
-    assert "no TensorFlow Lite here" in verifier.runtime_note
-    assert verifier.gallery().shape[0] == 8  # and it still verifies
+    def no_litert(name, *args, **kwargs):
+        if name.startswith("ai_edge_litert"):
+            raise ImportError("No module named 'ai_edge_litert'", name="ai_edge_litert")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_litert)
+    model = load_model(files_of(copy))
+    assert model.runtime == "keras" and "LiteRT is not installed" in model.note
+    assert model.embed(faces()[:1]).shape == (1, model.head.dimensions)
 
 
-def test_unknown_runtime_is_a_clear_error(tiny, gallery):
+def test_runtime_keras_needs_a_keras_file(copy):
+    copy.unlink()
+    with pytest.raises(FaceappError, match="--runtime keras needs a Keras model file"):
+        load_model(files_of(copy.with_name("tiny.int8.tflite")), "keras")
+
+
+def test_unknown_runtime_is_a_clear_error(tiny):
     with pytest.raises(FaceappError, match="unknown runtime 'fp64'"):
-        Verifier(tiny[0], gallery, runtime="fp64")
+        load_model(files_of(tiny), "fp64")

@@ -1,9 +1,11 @@
-"""Verifier (cached gallery, one-batch scoring) and the headless command, on LFW faces."""
+"""The verifier (cached gallery on disk, one embedding per face), which model runs, and the
+headless command ``python -m faceapp.verify``, on real faces."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -12,108 +14,140 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import face_photos
 from faceapp.errors import FaceappError
-from faceapp.metadata import Thresholds
 from faceapp.paths import DataRoot
-from tiny_models import OTHER, OWNER, enrol, exact_match_model, photos, untrained_tiny_model
+from tiny_models import OTHER, OWNER, enrol, exact_match_model, export_tiny
 
-pytest.importorskip("keras")
+pytest.importorskip("keras")  # the tiny models are made (not run) with Keras
 
-from faceapp.verify import Verifier, main, resolve_model_path  # noqa: E402
+from faceapp.verifier import Verifier, open_model  # noqa: E402
+from faceapp.verify import main  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """(path, model) of an untrained tiny Siamese model."""
-    return untrained_tiny_model(tmp_path_factory.mktemp("models") / "tiny.keras")
+def exact(tmp_path_factory) -> Path:
+    return exact_match_model(tmp_path_factory.mktemp("models") / "exact.keras")
 
 
 @pytest.fixture
-def gallery(lfw, tmp_path) -> Path:
-    folder = tmp_path / "verification_images"
-    enrol(folder, photos(lfw, OWNER, slice(0, 5)))
-    return folder
-
-
-@pytest.fixture
-def owner_root(lfw, tmp_path_factory) -> DataRoot:
-    """A data root with one enrolled owner photo and the exact-match model."""
-    root = DataRoot(tmp_path_factory.mktemp("root")).ensure()
-    enrol(root.verification_images, photos(lfw, OWNER, slice(0, 1)))
-    exact_match_model(root.models / "exact.keras")
+def root(exact, tmp_path) -> DataRoot:
+    """A data root with five enrolled photos of the owner and the exact-match model."""
+    root = DataRoot(tmp_path / "data").ensure()
+    enrol(root.verification_images, face_photos(OWNER, slice(0, 5)))
+    for file in exact.parent.iterdir():
+        shutil.copy(file, root.models / file.name)
     return root
 
 
-def test_fast_scores_equal_the_siamese_models_predict_on_pairs(tiny, gallery, lfw):
-    path, model = tiny
-    verifier = Verifier(path, gallery, runtime="keras")  # float32: equal to predict
-    probe = photos(lfw, OTHER, slice(0, 1))[0]
-    fast = verifier.scores(probe)
-
-    from faceapp.imaging import preprocess, preprocess_many
-
-    batch, _ = preprocess_many(sorted(gallery.iterdir()))
-    pairs = np.repeat(preprocess(probe)[None], len(batch), axis=0)
-    slow = model.predict([pairs, batch], verbose=0).reshape(-1)
-    assert fast.shape == (5,)
-    np.testing.assert_allclose(fast, slow, atol=1e-5)
+def verifier_for(root: DataRoot, **kwargs) -> Verifier:
+    return Verifier(open_model(root), root, **kwargs)
 
 
-def test_gallery_is_embedded_once_and_only_changes_are_recomputed(tiny, gallery, lfw):
-    verifier = Verifier(tiny[0], gallery)
-    face = photos(lfw, OTHER, slice(0, 1))[0]
-    verifier.verify(face)
-    assert verifier.embedding_calls == 2           # gallery (one batch) + the probe
-    first = verifier.gallery().copy()
-    verifier.verify(face)
-    verifier.verify(face)
-    assert verifier.embedding_calls == 4           # only the probes
-    np.testing.assert_array_equal(verifier.gallery(), first)
+def image(path: Path) -> np.ndarray:
+    return cv2.imread(str(path))
 
-    enrol(gallery, photos(lfw, OWNER, slice(5, 6)))   # enrol one more
-    assert len(verifier.gallery()) == 6 and verifier.embedding_calls == 5
-    removed = sorted(gallery.iterdir())[0]
+
+# --- the verifier and its gallery --------------------------------------------------------------
+
+def test_an_enrolled_face_matches_itself_only(root):
+    verifier = verifier_for(root)
+    decision, picture = verifier.verify_frame(image(face_photos(OWNER)[2]))
+    assert picture.aligned and (decision.matches, decision.total) == (1, 5)
+    decision, _ = verifier.verify_frame(image(face_photos(OTHER)[0]))
+    assert decision.matches == 0 and not decision.verified
+
+
+def test_the_gallery_is_embedded_once_and_only_changes_are_recomputed(root):
+    verifier = verifier_for(root)
+    probe = image(face_photos(OTHER)[0])
+    verifier.verify_frame(probe)
+    verifier.verify_frame(probe)
+    assert verifier.gallery.embedded == 5
+    first = verifier.gallery.vectors().copy()
+    enrol(root.verification_images, face_photos(OWNER, slice(5, 6)))
+    assert len(verifier.gallery) == 6 and verifier.gallery.embedded == 6
+    np.testing.assert_array_equal(verifier.gallery.vectors()[:5], first)
+    removed = sorted(root.verification_images.iterdir())[0]
     removed.unlink()
-    assert len(verifier.gallery()) == 5 and verifier.embedding_calls == 5
-    assert removed.name not in verifier.gallery_names
-
-    changed = sorted(gallery.iterdir())[0]
-    cv2.imwrite(str(changed), cv2.flip(cv2.imread(str(changed)), 1))
-    os.utime(changed, ns=(1, 1))                   # a different mtime, for certain
-    verifier.gallery()
-    assert verifier.embedding_calls == 6
+    assert len(verifier.gallery) == 5 and removed.name not in verifier.gallery.names
+    changed = sorted(root.verification_images.iterdir())[0]
+    cv2.imwrite(str(changed), cv2.flip(image(changed), 1))
+    os.utime(changed, ns=(1, 1))
+    verifier.gallery.vectors()
+    assert verifier.gallery.embedded == 7
 
 
-def test_unreadable_verification_images_are_skipped_with_one_warning(tiny, gallery, lfw):
-    (gallery / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
-    (gallery / "notes.jpg").write_text("not an image")
+def test_the_gallery_is_kept_on_disk_privately_and_reused_by_the_next_run(root):
+    verifier_for(root).gallery.vectors()
+    (cache,) = root.gallery_cache.glob("*.npz")
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
+    again = verifier_for(root)
+    again.verify_frame(image(face_photos(OWNER)[0]))
+    assert again.gallery.embedded == 0       # one embedding: the probe's, not the gallery's
+
+
+@pytest.mark.parametrize("damage", ["garbage", "foreign", "stale"])
+def test_a_damaged_foreign_or_stale_cache_is_recomputed_never_trusted(root, damage):
+    expected = verifier_for(root).gallery.vectors().copy()
+    (cache,) = root.gallery_cache.glob("*.npz")
+    if damage == "garbage":
+        cache.write_bytes(b"PK\x03\x04 not really a zip")
+    elif damage == "foreign":  # another model's embeddings under this name
+        with np.load(cache) as data:
+            values = dict(data)
+        values["model"] = np.array("another model")
+        values["vectors"] = values["vectors"] + 1.0
+        np.savez(cache, **values)
+    else:  # an image replaced by another with the same name
+        victim = sorted(root.verification_images.iterdir())[0]
+        shutil.copy(face_photos(OWNER)[9], victim)
+        expected = None
+    verifier = verifier_for(root)
+    vectors = verifier.gallery.vectors()
+    assert verifier.gallery.embedded == (1 if damage == "stale" else 5)
+    if expected is not None:
+        np.testing.assert_allclose(vectors, expected, atol=1e-6)
+
+
+def test_unreadable_verification_images_are_skipped_with_one_warning(root):
+    (root.verification_images / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    (root.verification_images / "notes.jpg").write_text("not an image")
     warnings = []
-    verifier = Verifier(tiny[0], gallery, on_warning=warnings.append)
-    assert verifier.verify(photos(lfw, OTHER, slice(0, 1))[0]).total == 5
-    verifier.verify(photos(lfw, OTHER, slice(0, 1))[0])
+    verifier = verifier_for(root, on_warning=warnings.append)
+    assert verifier.verify_frame(image(face_photos(OTHER)[0]))[0].total == 5
+    verifier.verify_frame(image(face_photos(OTHER)[0]))
     assert len(warnings) == 1
     assert warnings[0].startswith("warning: skipped 2 unreadable verification images")
 
 
-def test_no_verification_images_is_a_clear_error(tiny, tmp_path, lfw):
-    verifier = Verifier(tiny[0], tmp_path / "verification_images")
+def test_no_verification_images_is_a_clear_error(root):
+    shutil.rmtree(root.verification_images)
     with pytest.raises(FaceappError, match="no verification images in .*verification_images"):
-        verifier.verify(photos(lfw, OWNER, slice(0, 1))[0])
+        verifier_for(root).verify_frame(image(face_photos(OWNER)[0]))
 
 
-def test_model_resolution_flag_then_newest_then_how_to_train(tmp_path):
+# --- which model runs ---------------------------------------------------------------------------
+
+def test_the_model_is_the_flag_else_the_newest_trained_else_the_shipped(tmp_path, exact):
+    from faceapp.modelfiles import choose_model
+
     root = DataRoot(tmp_path).ensure()
-    with pytest.raises(FaceappError, match=r"python -m training\.run"):
-        resolve_model_path(root)
-    (root.models / "old.keras").write_bytes(b"x")
-    newest = root.models / "new.keras"
-    newest.write_bytes(b"x")
-    os.utime(root.models / "old.keras", ns=(1, 1))
-    assert resolve_model_path(root) == newest
-    assert resolve_model_path(root, "chosen.keras") == Path("chosen.keras")
+    assert choose_model(root).origin == "shipped"
+    old = export_tiny(root.models / "old.keras")
+    os.utime(old, ns=(1, 1))
+    os.utime(old.with_name("old.int8.tflite"), ns=(1, 1))
+    new = export_tiny(root.models / "new.keras")
+    chosen = choose_model(root)
+    assert (chosen.origin, chosen.keras, chosen.describe()) == ("trained", new,
+                                                               "your model new.keras")
+    given = choose_model(root, str(exact.with_name("exact.int8.tflite")))
+    assert given.origin == "given" and given.keras == exact
 
+
+# --- the command --------------------------------------------------------------------------------
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
     code = main([str(a) for a in argv])
@@ -121,35 +155,37 @@ def run_cli(capsys, *argv) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_cli_verifies_the_enrolled_person_and_rejects_another(owner_root, lfw, capsys):
-    root = ["--data-root", owner_root.root]
-    code, out, _ = run_cli(capsys, photos(lfw, OWNER, slice(0, 1))[0], *root)
-    assert code == 0 and out.startswith("Verified: 1/1 matches (100%)")
-    assert (owner_root.input_image / "input_image.jpg").is_file()
-    code, out, _ = run_cli(capsys, photos(lfw, OTHER, slice(0, 1))[0], *root)
-    assert code == 1 and out.startswith("Unverified: 0/1 matches (0%)")
-    code, out, _ = run_cli(capsys, photos(lfw, OWNER, slice(0, 1))[0], *root,
-                           "--detection-threshold", "0.9", "--json")
-    assert code == 1 and '"verified": false' in out and '"detection_threshold": 0.9' in out
+def test_cli_verifies_the_enrolled_person_and_rejects_another(root, capsys):
+    data = ["--data-root", root.root, "--verification-threshold", "0.1"]  # 1 of 5 matches
+    code, out, err = run_cli(capsys, face_photos(OWNER)[0], *data)
+    assert code == 0 and out.startswith("Verified: 1/5 matches"), out
+    assert out.endswith("; model: your model exact.keras (int8)\n") and err == ""
+    assert (root.input_image / "input_image.jpg").is_file()
+    code, out, _ = run_cli(capsys, face_photos(OTHER)[0], *data)
+    assert code == 1 and out.startswith("Unverified: 0/5 matches (0%)")
+    code, out, _ = run_cli(capsys, face_photos(OWNER)[0], "--data-root", root.root,
+                           "--verification-threshold", "0.3", "--json")
+    assert code == 1 and '"verified": false' in out and '"verification_threshold": 0.3' in out
+    assert '"model": "your model exact.keras (int8)"' in out
 
 
-def test_cli_multi_frame_stops_at_the_enrolled_face(owner_root, lfw, tmp_path, capsys):
+def test_cli_multi_frame_skips_poor_frames_and_stops_at_the_enrolled_face(root, tmp_path,
+                                                                          capsys):
     frames = tmp_path / "frames"
     frames.mkdir()
-    dark = (cv2.imread(str(photos(lfw, OWNER, slice(0, 1))[0])) * 0.1).astype(np.uint8)
-    cv2.imwrite(str(frames / "0_dark.png"), dark)
+    owner = face_photos(OWNER)[0]
+    cv2.imwrite(str(frames / "0_dark.png"), (image(owner) * 0.1).astype(np.uint8))
     cv2.imwrite(str(frames / "1_blank.png"), np.full((240, 320, 3), 128, np.uint8))
-    shutil.copy(photos(lfw, OTHER, slice(0, 1))[0], frames / "2_other.jpg")
-    shutil.copy(photos(lfw, OWNER, slice(0, 1))[0], frames / "3_owner.jpg")
-    shutil.copy(photos(lfw, OTHER, slice(1, 2))[0], frames / "4_other.jpg")
-    code, out, _ = run_cli(capsys, "--camera", frames, "--timeout", 30,
-                           "--data-root", owner_root.root)
+    shutil.copy(face_photos(OTHER)[0], frames / "2_other.jpg")
+    shutil.copy(owner, frames / "3_owner.jpg")
+    shutil.copy(face_photos(OTHER)[1], frames / "4_other.jpg")
+    data = ["--data-root", root.root, "--verification-threshold", "0.1"]
+    code, out, _ = run_cli(capsys, "--camera", frames, "--timeout", 30, *data)
     assert code == 0, out
-    assert out.startswith("Verified: 1/1") and "2 frame(s) judged" in out
+    assert out.startswith("Verified: 1/5") and "2 frame(s) judged" in out
     assert "1 no face" in out and "1 too dark" in out
-
     (frames / "3_owner.jpg").unlink()
-    code, out, _ = run_cli(capsys, frames, "--timeout", 30, "--data-root", owner_root.root)
+    code, out, _ = run_cli(capsys, frames, "--timeout", 30, *data)
     assert code == 1 and out.startswith("Unverified")
 
 
@@ -158,27 +194,22 @@ def test_cli_multi_frame_stops_at_the_enrolled_face(owner_root, lfw, tmp_path, c
     (lambda t: [t / "text.jpg"], "not a readable image"),
     (lambda t: [t / "empty.jpg"], "empty image file"),
     (lambda t: [t / "text.jpg", "--model", t / "missing.keras"], "model file not found"),
-    (lambda t: [t / "text.jpg", "--model", t / "text.jpg"], "must end in .keras or .h5"),
+    (lambda t: [t / "text.jpg", "--model", t / "text.jpg"], "model file must be a .keras"),
     (lambda t: [t / "text.jpg", "--detection-threshold", "abc"], "--detection-threshold"),
     (lambda t: [t / "text.jpg", "--verification-threshold", "1.5"], "between 0 and 1"),
     (lambda t: [], "nothing to verify"),
     (lambda t: [t / "text.jpg", "--camera", "0"], "not both"),
     (lambda t: ["--camera", t / "nope"], "camera source not found"),
     (lambda t: ["--camera", "0", "--timeout", "-1"], "--timeout"),
+    (lambda t: [t / "text.jpg", "--timeout", "3"], "--timeout needs a video"),
 ])
-def test_cli_bad_input_is_one_line_and_exit_2(make_args, message, owner_root, tmp_path,
-                                              capsys):
+def test_cli_bad_input_is_one_line_and_exit_2(make_args, message, root, tmp_path, capsys):
     (tmp_path / "text.jpg").write_text("hello")
     (tmp_path / "empty.jpg").write_bytes(b"")
-    code, out, err = run_cli(capsys, *make_args(tmp_path), "--data-root", owner_root.root)
-    assert code == 2
-    assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
-    assert "Traceback" not in err
-
-
-def test_cli_without_a_model_says_how_to_train(tmp_path, face_path, capsys):
-    code, _, err = run_cli(capsys, face_path, "--data-root", tmp_path)
-    assert code == 2 and "python -m training.run" in err
+    code, _, err = run_cli(capsys, *make_args(tmp_path), "--data-root", root.root)
+    lines = err.splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
+    assert message in lines[0] and "Traceback" not in err
 
 
 def test_cli_help_teaches_usage_and_exit_codes(capsys):
@@ -186,18 +217,26 @@ def test_cli_help_teaches_usage_and_exit_codes(capsys):
         main(["--help"])
     out = capsys.readouterr().out
     assert exit_info.value.code == 0
-    for words in ("0 verified, 1 not verified", "--camera", "--timeout", "trusted source"):
+    for words in ("0 verified, 1 not verified", "--camera", "--timeout", "trusted source",
+                  "shipped model"):
         assert words in out
 
 
-def test_real_command_exit_codes_and_quiet_stderr(owner_root, lfw):
-    """The installed entry point, in a fresh process: exit 0, then exit 2 for a bad file."""
+def test_the_real_command_is_quiet_and_never_imports_tensorflow(root):
+    """A fresh process: exit 0, then 2 for a bad file; TensorFlow and Keras never loaded."""
+    script = ("import runpy, sys; sys.argv = ['faceapp.verify'] + sys.argv[1:]\n"
+              "try:\n    runpy.run_module('faceapp.verify', run_name='__main__')\n"
+              "finally:\n    print('tf' if {'tensorflow', 'keras'} & set(sys.modules) "
+              "else 'no tf', file=sys.stderr)\n")
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    command = [sys.executable, "-m", "faceapp.verify", "--data-root", str(owner_root.root)]
-    good = subprocess.run(command + [str(photos(lfw, OWNER, slice(0, 1))[0])], env=env,
+    command = [sys.executable, "-c", script, "--data-root", str(root.root),
+               "--verification-threshold", "0.1"]
+    good = subprocess.run(command + [str(face_photos(OWNER)[0])], env=env,
                           capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
     assert good.returncode == 0, good.stderr
-    assert good.stdout.startswith("Verified") and good.stderr == ""
+    assert good.stdout.startswith("Verified")
+    assert good.stderr == "no tf\n"
     bad = subprocess.run(command + ["/nonexistent.jpg"], env=env, capture_output=True,
                          text=True, timeout=120, cwd=PROJECT_ROOT)
-    assert bad.returncode == 2 and bad.stderr == "error: file not found: /nonexistent.jpg\n"
+    assert bad.returncode == 2
+    assert bad.stderr == "error: file not found: /nonexistent.jpg\nno tf\n"

@@ -1,66 +1,68 @@
-"""Helpers (not tests): small Siamese models and LFW folders for the inference tests.
+"""Helpers (not tests): small models saved the way training saves them, and galleries.
 
 Training a model that reliably tells people apart takes minutes, so tests that need a
-decision to separate people use :func:`exact_match_model`: the ``tiny`` network with its
-head set by hand so that only a face identical to an enrolled one scores above 0.5. That
-makes Verified / Unverified deterministic while the whole pipeline (detection, crop,
-preprocessing, embedding, cached gallery, head, decision) runs for real.
+decision to separate people use :func:`exact_match_model`: the ``tiny`` network with its head
+set by hand so that only the same photo as an enrolled one scores above 0.5. That makes
+Verified / Unverified deterministic while the whole pipeline (face search, alignment,
+preprocessing, int8 embedding on LiteRT, cached gallery, head, decision) runs for real.
+Tests that need a model that really knows faces use the shipped one.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 
 OWNER = "Colin_Powell"
-OTHER = "Tony_Blair"
-
-
-def photos(lfw: Path, person: str, which: slice = slice(None)) -> list[Path]:
-    return sorted((lfw / person).glob("*.jpg"))[which]
-
-
-def faces(paths: list[Path]) -> list[np.ndarray]:
-    """The face crops of photos, as the app and the headless command take them."""
-    from faceapp.detect import face_crop
-    from faceapp.imaging import read_image
-
-    return [face_crop(read_image(p)).image for p in paths]
+OTHER = "Jennifer_Capriati"
 
 
 def enrol(folder: Path, paths: list[Path]) -> list[Path]:
-    """Save the face crops of ``paths`` into ``folder`` as lossless PNG verification images."""
-    import cv2
-
+    """Copy photos into ``folder`` as verification images (unchanged bytes)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for path, face in zip(paths, faces(paths)):
-        written.append(folder / f"{path.stem}.png")
-        cv2.imwrite(str(written[-1]), face)
+    for path in paths:
+        written.append(Path(shutil.copy(path, folder / path.name)))
     return written
 
 
-def untrained_tiny_model(path: Path):
-    """A freshly initialised tiny Siamese model; saved to ``path``; returns (path, model)."""
+def export_tiny(path: Path, model=None, crop: str = "aligned") -> Path:
+    """Save a tiny Siamese model (untrained unless ``model`` is given) with its int8 copy
+    and metadata, exactly as the trainers do (training.export); return the .keras path."""
     import keras
 
-    from faceapp.model import make_siamese_model, save_model
+    from faceapp.model import make_siamese_model
+    from training.export import export, model_metadata
 
-    keras.utils.set_random_seed(0)
-    model = make_siamese_model("tiny")
-    return save_model(model, path, overwrite=True), model
+    if model is None:
+        keras.utils.set_random_seed(0)
+        model = make_siamese_model("tiny")
+    export(model, path, model_metadata(
+        architecture="tiny", crop=crop, detection_threshold=0.5, threshold_rule="test",
+        settings={}, data={}, metrics={}, training_seconds=0.0, epochs=0))
+    return path
 
 
-def exact_match_model(path: Path) -> Path:
-    """Tiny model whose head gives sigmoid(1) ~ 0.73 for identical faces and ~0 otherwise."""
+# The untrained tiny network (seed 0) puts the same photo, aligned from a detection or from
+# tracking, within an L1 distance of 0.05-0.10 of itself, and the fixture's different people
+# 0.27 or more apart (median 0.40): a head that crosses 0.5 at 0.17 accepts only the photo.
+SAME_PHOTO_DISTANCE = 0.17
+HEAD_SLOPE = 10.0
+
+
+def exact_match_model(path: Path, crop: str = "aligned") -> Path:
+    """Tiny model whose head scores the same photo about 0.7 and any other face about 0.3
+    or less: ``sigmoid(10 * (0.17 - L1))``."""
     import keras
 
-    from faceapp.model import make_siamese_model, save_model
+    from faceapp.model import make_siamese_model
 
     keras.utils.set_random_seed(0)
     model = make_siamese_model("tiny")
     head = model.get_layer("classifier")
     kernel, bias = head.get_weights()
-    head.set_weights([np.full_like(kernel, -1e4), np.ones_like(bias)])
-    return save_model(model, path, overwrite=True)
+    head.set_weights([np.full_like(kernel, -HEAD_SLOPE),
+                      np.full_like(bias, HEAD_SLOPE * SAME_PHOTO_DISTANCE)])
+    return export_tiny(path, model, crop)

@@ -14,19 +14,13 @@ import sys
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")   # our flags are ours, not Kivy's
 
-from faceapp.cli import display_problem, parse_args  # noqa: E402
-from faceapp.errors import cli_guard, FaceappError  # noqa: E402
+from faceapp.cli import open_window, parse_args  # noqa: E402
+from faceapp.errors import cli_guard  # noqa: E402
 
 
 @cli_guard
 def main(argv: list[str] | None = None) -> int:
-    options = parse_args(argv)
-    problem = display_problem()
-    if problem:
-        raise FaceappError(problem)
-    from faceapp.app import run_app  # Kivy is imported only once the flags are good
-
-    return run_app(options)
+    return open_window(parse_args(argv))
 
 
 if __name__ == "__main__":

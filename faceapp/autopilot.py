@@ -26,20 +26,107 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 
-from faceapp.cli import display_problem, parse_args  # noqa: E402
+from faceapp.cli import open_window, parse_args  # noqa: E402
 from faceapp.errors import FaceappError, cli_guard  # noqa: E402
 
 DEFAULT_WAIT = 90.0
 SPECIAL_KEYS = {"escape": (27, None)}
+
+
+def process_started_at() -> float:
+    """When this process was launched, on the ``time.monotonic()`` clock.
+
+    ``$FACEAPP_LAUNCHED_AT`` (a monotonic time a launcher such as the benchmarks set just
+    before starting us) when it is at most 30 s before our start; else our start time
+    from /proc (Linux); else now.
+    """
+    started = _process_start_from_proc()
+    try:
+        launcher = float(os.environ["FACEAPP_LAUNCHED_AT"])
+    except (KeyError, ValueError):
+        return started
+    return launcher if started - 30.0 <= launcher <= started else started
+
+
+def _process_start_from_proc() -> float:
+    try:
+        with open("/proc/self/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        started_since_boot = int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - started_since_boot
+        return time.monotonic() - max(0.0, age)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.monotonic()
+
+
+class FrameTimer:
+    """The preview's timings: when the first frame was shown, and the intervals between
+    shown frames (the window calls it for every frame it shows)."""
+
+    def __init__(self):
+        self.launched_at = process_started_at()
+        self.first_frame_at: float | None = None
+        self.intervals: deque[float] = deque(maxlen=2000)
+        self._last: float | None = None
+
+    def __call__(self, _frame) -> None:
+        now = time.monotonic()
+        if self._last is None:
+            self.first_frame_at = now
+        else:
+            self.intervals.append(now - self._last)
+        self._last = now
+
+    def percentile_ms(self, q: float) -> float | None:
+        ordered = sorted(self.intervals)
+        if not ordered:
+            return None
+        return 1000 * ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
+
+    def since_launch(self, moment: float | None) -> float | None:
+        return None if moment is None else moment - self.launched_at
+
+
+def snapshot(app, timer: FrameTimer) -> dict:
+    """What the window shows, and the preview's timings."""
+    from kivy.clock import Clock
+
+    session = app.session
+    decision = session.last_decision
+    return {
+        "status": app.status_text,
+        "overlay": app.overlay_text,
+        "result": app.result_text,
+        "summary": app.summary_text,
+        "model": app.model_text,
+        "counts": app.counts(),
+        "busy": app.busy,
+        "busy_text": app.busy_text,
+        "worker_state": session.state.value,
+        "detection_threshold": float(app.detection_threshold),
+        "verification_threshold": float(app.verification_threshold),
+        "decision": decision.to_dict() if decision else None,
+        "frames_shown": app.frames_shown,
+        "frames_read": app.pipeline.frames_read,
+        "ui_fps": Clock.get_fps(),
+        "detect_ms": app.pipeline.detect_ms,
+        "frame_interval_p50_ms": timer.percentile_ms(0.5),
+        "frame_interval_p95_ms": timer.percentile_ms(0.95),
+        "first_frame_s": timer.since_launch(timer.first_frame_at),
+        "ready_s": timer.since_launch(session.ready_at),
+        "tensorflow_imported": "tensorflow" in sys.modules or "keras" in sys.modules,
+    }
 
 
 class Autopilot:
@@ -59,6 +146,8 @@ class Autopilot:
         from kivy.clock import Clock
 
         self.app = app
+        self.timer = FrameTimer()
+        app.frame_listeners.append(self.timer)
         app.bind(on_stop=lambda *_: self.write_report())
         self.step_started = time.monotonic()
         self._event = Clock.schedule_interval(self._advance, 0.02)
@@ -101,15 +190,15 @@ class Autopilot:
             setattr(app, step["set"], step["value"])
             return True
         if "reset_timing" in step:
-            app.frame_intervals.clear()
+            self.timer.intervals.clear()
             return True
         if "kill_worker" in step:
-            os.kill(app.worker.pid, signal.SIGKILL)
+            os.kill(app.session.worker.pid, signal.SIGKILL)
             return True
         if "sleep" in step:
             return time.monotonic() - self.step_started >= float(step["sleep"])
         if "record" in step:
-            self.records[step["record"]] = app.snapshot()
+            self.records[step["record"]] = snapshot(app, self.timer)
             return True
         if "screenshot" in step:
             save_screenshot(Path(step["screenshot"]))
@@ -122,11 +211,10 @@ class Autopilot:
         if kind == "frames":
             return app.frames_shown >= int(step.get("count", 1))
         if kind == "ready":
-            return app.worker_state == "ready"
+            return app.session.state.value == "ready"
         if kind == "idle":
-            return not (app.pending_actions or app.busy or app.in_flight is not None
-                        or app.timed is not None
-                        or app.timed_waiting or app._saves or app._crop_purposes)
+            return not (app.pending_actions or app.busy or app.session.verifying
+                        or app.saver.pending)
         if kind == "overlay":
             return str(step["contains"]) in app.overlay_text
         raise ValueError(f"unknown wait {kind!r}")
@@ -150,7 +238,7 @@ class Autopilot:
             "error": self.error,
             "steps_done": self.position,
             "records": self.records,
-            "final": self.app.snapshot(),
+            "final": snapshot(self.app, self.timer),
         }
         self.report.parent.mkdir(parents=True, exist_ok=True)
         self.report.write_text(json.dumps(report, indent=2, default=str) + "\n")
@@ -203,13 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, json.JSONDecodeError) as error:
         raise FaceappError(f"cannot read steps {args.steps}: {error}") from None
     options = parse_args(app_args)
-    problem = display_problem()
-    if problem:
-        raise FaceappError(problem)
-    from faceapp.app import run_app
-
     pilot = Autopilot(steps, Path(args.report))
-    run_app(options, on_ready=pilot.attach)
+    open_window(options, on_ready=pilot.attach)
     return 0 if pilot.error is None and pilot.written else 1
 
 

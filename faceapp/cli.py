@@ -7,17 +7,14 @@ in one line, without starting Kivy. Nothing here imports Kivy or TensorFlow.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from faceapp.errors import FaceappError, OneLineParser
 from faceapp.metadata import parse_threshold
-from faceapp.options import add_model_options
+from faceapp.options import data_root_flag, model_flags, parse_timeout, timeout_flag
 from faceapp.paths import DataRoot
-
-DEFAULT_TIMEOUT = 5.0
 
 DESCRIPTION = """\
 Face verification with a live preview. Keys (also buttons in the window):
@@ -27,9 +24,10 @@ Face verification with a live preview. Keys (also buttons in the window):
 """
 
 EPILOG = """\
+First run: press e a few times to enrol your face, then v. Until you train a model of your
+own (docs/training.md), the model shipped with faceapp runs.
 Legacy .h5 models can run code when loaded: use only .h5 files from a trusted source
-(.keras files are loaded in Keras safe mode). No model yet? Capture anchors and positives
-with a / p, then train one: python -m training.run
+(.keras files are loaded in Keras safe mode).
 """
 
 
@@ -50,23 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="main.py", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[data_root_flag(), model_flags(),
+                 timeout_flag("seconds the 't' mode may take")],
     )
     parser.add_argument("--camera", default="0", metavar="SRC",
                         help="webcam index, video file or folder of images (default: 0)")
-    add_model_options(parser)
-    parser.add_argument("--timeout", metavar="S", default=str(DEFAULT_TIMEOUT),
-                        help=f"seconds the 't' mode may take (default: {DEFAULT_TIMEOUT:g})")
     return parser
-
-
-def parse_timeout(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise FaceappError(f"--timeout must be a number of seconds, got {value!r}") from None
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise FaceappError(f"--timeout must be a positive number of seconds, got {value!r}")
-    return seconds
 
 
 def parse_args(argv: list[str] | None = None) -> AppOptions:
@@ -78,9 +65,13 @@ def parse_args(argv: list[str] | None = None) -> AppOptions:
                     else parse_threshold(args.verification_threshold, "--verification-threshold"))
     model = None
     if args.model:
+        from faceapp.modelfiles import files_of
+
+        try:
+            files_of(args.model)  # checked now: a bad path is one line, before any window
+        except FaceappError as error:
+            raise FaceappError(f"--model: {error}") from None
         model = Path(args.model).expanduser()
-        if not model.is_file():
-            raise FaceappError(f"--model: model file not found: {model}")
     if not str(args.camera).strip():
         raise FaceappError("--camera must be a webcam index, a video file or a folder")
     data_root = DataRoot.resolve(args.data_root)
@@ -109,3 +100,21 @@ def display_problem() -> str | None:
     ):
         return "no display to open the window on (set DISPLAY, or run under xvfb-run)"
     return None
+
+
+def open_window(options: AppOptions, on_ready=None) -> int:
+    """Start the inference worker, then open the window (the worker loads its model while
+    Kivy starts: the two overlap); run until the window closes."""
+    problem = display_problem()
+    if problem:
+        raise FaceappError(problem)
+    from faceapp.worker import InferenceWorker
+
+    worker = InferenceWorker(options.data_root, model_path=options.model,
+                             detection_threshold=options.detection_threshold,
+                             verification_threshold=options.verification_threshold,
+                             runtime=options.runtime)
+    worker.start()
+    from faceapp.app import run_app  # Kivy is imported only once the flags are good
+
+    return run_app(options, worker, on_ready=on_ready)

@@ -1,33 +1,67 @@
-"""Command-line flags shared by the app (``main.py``) and ``python -m faceapp.verify``.
+"""Command-line flags shared by the commands, declared once as argparse parent parsers.
 
-Both choose a data root, a model and the two thresholds the same way; defining the flags
-once keeps their names, help and defaults identical.
+Every command that takes a data root, a model or a timeout takes the same flag with the
+same help and default (``parents=[...]``), so their names and meanings cannot drift apart.
+Nothing here imports TensorFlow or Kivy.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 
-from faceapp.runtime import DEFAULT_RUNTIME, RUNTIMES
+from faceapp.errors import FaceappError
+
+DEFAULT_TIMEOUT = 5.0  # seconds the multi-frame mode may take (app key t, verify --timeout)
+RUNTIMES = ("int8", "keras")  # faceapp.runtime.RUNTIMES, without importing it here
 
 
-def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """``--data-root``, ``--model``, ``--detection-threshold``, ``--verification-threshold``,
-    ``--runtime``."""
+def data_root_flag() -> argparse.ArgumentParser:
+    """``--data-root DIR``."""
+    parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--data-root", metavar="DIR",
-                        help="folder with captures and models (default: $FACEAPP_DATA_ROOT, "
-                             "else application_data/ beside main.py)")
+                        help="folder with captures, verification images, models and caches "
+                             "(default: $FACEAPP_DATA_ROOT, else application_data/ beside "
+                             "main.py)")
+    return parser
+
+
+def model_flags() -> argparse.ArgumentParser:
+    """``--model``, ``--detection-threshold``, ``--verification-threshold``, ``--runtime``."""
+    parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--model", metavar="FILE",
-                        help="trained model (.keras, or a trusted legacy .h5); "
-                             "default: the newest under DATA_ROOT/models/")
+                        help="model to use (.keras, .int8.tflite or .json of a model; a .h5 "
+                             "only from a trusted source); default: the newest trained under "
+                             "DATA_ROOT/models/, else the shipped model")
     parser.add_argument("--detection-threshold", metavar="T",
                         help="a verification image matches when its score is above T "
                              "(0-1; default: from the model's metadata, else 0.5)")
     parser.add_argument("--verification-threshold", metavar="T",
                         help="verified when the fraction of matches is above T "
                              "(0-1; default: from the model's metadata, else 0.5)")
-    parser.add_argument("--runtime", choices=RUNTIMES, default=DEFAULT_RUNTIME,
-                        help="how the embedding runs: int8, an int8 TFLite copy of the model "
-                             "(one face about 3.5x faster here; converted once per model and "
-                             "cached), or keras, the float32 model; "
-                             f"default: {DEFAULT_RUNTIME}")
+    parser.add_argument("--runtime", choices=RUNTIMES, default=RUNTIMES[0],
+                        help="int8: the model's int8 copy on LiteRT (no TensorFlow; the "
+                             "default); keras: the float32 Keras model (needs TensorFlow and "
+                             "a model trained here)")
+    return parser
+
+
+def timeout_flag(help_text: str) -> argparse.ArgumentParser:
+    """``--timeout S`` (default :data:`DEFAULT_TIMEOUT`), checked by :func:`parse_timeout`."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--timeout", metavar="S", default=None,
+                        help=f"{help_text} (default: {DEFAULT_TIMEOUT:g})")
+    return parser
+
+
+def parse_timeout(value: str | float | None) -> float:
+    """A timeout in seconds (``None``: the default); a one-line error otherwise."""
+    if value is None:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise FaceappError(f"--timeout must be a number of seconds, got {value!r}") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise FaceappError(f"--timeout must be a positive number of seconds, got {value!r}")
+    return seconds

@@ -116,13 +116,13 @@ def test_looping_folder_of_only_unreadable_images_ends_instead_of_spinning(tmp_p
 
 def test_frame_pipeline_announces_every_frame_with_its_face_box(lfw_video):
     """The window is told about each new frame (it shows frames on that signal), in order,
-    each with the face box the quick detector found in that real video frame."""
+    each with the face found (and tracked) in that real video frame."""
     import threading
 
     from faceapp.preview import FramePipeline
 
     seen, done = [], threading.Event()
-    pipeline = FramePipeline(str(lfw_video), loop=False, detect_every=1)
+    pipeline = FramePipeline(str(lfw_video), loop=False)
 
     def on_frame():
         seen.append(pipeline.latest())
@@ -136,9 +136,10 @@ def test_frame_pipeline_announces_every_frame_with_its_face_box(lfw_video):
     finally:
         pipeline.stop()
     assert [frame.number for frame in seen] == [1, 2, 3, 4, 5, 6]
-    assert sum(frame.detected for frame in seen) >= 5
+    assert sum(frame.face is not None for frame in seen) >= 5
     for frame in seen:
         assert frame.image.shape == (240, 320, 3)
-        if frame.detected:  # a square around the face, inside the frame
-            assert frame.box.width == frame.box.height > 40
+        if frame.face is not None:  # the face, with its landmarks, inside the frame
+            assert frame.box.width > 40 and frame.box.height > 40
             assert frame.box.x >= 0 and frame.box.x + frame.box.width <= 320
+            assert frame.face.landmarks is not None

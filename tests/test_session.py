@@ -1,0 +1,226 @@
+"""The window's logic without a window: the verification session and the capture saver,
+driven by a stand-in worker and real frames."""
+
+from __future__ import annotations
+
+import stat
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import face_photos
+from faceapp.captures import CaptureSaver, capture_of
+from faceapp.decision import decide
+from faceapp.detect import find_face
+from faceapp.metadata import Thresholds
+from faceapp.paths import DataRoot
+from faceapp.preview import PreviewFrame
+from faceapp.session import Session, Settings, Tone, WorkerState
+from faceapp.worker import WorkerEvent
+
+
+class StandInWorker:
+    """Answers like the inference worker: "ready" when told, and each request with the
+    decision the test queued (or verified by default)."""
+
+    def __init__(self):
+        self.pid, self.started, self.restarts = 4242, 0, 0
+        self.events: list[WorkerEvent] = []
+        self.requests: list[tuple] = []
+        self.thresholds: list[tuple] = []
+        self.next_scores: list[list[float]] = []
+        self.ids = 0
+
+    def start(self):
+        self.started += 1
+        self.events.append(WorkerEvent("loading", message="loading the model…"))
+
+    def restart(self):
+        self.restarts += 1
+        self.start()
+
+    def stop(self):
+        pass
+
+    def ready(self, detection=0.7):
+        self.events.append(WorkerEvent("ready", message="ready", info={
+            "model": "shipped model test", "detection_threshold": detection,
+            "verification_threshold": 0.5, "gallery_size": 3, "runtime": "int8"}))
+
+    def answer(self):
+        """Reply to every waiting request."""
+        for request_id, _frame, _face, _searched in self.requests:
+            scores = self.next_scores.pop(0) if self.next_scores else [0.9, 0.9, 0.9]
+            decision = decide(scores, Thresholds(0.7, 0.5))
+            self.events.append(WorkerEvent("result", request_id, decision.summary(),
+                                           decision=decision,
+                                           info={"gallery_size": 3, "note": ""}))
+        self.requests = []
+
+    def verify(self, frame, face=None, searched=False):
+        self.ids += 1
+        self.requests.append((self.ids, frame, face, searched))
+        return self.ids
+
+    def poll(self):
+        events, self.events = self.events, []
+        return events
+
+    def set_thresholds(self, detection=None, verification=None):
+        self.thresholds.append((detection, verification))
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def root(tmp_path) -> DataRoot:
+    return DataRoot(tmp_path / "data").ensure()
+
+
+def enrol_one(root: DataRoot) -> None:
+    cv2.imwrite(str(root.verification_images / "me.jpg"),
+                cv2.imread(str(face_photos("Colin_Powell")[0])))
+
+
+@pytest.fixture
+def session(root):
+    worker, clock = StandInWorker(), Clock()
+    session = Session(Settings(root, timeout=5.0), make_worker=lambda d, v: worker,
+                      clock=clock)
+    session.stand_in, session.test_clock = worker, clock
+    return session
+
+
+def frames(person: str = "Colin_Powell", start: int = 1):
+    """Real frames, numbered, with the face found in each (as the preview thread does)."""
+    for number, path in enumerate(face_photos(person), start=start):
+        image = cv2.imread(str(path))
+        yield PreviewFrame(image, find_face(image), number, 0.0)
+
+
+def blank(number: int) -> PreviewFrame:
+    return PreviewFrame(np.full((240, 320, 3), 128, np.uint8), None, number, 0.0)
+
+
+def test_start_loads_then_takes_the_models_thresholds(session):
+    session.start()
+    assert session.state is WorkerState.LOADING and session.view.busy
+    session.stand_in.ready(detection=0.73)
+    session.tick(None)
+    assert session.state is WorkerState.READY and not session.view.busy
+    assert session.view.detection_threshold == 0.73
+    assert session.view.model == "model: shipped model test (3 verification images)"
+    assert session.stand_in.started == 1
+
+
+def test_verify_before_enrolling_says_how(session):
+    session.verify(next(frames()))
+    assert (session.view.result, session.view.tone) == ("Not enrolled", Tone.NEUTRAL)
+    assert session.stand_in.requests == []
+
+
+def test_one_frame_is_sent_with_its_face_and_the_result_shown(session, root):
+    enrol_one(root)
+    frame = next(frames())
+    session.verify(frame)                      # before "ready": queued in the worker
+    assert session.view.busy and "loading the model" in session.view.busy_text
+    (_, sent, face, searched), = session.stand_in.requests
+    assert sent is frame.image and face is frame.face and searched
+    session.stand_in.ready()
+    session.stand_in.answer()
+    session.tick(None)
+    assert (session.view.result, session.view.tone) == ("Verified", Tone.GOOD)
+    assert not session.view.busy and session.last_decision.matches == 3
+    session.verify(frame)
+    session.verify(frame)                      # a second press while one runs
+    assert session.view.status == "a verification is already running"
+
+
+def test_timed_mode_skips_frames_without_a_face_and_stops_at_a_verified_one(session, root):
+    enrol_one(root)
+    session.start()
+    session.stand_in.ready()
+    session.tick(None)
+    session.verify_timed()
+    session.tick(blank(1))                                   # no face: skipped
+    assert session.timed.skipped == {"no face": 1}
+    session.tick(blank(1))                                   # the same frame: not again
+    assert session.timed.skipped == {"no face": 1}
+    faces = frames(start=2)
+    session.stand_in.next_scores = [[0.1, 0.2, 0.1]]
+    session.tick(next(faces))
+    assert len(session.stand_in.requests) == 1
+    session.stand_in.answer()
+    session.tick(next(faces))                                # result 1: not verified, goes on
+    assert session.timed is not None and len(session.stand_in.requests) == 1
+    session.stand_in.answer()
+    session.tick(None)
+    assert session.timed is None and session.view.result == "Verified"
+    assert "2 frame(s) judged" in session.view.summary and "1 no face" in session.view.summary
+
+
+def test_timed_mode_ends_when_time_is_up(session, root):
+    enrol_one(root)
+    session.start()
+    session.stand_in.ready()
+    session.tick(None)
+    session.verify_timed()
+    session.test_clock.now += 6.0
+    session.tick(blank(1))
+    assert session.timed is None and session.view.result == "Unverified"
+    assert "no face could be judged" in session.view.summary
+
+
+def test_a_dead_worker_is_restarted_and_the_running_check_abandoned(session, root):
+    enrol_one(root)
+    session.start()
+    session.stand_in.ready()
+    session.verify(next(frames()))
+    session.stand_in.events.append(WorkerEvent("died", message="inference worker stopped "
+                                               "unexpectedly (killed by SIGKILL); restart it"))
+    session.tick(None)
+    assert session.stand_in.restarts == 1 and session.state is WorkerState.LOADING
+    assert (session.view.result, session.view.tone) == ("Error", Tone.BAD)
+    assert "restarting" in session.view.status and not session.verifying
+
+
+def test_a_model_that_fails_to_load_is_shown(session):
+    session.start()
+    session.stand_in.events.append(WorkerEvent("error", message="cannot load model x.keras"))
+    session.tick(None)
+    assert session.state is WorkerState.FAILED
+    assert session.view.model == "cannot load model x.keras"
+
+
+def test_a_moved_slider_reaches_the_worker_and_wins_over_the_model(session):
+    session.start()
+    session.set_threshold("detection", 0.9)
+    assert session.stand_in.thresholds == [(0.9, 0.5)]
+    session.set_threshold("detection", 0.9)                  # unchanged: nothing sent
+    assert len(session.stand_in.thresholds) == 1
+    session.stand_in.ready(detection=0.6)
+    session.tick(None)
+    assert session.view.detection_threshold == 0.9
+
+
+def test_captures_save_the_face_with_context_privately(root):
+    saver = CaptureSaver(root)
+    assert saver.save("enrol", None).startswith("no frame to use")
+    frame = next(frames())
+    assert saver.save("enrol", frame) == "saving verification image..."
+    assert saver.save("anchor", blank(2)).startswith("saving the centre box")
+    saver.shutdown()
+    lines = saver.finished()
+    assert lines[0].startswith("saved verification image: ") and len(lines) == 2
+    (saved,) = root.verification_images.iterdir()
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    expected = capture_of(frame.image, frame.face).image
+    assert cv2.imread(str(saved)).shape == expected.shape
+    assert expected.shape[0] > 2 * 0.8 * frame.face.box.height  # twice the face, with room

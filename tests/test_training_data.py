@@ -151,7 +151,7 @@ def test_detect_crop_is_deterministic_however_many_workers(lfw):
 
 def test_source_both_keeps_each_person_on_one_side_and_held_out_people_out(tmp_path):
     """Owner negatives (LFW-style names) and a tree of the same people, in one run."""
-    from training.run import build_split
+    from training.data import build_split
 
     root = owner_root(tmp_path, negative_people=0)
     tree = tmp_path / "tree"

@@ -90,10 +90,13 @@ def test_a_real_run_writes_model_metadata_history_plots_and_checkpoint(trained):
     checkpoints = list((root / "checkpoints").glob("run-*/epoch-*.keras"))
     assert sorted(p.name for p in checkpoints) == ["epoch-0002.keras", "epoch-0003.keras"]
     assert json.loads((checkpoints[0].parent / "state.json").read_text())["finished"] is True
-    # the app's int8 copy is made now, under the name the app looks up (no wait at its start)
-    from faceapp.runtime import cache_file, file_digest
+    # the app's int8 copy and the head are written beside it: the app starts without
+    # TensorFlow, and the copy is the one the metadata's digest names
+    from faceapp.runtime import file_sha256
 
-    assert cache_file(root / "cache" / "runtime", file_digest(model_path)).is_file()
+    int8 = model_path.with_name(model_path.stem + ".int8.tflite")
+    assert metadata["int8"]["sha256"] == file_sha256(int8)
+    assert len(metadata["head"]["kernel"]) == 32 and metadata["crop"] == metadata["training"]["crop"]
     # the corrupt image: one warning line naming it
     warnings = [line for line in stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "skipped 1 unreadable" in warnings[0] and "_0099.jpg" in warnings[0]

@@ -32,11 +32,11 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from faceapp.crops import CROPS
 from faceapp.errors import FaceappError
 from faceapp.imaging import INPUT_SHAPE, is_image_file, list_images, preprocess, read_image, summarize_skipped
 from faceapp.paths import DataRoot
 
-CROPS = ("detect", "none")
 MIN_OWNER_IMAGES = 2  # one for each side of the split
 MIN_TREE_PEOPLE = 4  # at least two people on each side
 _LFW_NAME = re.compile(r"^(?P<person>.+)_\d{4}$")
@@ -280,15 +280,37 @@ def tree_split(
     )
 
 
+def build_split(settings: dict, root: DataRoot) -> PairSplit:
+    """Split then pair every source named in a run's ``settings`` (training.run; rebuilt
+    from a model's metadata by training.evaluate)."""
+    split = PairSplit()
+    seed, fraction = settings["seed"], settings["val_fraction"]
+    exclude, people, sides = set(), None, None
+    if settings["source"] in ("tree", "both"):
+        exclude = held_out_people(settings.get("exclude_pairs"),
+                                                settings.get("exclude_folds"))
+        people = list_tree(Path(settings["tree"]), exclude, settings.get("max_people"))
+        # the tree's people split (as tree_split makes it): owner negatives follow it
+        sides = split_keys(people, fraction, seed)
+    if settings["source"] in ("owner", "both"):
+        split.extend(owner_split(root, fraction, seed, settings["pairs_per_anchor"],
+                                               people_sides=sides, exclude=exclude))
+    if people is not None:
+        split.extend(tree_split(people, settings["tree_pairs"], fraction, seed))
+        split.counts["excluded_people"] = len(exclude)
+    split.train = shuffle_pairs(split.train, seed)
+    split.validation = shuffle_pairs(split.validation, seed + 1)
+    return split
+
+
 # --- 4. Loading images once -----------------------------------------------------------
 
 def load_face(path: Path, crop: str = "none") -> np.ndarray:
-    """One image as the network's input; ``crop="detect"`` first cuts the face like the app."""
-    if crop == "detect":
-        from faceapp.detect import face_crop
+    """One image as the network's input, its face cut the way the app cuts it for a model
+    trained with ``crop`` (:mod:`faceapp.crops`)."""
+    from faceapp.crops import cut_face
 
-        return preprocess(face_crop(read_image(path)).image)
-    return preprocess(path)
+    return preprocess(cut_face(read_image(path), crop).image)
 
 
 @dataclass

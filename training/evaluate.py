@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
-from faceapp.metadata import Thresholds, read_metadata
+from faceapp.metadata import Thresholds
+from faceapp.options import data_root_flag
 from faceapp.paths import DataRoot
 from faceapp.storage import write_bytes_atomic
 from training import metrics, owner_eval, pairs_protocol, plots
@@ -44,22 +45,28 @@ def default_lfw() -> Path:
 
 # --- shared helpers ---------------------------------------------------------------------------
 
-def resolve_model(args) -> Path:
-    if args.model:
-        path = Path(args.model)
-        if not path.is_file():
-            raise FaceappError(f"model file not found: {path}")
-        return path
+def open_model(args):
+    """The model to evaluate (``--model`` > newest trained > shipped), on ``--runtime``."""
+    from faceapp.modelfiles import choose_model
+    from faceapp.runtime import load_model
+
     root = DataRoot.resolve(args.data_root)
-    newest = root.newest_model()
-    if newest is None:
-        raise FaceappError(f"no model in {root.models}; train one (python -m training.run) "
-                           "or pass --model FILE")
-    return newest
+    return load_model(choose_model(root, args.model), args.runtime, root.runtime_cache)
 
 
-def output_folder(args, model_path: Path) -> Path:
-    return Path(args.out) if args.out else model_path.with_suffix(".eval")
+def model_file(model) -> Path:
+    """The file that names a model in reports: its Keras file, else its metadata."""
+    return model.files.keras or model.files.metadata_path
+
+
+def output_folder(args, model) -> Path:
+    """``--out``, else ``<model>.eval/`` beside a trained model; the shipped model's reports
+    go under the data root (the repository is not a place for reports)."""
+    if args.out:
+        return Path(args.out)
+    if model.files.shipped:
+        return DataRoot.resolve(args.data_root).root / "eval" / model.files.name
+    return model.files.stem.with_name(model.files.name + ".eval")
 
 
 def write_json(path: Path, value: dict) -> Path:
@@ -73,11 +80,6 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
     writer.writerow(header)
     writer.writerows(rows)
     return write_bytes_atomic(path, out.getvalue().encode(), overwrite=True)
-
-
-def model_crop(args, metadata: dict) -> str:
-    """``--crop`` if given, else the crop the model was trained with, else none."""
-    return args.crop or metadata.get("training", {}).get("crop") or "none"
 
 
 def seen_people(metadata: dict, tree: Path) -> set[str] | None:
@@ -115,39 +117,33 @@ def warn_if_seen(metadata: dict, tree: Path, scored: set[str]) -> int:
     return len(overlap)
 
 
-def load(model_path: Path):
-    from faceapp.model import load_model
-
-    return load_model(model_path)
-
-
 # --- validation ---------------------------------------------------------------------------------
 
 def run_validation(args) -> dict:
-    from training.run import build_split
+    from training.data import build_split
     from training.scoring import PairScorer
 
-    model_path = resolve_model(args)
-    metadata = read_metadata(model_path)
+    model = open_model(args)
+    metadata = model.metadata.values
     settings = metadata.get("training")
     if not settings or "source" not in settings:  # e.g. training.recipes: no pair split
-        raise FaceappError(f"{model_path.with_suffix('.json')} has no training settings; "
+        raise FaceappError(f"{model.files.metadata_path} has no training settings; "
                            "use the pairs or owner evaluation instead")
     root = DataRoot.resolve(args.data_root or settings["data_root"])
     split = build_split(settings, root)
     pairs = split.validation
-    scorer = PairScorer(load(model_path), {p for pair in pairs for p in (pair.first, pair.second)},
-                        crop=model_crop(args, metadata), runtime=args.runtime)
+    scorer = PairScorer(model, {p for pair in pairs for p in (pair.first, pair.second)},
+                        crop=args.crop)
     pairs = [p for p in pairs if scorer.has(p.first) and scorer.has(p.second)]
     labels = np.array([p.label for p in pairs])
     scores = scorer.scores([p.first for p in pairs], [p.second for p in pairs])
     threshold = Thresholds.resolve(args.detection_threshold, metadata=metadata).detection
     report = metrics.summary(labels, scores, threshold=threshold, target_far=args.target_far)
-    out = output_folder(args, model_path)
+    out = output_folder(args, model)
     roc = metrics.roc_curve(labels, scores)
     plots.plot_roc({"validation": (roc.fpr, roc.tpr)}, out / "validation-roc.png")
     plots.plot_score_histograms(labels, scores, out / "validation-scores.png", threshold)
-    write_json(out / "validation-report.json", {"model": str(model_path), **report})
+    write_json(out / "validation-report.json", {"model": str(model_file(model)), **report})
     at = report["at_threshold"]
     print(f"validation pairs: {report['pairs']} ({report['genuine_pairs']} genuine)")
     print(f"at threshold {threshold:.3f}: accuracy {at['accuracy']:.3f}, precision "
@@ -164,8 +160,8 @@ def run_validation(args) -> dict:
 def run_pairs(args) -> dict:
     from training.scoring import PairScorer
 
-    model_path = resolve_model(args)
-    metadata = read_metadata(model_path)
+    model = open_model(args)
+    metadata = model.metadata.values
     lfw = Path(args.lfw) if args.lfw else default_lfw()
     if not lfw.is_dir():
         raise FaceappError(f"LFW folder not found: {lfw} (give --lfw DIR or set FACEAPP_LFW)")
@@ -173,8 +169,7 @@ def run_pairs(args) -> dict:
     pairs = pairs_protocol.read_pairs_file(pairs_file, pairs_protocol.parse_folds(args.folds),
                                            args.limit)
     paths = [pair.paths(lfw) for pair in pairs]
-    scorer = PairScorer(load(model_path), {p for two in paths for p in two},
-                        crop=model_crop(args, metadata), runtime=args.runtime)
+    scorer = PairScorer(model, {p for two in paths for p in two}, crop=args.crop)
     kept = [k for k, (a, b) in enumerate(paths) if scorer.has(a) and scorer.has(b)]
     if len(kept) < len(pairs):
         print(f"warning: {len(pairs) - len(kept)} pairs left out (image missing or unreadable)",
@@ -186,9 +181,10 @@ def run_pairs(args) -> dict:
     folds = np.array([p.fold for p in pairs])
     scored_people = {name for p in pairs for name in (p.first_person, p.second_person)}
     report = pairs_protocol.protocol_report(folds, labels, scores)
-    report.update(model=str(model_path), pairs_file=str(pairs_file),
+    report.update(model=str(model_file(model)), runtime=model.runtime,
+                  pairs_file=str(pairs_file),
                   seen_people=warn_if_seen(metadata, lfw, scored_people))
-    out = output_folder(args, model_path)
+    out = output_folder(args, model)
     write_csv(out / "lfw-pairs-scores.csv",
               ["fold", "first_person", "first_number", "second_person", "second_number", "same", "score"],
               [[p.fold, p.first_person, p.first_number, p.second_person, p.second_number, p.same,
@@ -212,13 +208,15 @@ def run_pairs(args) -> dict:
 def run_owner(args) -> dict:
     from training.scoring import PairScorer
 
-    model_path = resolve_model(args)
-    metadata = read_metadata(model_path)
+    model = open_model(args)
+    metadata = model.metadata.values
     lfw = Path(args.lfw) if args.lfw else default_lfw()
-    scenario = owner_eval.build_scenario(lfw, args.owner, args.enroll, args.impostors, args.seed)
-    scorer = PairScorer(load(model_path),
-                        set(scenario.verification + scenario.genuine + scenario.impostors),
-                        crop=model_crop(args, metadata), runtime=args.runtime)
+    # strangers the model never trained on, unless asked otherwise (then: optimistic FAR)
+    exclude = set() if args.any_impostors else (seen_people(metadata, lfw) or set())
+    scenario = owner_eval.build_scenario(lfw, args.owner, args.enroll, args.impostors, args.seed,
+                                         exclude=exclude)
+    scorer = PairScorer(model, set(scenario.verification + scenario.genuine + scenario.impostors),
+                        crop=args.crop)
     scores, labels = owner_eval.probe_scores(scorer, scenario)
     thresholds = Thresholds.resolve(args.detection_threshold, args.verification_threshold, metadata)
     configured = owner_eval.decision_rates(scores, labels, thresholds)
@@ -226,7 +224,8 @@ def run_owner(args) -> dict:
     best = owner_eval.best_detection_threshold(rows, args.max_far)
     people = {scenario.owner} | {p.parent.name for p in scenario.impostors}
     report = {
-        "model": str(model_path),
+        "model": str(model_file(model)),
+        "runtime": model.runtime,
         "owner": scenario.owner,
         "verification_images": len(scenario.verification),
         "genuine_probes": int(np.sum(labels == 1)),
@@ -236,7 +235,7 @@ def run_owner(args) -> dict:
         "max_far": args.max_far,
         "seen_people": warn_if_seen(metadata, lfw, people),
     }
-    out = output_folder(args, model_path)
+    out = output_folder(args, model)
     stem = f"owner-{scenario.owner}"
     write_csv(out / f"{stem}-sweep.csv", ["detection_threshold", "verification_threshold", "far", "frr"],
               [[r["detection_threshold"], r["verification_threshold"], f"{r['far']:.6f}",
@@ -271,18 +270,19 @@ def build_parser() -> argparse.ArgumentParser:
                "source (.keras files load in Keras safe mode).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common = argparse.ArgumentParser(add_help=False)
+    common = argparse.ArgumentParser(add_help=False, parents=[data_root_flag()])
     common.add_argument("--model", metavar="FILE",
-                        help="model to evaluate, .keras or a .h5 from a trusted source "
-                             "(default: the newest under <data root>/models/)")
-    common.add_argument("--data-root", metavar="DIR",
-                        help="data root (default: $FACEAPP_DATA_ROOT, else application_data/)")
+                        help="model to evaluate (.keras, .int8.tflite or .json of a model; a "
+                             ".h5 only from a trusted source); default: the newest trained "
+                             "under <data root>/models/, else the shipped model")
     common.add_argument("--crop", choices=CROPS,
                         help="face crop before resizing (default: the one the model trained with)")
-    common.add_argument("--out", metavar="DIR", help="report folder (default: <model>.eval/ beside it)")
-    common.add_argument("--runtime", choices=("keras", "int8"), default="keras",
-                        help="embed with the float32 Keras model (default) or the app's int8 "
-                             "runtime, to measure what the app decides")
+    common.add_argument("--out", metavar="DIR",
+                        help="report folder (default: <model>.eval/ beside a trained model, "
+                             "<data root>/eval/<name>/ for the shipped one)")
+    common.add_argument("--runtime", choices=("int8", "keras"), default="int8",
+                        help="embed with the model's int8 copy on LiteRT, what the app runs "
+                             "(default), or the float32 Keras model")
     common.add_argument("--detection-threshold", metavar="T",
                         help="a match is a score above this (default: the model's metadata, else 0.5)")
     lfw = argparse.ArgumentParser(add_help=False)
@@ -317,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     owner.add_argument("--max-far", type=float, default=0.01, metavar="FAR",
                        help="report the detection threshold with the lowest FRR at this FAR (default: 0.01)")
     owner.add_argument("--seed", type=int, default=0, help="seed for choosing images (default: 0)")
+    owner.add_argument("--any-impostors", action="store_true",
+                       help="also take strangers the model was trained on (by default only "
+                            "people its metadata says it never saw)")
     return parser
 
 

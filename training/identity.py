@@ -194,6 +194,43 @@ def identity_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int,
     return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
+class ViewBatches:
+    """Batches of (picture, {"cosines": class, "embedding": teacher vector}) drawn from
+    several views of each photo: each step takes ``batch_size`` random photos and one random
+    view of each, with the teacher's vector of that very view. numpy arrays in, numpy batches
+    out (a ``keras.utils.PyDataset``), so it runs on any Keras backend.
+
+    ``pictures``: (N, views, H, W, 3) uint8; ``targets``: (N, views, D); ``labels``: (N,),
+    -1 for photos that only teach through the teacher.
+    """
+
+    def __new__(cls, pictures, labels, targets, batch_size: int, seed: int = 0,
+                steps: int | None = None):
+        keras = _keras()
+
+        class _Batches(keras.utils.PyDataset):
+            def __init__(self):
+                super().__init__(workers=1, use_multiprocessing=False)
+                self.steps = steps or max(1, len(pictures) // batch_size)
+                self.epoch = 0
+
+            def __len__(self):
+                return self.steps
+
+            def __getitem__(self, step):
+                rng = np.random.default_rng([seed, self.epoch, step])
+                photos = rng.integers(0, len(pictures), batch_size)
+                views = rng.integers(0, pictures.shape[1], batch_size)
+                images = pictures[photos, views].astype(np.float32) / np.float32(255.0)
+                return images, {"cosines": labels[photos].astype(np.int32),
+                                "embedding": targets[photos, views]}
+
+            def on_epoch_end(self):
+                self.epoch += 1
+
+        return _Batches()
+
+
 # --- 5. The head ------------------------------------------------------------------------------
 
 HEADS = ("tied", "free")

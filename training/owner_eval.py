@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceapp.decision import decide
+from faceapp.decision import verified
 from faceapp.errors import FaceappError
 from faceapp.imaging import is_image_file
 from faceapp.metadata import Thresholds
@@ -89,17 +89,18 @@ def probe_scores(scorer, scenario: OwnerScenario) -> tuple[np.ndarray, np.ndarra
 
 def decision_rates(scores: np.ndarray, labels: np.ndarray, thresholds: Thresholds) -> dict:
     """FRR and FAR when each probe is decided by the app's rule at ``thresholds``."""
-    verified = np.array([decide(row, thresholds).verified for row in scores])
-    return _rates(verified, labels, thresholds.detection, thresholds.verification)
+    return _rates(verified(scores, thresholds.detection, thresholds.verification), labels,
+                  thresholds.detection, thresholds.verification)
 
 
-def _rates(verified: np.ndarray, labels: np.ndarray, detection: float, verification: float) -> dict:
+def _rates(accepted: np.ndarray, labels: np.ndarray, detection: float,
+           verification: float) -> dict:
     genuine, impostor = labels == 1, labels == 0
     return {
         "detection_threshold": float(detection),
         "verification_threshold": float(verification),
-        "frr": float(np.mean(~verified[genuine])) if genuine.any() else 0.0,
-        "far": float(np.mean(verified[impostor])) if impostor.any() else 0.0,
+        "frr": float(np.mean(~accepted[genuine])) if genuine.any() else 0.0,
+        "far": float(np.mean(accepted[impostor])) if impostor.any() else 0.0,
     }
 
 
@@ -107,8 +108,8 @@ def sweep(scores: np.ndarray, labels: np.ndarray, verification: float) -> list[d
     """The same rule for every detection threshold in 0.00, 0.01, ..., 1.00 (vectorised)."""
     rows = []
     for detection in SWEEP:
-        verified = np.mean(scores > detection, axis=1) > verification
-        rows.append(_rates(verified, labels, detection, verification))
+        rows.append(_rates(verified(scores, detection, verification), labels, detection,
+                           verification))
     return rows
 
 

@@ -19,20 +19,20 @@ import argparse
 import os
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from faceapp.errors import FaceappError, cli_guard
 from faceapp.imaging import INPUT_SHAPE
-from faceapp.metadata import DEFAULT_VERIFICATION_THRESHOLD, write_metadata
+from faceapp.metadata import DEFAULT_VERIFICATION_THRESHOLD
 from faceapp.model import ARCHITECTURES
 from faceapp.paths import DataRoot
-from faceapp.storage import unique_name
 from training import calibration as calibrating
+from training import export
 from training import identity
 from training.checkpoints import run_id
+from faceapp.crops import DEFAULT_CROP
 from training.data import CROPS, add_held_out_arguments, held_out_people, list_tree, tree_pairs
 
 
@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="models/, checkpoints/ and cache/ go here (default: $FACEAPP_DATA_ROOT, "
                         "else application_data/)")
     p.add_argument("--output", metavar="FILE", help="model file (.keras; default: models/<unique>)")
-    p.add_argument("--crop", choices=CROPS, default="detect", help="face crop (default: detect, the app's)")
+    p.add_argument("--crop", choices=CROPS, default=DEFAULT_CROP,
+                   help=f"how faces are cut (faceapp.crops; default: {DEFAULT_CROP}, the app's)")
     p.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="compact",
                    help="embedding network (default: compact)")
     p.add_argument("--min-images", type=int, default=2, metavar="N",
@@ -71,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher-weight", type=float, default=10.0, metavar="W",
                    help="weight of the distillation loss 1 - cos(student, teacher) beside the "
                         "identity loss (default: 10)")
+    p.add_argument("--teacher-views", type=int, default=1, metavar="K",
+                   help="with --teacher: distil K views of every photo (the aligned photo "
+                        "and K-1 augmented copies, each embedded by the teacher once and "
+                        "cached; training.views) instead of one; needs --crop aligned "
+                        "(default: 1)")
+    p.add_argument("--workers", type=int, default=2, metavar="N",
+                   help="processes that embed with the teacher (default: 2)")
     p.add_argument("--teacher-singles", action="store_true",
                    help="with --teacher: also distil the photos of single-image people (no "
                         "class for them); the head is then fitted on held-back people with "
@@ -118,15 +126,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def output_path(args, root: DataRoot) -> Path:
-    path = Path(args.output) if args.output else root.models / unique_name("identity-", ".keras")
-    if path.suffix != ".keras":
-        raise FaceappError(f"--output must end in .keras: {path}")
-    if path.exists():
-        raise FaceappError(f"refusing to overwrite existing model: {path}")
-    return path
-
-
 def check_flags(args) -> None:
     """Flags that cannot work, refused before minutes of data preparation."""
     from faceapp.model import VIEWS
@@ -137,6 +136,8 @@ def check_flags(args) -> None:
                            f"(known: {', '.join(VIEWS)})")
     if args.teacher_singles and not args.teacher:
         raise FaceappError("--teacher-singles needs --teacher")
+    if args.teacher_views > 1 and (not args.teacher or args.crop != "aligned"):
+        raise FaceappError("--teacher-views needs --teacher and --crop aligned")
     if args.teacher:
         from faceapp.model import make_embedding
         from training.teacher import TEACHER_DIM, require_dlib
@@ -152,7 +153,7 @@ def identity_pretrain(args) -> dict:
     started_all = time.monotonic()
     check_flags(args)
     root = DataRoot.resolve(args.data_root)
-    path = output_path(args, root)
+    path = export.output_path(args.output, root, "identity-")
     lfw = Path(args.lfw)
     people = list_tree(lfw, exclude=held_out_people(args.exclude_pairs, args.exclude_folds))
     calibration, people = calibrating.hold_out(people, args.calibration_owners,
@@ -184,10 +185,15 @@ def identity_pretrain(args) -> dict:
     rows += [index[p.resolve()] for p in single_paths if p.resolve() in index]
     labels += [-1] * (len(rows) - len(labels))  # no class: one_hot(-1) is all zeros
     rows, labels = np.asarray(rows), np.asarray(labels)
-    targets = None
-    if args.teacher:
+    targets, training_images = None, images[rows]
+    if args.teacher and args.teacher_views > 1:
+        training_images, targets, labels = teacher_view_targets(
+            root, lfw, index, rows, labels, args.teacher_views, args.workers)
+    elif args.teacher:
         targets, rows, labels = teacher_targets(root, lfw, images, index, rows, labels)
+        training_images = images[rows]
     settings = {
+        "command": export.invocation("training.recipes"),
         "recipe": "identity-pretrain", "tree": str(lfw.resolve()),
         "exclude_pairs": str(Path(args.exclude_pairs).resolve()) if args.exclude_pairs else None,
         "exclude_folds": args.exclude_folds, "max_people": None, "crop": args.crop,
@@ -204,7 +210,7 @@ def identity_pretrain(args) -> dict:
     }
     if args.teacher:
         settings.update(teacher=args.teacher, teacher_weight=args.teacher_weight,
-                        teacher_singles=args.teacher_singles)
+                        teacher_singles=args.teacher_singles, teacher_views=args.teacher_views)
     steps = args.steps_per_epoch or max(1, len(rows) // args.batch_size)
     print(f"data: {len(names)} class people, {len(rows)} images ({len(single_paths)} of "
           f"single-image people, teacher only); {len(head)} head people, "
@@ -212,7 +218,7 @@ def identity_pretrain(args) -> dict:
 
     backup = root.checkpoints / ("recipe-" + run_id(settings)[4:])
     fit_started = time.monotonic()
-    members, history, training_images = [], {}, images[rows]
+    members, history = [], {}
     for member in range(args.members):
         embedding, history = pretrain_member(args, member, len(names), training_images, labels,
                                              targets, steps, backup)
@@ -242,39 +248,25 @@ def identity_pretrain(args) -> dict:
         threshold = round(summary["best_accuracy_threshold"], 4)
         threshold_rule = "best accuracy on the head people's pairs (not trained on)"
 
-    from faceapp.model import save_model
-
-    save_model(model, path)
-    seconds = time.monotonic() - started_all
-    metadata = {
-        "architecture": args.architecture,
-        "input_size": list(INPUT_SHAPE),
-        "detection_threshold": threshold,
-        "detection_threshold_rule": threshold_rule,
-        "verification_threshold": DEFAULT_VERIFICATION_THRESHOLD,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "training": settings,
-        "data": {"class_people": len(names), "class_images": int(np.sum(labels >= 0)),
-                 "teacher_only_images": int(np.sum(labels < 0)),
-                 "head_people": len(head), "head_pairs": len(pairs)},
-        "epochs": len(next(iter(history.values()), [])) or args.epochs,
-        "members": args.members,
-        "pretrain_seconds": round(fit_seconds, 1),
-        "training_seconds": round(seconds, 1),
-        "history": {k: [round(float(x), 4) for x in v] for k, v in history.items()},
-        "metrics": {"head_pairs": summary, "calibration": chosen},
-    }
-    write_metadata(path, metadata)
-    from training.run import ready_for_app
-
-    ready_for_app(model, path, str(root.root))  # after the metadata: the app may load it
+    metadata = export.export(model, path, export.model_metadata(
+        architecture=args.architecture, crop=args.crop, detection_threshold=threshold,
+        threshold_rule=threshold_rule, settings=settings,
+        data={"class_people": len(names), "class_images": int(np.sum(labels >= 0)),
+              "teacher_only_images": int(np.sum(labels < 0)),
+              "head_people": len(head), "head_pairs": len(pairs)},
+        metrics={"head_pairs": summary, "calibration": chosen},
+        training_seconds=time.monotonic() - started_all,
+        epochs=len(next(iter(history.values()), [])) or args.epochs,
+        members=args.members, pretrain_seconds=round(fit_seconds, 1),
+        history={k: [round(float(x), 4) for x in v] for k, v in history.items()}))
     for member in range(args.members):  # the model is saved: the members' copies can go
         (backup / f"member-{member}.npz").unlink(missing_ok=True)
     print(f"model: {path}")
     print(f"head pairs ({len(pairs)}): best accuracy {summary['best_accuracy']:.3f} at "
           f"{summary['best_accuracy_threshold']:.3f}, ROC AUC {summary['roc_auc']:.3f}; "
           f"detection threshold {threshold:.2f} ({threshold_rule}); "
-          f"pre-training {fit_seconds / 60:.1f} min, total {seconds / 60:.1f} min", flush=True)
+          f"pre-training {fit_seconds / 60:.1f} min, total "
+          f"{metadata['training_seconds'] / 60:.1f} min", flush=True)
     return metadata
 
 
@@ -323,9 +315,13 @@ def pretrain_member(args, member: int, classes: int, images: np.ndarray, labels:
     classifier.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
         loss=losses, loss_weights=loss_weights, metrics=metric_spec)
-    dataset = identity.identity_dataset(images, labels, args.batch_size,
-                                        augment=not args.no_augment, seed=args.seed + member,
-                                        targets=targets)
+    if images.ndim == 5:  # several views of each photo, each with its teacher vector
+        dataset = identity.ViewBatches(images, labels, targets, args.batch_size,
+                                       seed=args.seed + member, steps=steps)
+    else:
+        dataset = identity.identity_dataset(images, labels, args.batch_size,
+                                            augment=not args.no_augment,
+                                            seed=args.seed + member, targets=targets)
     callbacks = [keras.callbacks.BackupAndRestore(str(backup / f"member-{member}"))]
     if args.max_minutes:
         started = time.monotonic()
@@ -337,7 +333,8 @@ def pretrain_member(args, member: int, classes: int, images: np.ndarray, labels:
                     self.model.stop_training = True
 
         callbacks.append(TimeLimit())
-    history = classifier.fit(dataset, epochs=args.epochs, steps_per_epoch=steps,
+    history = classifier.fit(dataset, epochs=args.epochs,
+                             steps_per_epoch=None if images.ndim == 5 else steps,
                              callbacks=callbacks, verbose=args.verbose)
     identity.save_npz(finished, **{f"w{k}": w for k, w in enumerate(embedding.get_weights())})
     return embedding, history.history
@@ -348,6 +345,7 @@ def head_and_threshold(embedding, images: np.ndarray, index: dict, pairs: list,
     """Fit the head on the head people's ``pairs`` and, with ``calibration``, choose the
     app's detection threshold under its vote. Returns ``(Siamese model, head-pair summary,
     calibration result or None)``."""
+    from faceapp.head import Head
     from training import metrics
     from training.scoring import EmbeddingScorer, embed
 
@@ -362,7 +360,7 @@ def head_and_threshold(embedding, images: np.ndarray, index: dict, pairs: list,
     features = np.abs(vectors[[rows_of[p] for p in firsts]]
                       - vectors[[rows_of[p] for p in seconds]])
     kernel, bias = identity.fit_head(features, labels, head=head)
-    scorer = EmbeddingScorer(vectors, rows_of, kernel, bias)
+    scorer = EmbeddingScorer(vectors, rows_of, Head(kernel, bias))
     chosen = None
     if calibration:
         chosen = calibrating.detection_threshold(calibration, scorer,
@@ -383,6 +381,25 @@ def teacher_targets(root: DataRoot, lfw: Path, images: np.ndarray, index: dict,
     rows, labels = rows[keep], labels[keep]
     targets = teacher.centred_unit(np.stack([table[by_row[r]] for r in rows]))
     return targets.astype(np.float32), rows, labels
+
+
+def teacher_view_targets(root: DataRoot, lfw: Path, index: dict, rows: np.ndarray,
+                         labels: np.ndarray, views: int, workers: int):
+    """Every training photo as ``views`` pictures, each with the dlib teacher's vector of
+    that picture (training.views; computed once, cached). Returns ``(pictures (N, views,
+    100, 100, 3) uint8, distillation targets (N, views, 128), labels (N,))``; photos
+    without landmarks are dropped."""
+    from training import teacher
+    from training.views import cache_folder, view_table
+
+    by_row = {row: path for path, row in index.items()}
+    label_of = {by_row[r]: label for r, label in zip(rows, labels)}
+    kept, pictures, vectors = view_table([by_row[r] for r in rows],
+                                         cache_folder(root, lfw, views, 0), views, seed=0,
+                                         workers=workers)
+    targets = teacher.centred_unit(vectors.reshape(-1, vectors.shape[-1]))
+    return (pictures, targets.reshape(vectors.shape).astype(np.float32),
+            np.array([label_of[p] for p in kept]))
 
 
 COMMANDS = {"identity-pretrain": identity_pretrain}

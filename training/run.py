@@ -23,22 +23,21 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
-from faceapp.imaging import INPUT_SHAPE
-from faceapp.metadata import DEFAULT_VERIFICATION_THRESHOLD, read_metadata, write_metadata
+from faceapp.metadata import read_metadata
 from faceapp.model import ARCHITECTURES, DEFAULT_ARCHITECTURE
 from faceapp.paths import DataRoot
-from faceapp.storage import unique_name, write_bytes_atomic
+from faceapp.storage import write_bytes_atomic
 from training import data as training_data
+from training import export
 from training.checkpoints import RunFolder, run_id
+from faceapp.crops import DEFAULT_CROP
 from training.data import CROPS, PairSplit
 from training.distribute import (STRATEGIES, is_chief, is_multi_worker, make_strategy,
                                  prepare_multi_worker_fit, worker_count)
 
-DEFAULT_CROP = "detect"
 PRECISIONS = ("fp32", "bf16")
 
 EXAMPLES = """\
@@ -86,8 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="owner data: each anchor is paired with K positives and K negatives "
                            "(default: 1, the seed's)")
     data.add_argument("--crop", choices=CROPS, default=DEFAULT_CROP,
-                      help="detect: cut the face out like the app does before resizing; none: "
-                           f"resize the whole image (default: {DEFAULT_CROP})")
+                      help="how faces are cut (faceapp.crops): aligned by landmarks as the app "
+                           "does, detect (the Haar box of models trained before alignment) "
+                           f"or none (the whole image) (default: {DEFAULT_CROP})")
     data.add_argument("--val-fraction", type=float, default=0.3, metavar="F",
                       help="share of people (tree) or images (owner) held out for validation "
                            "(default: 0.3)")
@@ -189,39 +189,10 @@ def run_settings(args, source: str, root: DataRoot) -> dict:
     }
 
 
-def build_split(settings: dict, root: DataRoot) -> PairSplit:
-    """Split then pair every source named in ``settings`` (also used by training.evaluate)."""
-    split = PairSplit()
-    seed, fraction = settings["seed"], settings["val_fraction"]
-    exclude, people, sides = set(), None, None
-    if settings["source"] in ("tree", "both"):
-        exclude = training_data.held_out_people(settings.get("exclude_pairs"),
-                                                settings.get("exclude_folds"))
-        people = training_data.list_tree(Path(settings["tree"]), exclude, settings.get("max_people"))
-        # the tree's people split (as tree_split makes it): owner negatives follow it
-        sides = training_data.split_keys(people, fraction, seed)
-    if settings["source"] in ("owner", "both"):
-        split.extend(training_data.owner_split(root, fraction, seed, settings["pairs_per_anchor"],
-                                               people_sides=sides, exclude=exclude))
-    if people is not None:
-        split.extend(training_data.tree_split(people, settings["tree_pairs"], fraction, seed))
-        split.counts["excluded_people"] = len(exclude)
-    split.train = training_data.shuffle_pairs(split.train, seed)
-    split.validation = training_data.shuffle_pairs(split.validation, seed + 1)
-    return split
-
-
 def output_path(args, root: DataRoot) -> Path:
-    if args.output:
-        path = Path(args.output)
-        if path.suffix != ".keras":
-            raise FaceappError(f"--output must end in .keras: {path} (add --h5 for a .h5 copy)")
-    else:
-        path = root.models / unique_name("siamese-", ".keras")
-    for candidate in ([path] + ([path.with_suffix(".h5")] if args.h5 else [])
-                      + [path.with_suffix(".json")]):  # the metadata written beside it
-        if candidate.exists():
-            raise FaceappError(f"refusing to overwrite existing model: {candidate}")
+    path = export.output_path(args.output, root, "siamese-")
+    if args.h5 and path.with_suffix(".h5").exists():
+        raise FaceappError(f"refusing to overwrite existing model: {path.with_suffix('.h5')}")
     return path
 
 
@@ -323,6 +294,7 @@ def validation_scores(model, table, rows):
     """Scores of the validation rows, embedding each table image once."""
     import numpy as np
 
+    from faceapp.head import Head
     from faceapp.model import siamese_parts
     from training.scoring import embed
 
@@ -331,18 +303,17 @@ def validation_scores(model, table, rows):
     images = table.images[used].astype(np.float32) / np.float32(255.0)
     vectors = np.zeros((len(table.images), kernel.shape[0]), np.float32)
     vectors[used] = embed(embedding, images)
-    logits = np.abs(vectors[rows[:, 0]] - vectors[rows[:, 1]]) @ kernel + bias
-    return np.exp(-np.logaddexp(0.0, -logits.reshape(-1)))  # sigmoid without overflow warnings
+    return Head(kernel, bias).pair_scores(vectors[rows[:, 0]], vectors[rows[:, 1]])
 
 
-def export(model, path: Path, args, settings, split, table, train_rows, val_rows,
-           run: RunFolder, seconds: float, epochs_done: int) -> dict:
-    """Write the model, history, plots and metadata; return the metadata."""
+def save_run(model, path: Path, args, settings, split, table, train_rows, val_rows,
+             run: RunFolder, seconds: float, epochs_done: int) -> dict:
+    """Write the model (training.export), its history, plots and metadata; return the
+    metadata."""
     from faceapp.model import save_model
     from training import metrics, plots
 
     model = float32_copy(model, settings)
-    save_model(model, path)
     if args.h5:
         save_model(model, path.with_suffix(".h5"))
     labels = val_rows[:, 2]
@@ -361,40 +332,17 @@ def export(model, path: Path, args, settings, split, table, train_rows, val_rows
     files["roc_plot"] = plots.plot_roc({"validation": (roc.fpr, roc.tpr)}, Path(f"{stem}.roc.png")).name
     files["scores_plot"] = plots.plot_score_histograms(
         labels, scores, Path(f"{stem}.scores.png"), detection_threshold).name
-    metadata = {
-        "architecture": settings["architecture"],
-        "input_size": list(INPUT_SHAPE),
-        "detection_threshold": round(detection_threshold, 4),
-        "detection_threshold_rule": "best accuracy on the validation pairs",
-        "verification_threshold": DEFAULT_VERIFICATION_THRESHOLD,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "training": settings,
-        "data": {
-            **split.counts,
-            "train_pairs": int(len(train_rows)),
-            "validation_pairs": int(len(val_rows)),
-            "images_loaded": int(len(table.images)),
-            "images_skipped": len(table.skipped),
-        },
-        "epochs": epochs_done,
-        "training_seconds": round(seconds, 1),
-        "metrics": {"validation": summary},
-        "files": files,
-        "checkpoints": str(run.folder),
-    }
-    write_metadata(path, metadata)
-    ready_for_app(model, path, settings["data_root"])  # after the metadata: the app may load it
+    metadata = export.export(model, path, export.model_metadata(
+        architecture=settings["architecture"], crop=settings["crop"],
+        detection_threshold=detection_threshold,
+        threshold_rule="best accuracy on the validation pairs", settings=settings,
+        data={**split.counts, "train_pairs": int(len(train_rows)),
+              "validation_pairs": int(len(val_rows)), "images_loaded": int(len(table.images)),
+              "images_skipped": len(table.skipped)},
+        metrics={"validation": summary}, training_seconds=seconds, epochs=epochs_done,
+        command=export.invocation("training.run"),
+        files=files, checkpoints=str(run.folder)))
     return metadata
-
-
-def ready_for_app(model, path: Path, data_root: str) -> None:
-    """Make the app's int8 copy now (faceapp.runtime), not on the app's first start."""
-    from faceapp.runtime import prepare_for_app
-
-    problem = prepare_for_app(model, path, DataRoot.resolve(data_root).runtime_cache)
-    if problem:
-        print(f"note: the app will convert the model on its first start ({problem})",
-              file=sys.stderr)
 
 
 def report(path: Path, metadata: dict) -> None:
@@ -423,7 +371,7 @@ def train(args) -> int:
     chief = is_chief()
     path = output_path(args, root) if chief else None
 
-    split = build_split(settings, root)
+    split = training_data.build_split(settings, root)
     table = training_data.load_table(training_data.pair_paths(split.train + split.validation), args.crop)
     train_rows, val_rows = table.indices(split.train), table.indices(split.validation)
     for name, rows in (("training", train_rows), ("validation", val_rows)):
@@ -494,7 +442,7 @@ def train(args) -> int:
     epochs_done = initial_epoch + len(history.epoch)
     if not chief:
         return 0
-    metadata = export(model, path, args, settings, split, table, train_rows, val_rows,
+    metadata = save_run(model, path, args, settings, split, table, train_rows, val_rows,
                       run, seconds, epochs_done)
     run.write_state(epoch=epochs_done, checkpoint=run.state().get("checkpoint", ""),
                     finished=True, model=str(path), settings=settings)

@@ -19,27 +19,40 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore", category=UserWarning)  # Keras/TFLite chatter, not results
 
-SECTIONS = ("reference", "embedding", "training", "verification", "app")
+# The run-time sections come first: they run without TensorFlow, and TensorFlow's idle
+# threads, once it is loaded, would take CPU time from what they measure.
+SECTIONS = ("detection", "verification", "startup", "app", "reference", "embedding",
+            "training")
+KERAS_SECTIONS = ("reference", "embedding", "training")  # these need TensorFlow
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.md"
 
 EPILOG = """\
 what each section measures (ratios are taken against references timed in this same run):
   reference     TF fp32 matmul GFLOP/s (the reference; re-measured before every figure),
                 numpy fp32 and TF bf16 matmul for orientation
-  embedding     images/s at --batch for each --variants runtime; FLOP rate / matmul rate
-                (target >= 0.90); score and decision agreement with fp32 on LFW faces
+  embedding     a Keras model's embedding (--arch, or --model with a Keras file): images/s
+                at --batch for each --variants runtime; FLOP rate / matmul rate (target
+                >= 0.90); score and decision agreement with fp32 on LFW faces
   training      tf.data pipeline alone (pairs/s); model.fit images/s per --train-variants;
                 3x forward FLOPs per image / matmul rate (target >= 0.70)
-  verification  end to end from a 640x480 frame with --gallery verification images: the
-                seed's N predicts vs the project's Verifier (target <= 1.3x one embedding,
-                >= 5x faster than face_recognition's 77.5 ms)
+  detection     the face search per 640x480 frame on one core against OpenCV's Haar cascade
+                and dlib's HOG, faces 80-480 px, and in video mode on the shared clips
+                (target <= 6 ms, at least as many faces as Haar)
+  verification  one frame end to end with --gallery verification images against dlib's way
+                (HOG, 5 points, ResNet) on the same frames (target >= 10x faster)
+  startup       python -m faceapp.verify PHOTO, whole process, against face_recognition's
+                way (target <= 0.5 s, >= 2x faster, <= 200 MiB)
   app           the real window under Xvfb (faceapp.autopilot): frame interval p95 while
-                verifying, launch to first frame / to ready, peak memory
+                verifying, launch to first frame / to ready (target 1.5 s), peak memory of
+                app + worker (target 400 MiB)
+
+The last four run the model faceapp runs (the shipped one unless --model) and need no
+TensorFlow; the first three build a Keras model.
 
 examples:
-  python -m benchmarks                          everything (about 5 minutes on 2 cores)
+  python -m benchmarks                          everything (about 10 minutes on 2 cores)
+  python -m benchmarks --only detection,verification,startup,app
   python -m benchmarks --only embedding --variants tf,bf16 --repeats 10
-  python -m benchmarks --only verification --gallery 100 --skip-seed
   python -m benchmarks --quick                  tiny model, tiny sizes: a smoke test
   python -m benchmarks --intra-threads 2 --inter-threads 1   try TF thread settings
 
@@ -63,8 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arch", default="koch", choices=("koch", "tiny"),
                    help="embedding architecture (default: koch, the paper's)")
     p.add_argument("--model", type=Path, metavar="FILE",
-                   help="a trained Siamese model (.keras/.h5) instead of an untrained one of "
-                        "--arch: decision agreement then uses its own head")
+                   help="a trained model: its Keras file for embedding and training (instead "
+                        "of an untrained --arch; decision agreement then uses its own head), "
+                        "and it runs in detection, verification, startup and app (instead "
+                        "of the shipped model)")
     p.add_argument("--quick", action="store_true",
                    help="tiny sizes for a smoke test (tiny model, few repeats, small "
                         "gallery, no TFLite, no app); figures are meaningless")
@@ -77,8 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
                       help="embedding batch size (default 64)")
     size.add_argument("--gallery", type=int, default=50, metavar="N",
                       help="verification images (default 50)")
-    size.add_argument("--seed-repeats", type=int, default=1, metavar="N",
-                      help="timed frames for the seed's slow loop (default 1)")
     size.add_argument("--train-batch", type=int, default=16, metavar="N",
                       help="pairs per training step (default 16, training.run's default)")
     size.add_argument("--train-steps", type=int, default=6, metavar="N",
@@ -87,9 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="LFW pairs in the training pipeline (default 512)")
     size.add_argument("--app-seconds", type=float, default=10.0, metavar="S",
                       help="how long verifications run back to back in the app (default 10)")
-    size.add_argument("--app-threads", default="default,1", metavar="LIST",
-                      help="one app run per entry: TF intra-op threads in the app's worker "
-                           "(TF_NUM_INTRAOP_THREADS), or 'default' (default: default,1)")
+    size.add_argument("--detect-photos", type=int, default=40, metavar="N",
+                      help="LFW people whose photos make the detection frames, each at 6 "
+                           "face sizes (default 40)")
+    size.add_argument("--startup-runs", type=int, default=5, metavar="N",
+                      help="runs of each whole process in startup (median; default 5)")
     what = p.add_argument_group("what to try")
     what.add_argument("--variants", default=",".join(VARIANTS), metavar="LIST",
                       help=f"embedding runtimes (default: {','.join(VARIANTS)}); see "
@@ -98,11 +113,6 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"training set-ups (default: {','.join(TRAIN_VARIANTS)})")
     what.add_argument("--no-augment", action="store_true",
                       help="training pipeline without the seed's augmentation")
-    what.add_argument("--skip-seed", action="store_true",
-                      help="skip the seed's slow verification loop (about 8 s per frame)")
-    what.add_argument("--verifier", choices=("auto", "parts"), default="auto",
-                      help="project path: faceapp.verify.Verifier when in git (auto), or "
-                           "the equivalent built from siamese_parts (parts)")
     what.add_argument("--intra-threads", type=int, default=0, metavar="N",
                       help="tf.config.threading intra-op threads (0: TF's default)")
     what.add_argument("--inter-threads", type=int, default=0, metavar="N",
@@ -113,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--no-write", action="store_true", help="print only")
     out.add_argument("--lfw", metavar="DIR",
                      help="LFW identity tree (default: $FACEAPP_LFW or ../shared/data/lfw)")
+    out.add_argument("--videos", metavar="DIR",
+                     help="the talking-head clips (default: $FACEAPP_VIDEOS or "
+                          "../shared/data/videos)")
     return p
 
 
@@ -122,9 +135,6 @@ def parse_args(argv=None):
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
     args.variants = [s.strip() for s in args.variants.split(",") if s.strip()]
     args.train_variants = [s.strip() for s in args.train_variants.split(",") if s.strip()]
-    args.app_threads = [s.strip() for s in args.app_threads.split(",") if s.strip()]
-    if any(t != "default" and not t.isdigit() for t in args.app_threads):
-        parser.error("--app-threads: entries are 'default' or a number of threads")
     from benchmarks.models import VARIANTS
     from benchmarks.training import TRAIN_VARIANTS
 
@@ -135,7 +145,7 @@ def parse_args(argv=None):
         if unknown:
             parser.error(f"{name}: unknown {', '.join(unknown)} (known: {', '.join(known)})")
     for name in ("repeats", "matmul_size", "batch", "gallery", "train_batch", "train_steps",
-                 "train_pairs", "seed_repeats"):
+                 "train_pairs", "detect_photos", "startup_runs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.quick:
@@ -147,14 +157,16 @@ def parse_args(argv=None):
         args.train_batch = min(args.train_batch, 4)
         args.train_steps = min(args.train_steps, 2)
         args.train_pairs = min(args.train_pairs, 16)
+        args.detect_photos = min(args.detect_photos, 3)
+        args.startup_runs = 1
         args.variants = [v for v in args.variants if v in ("tf", "bf16")]
         args.train_variants = [v for v in args.train_variants if v == "fp32"]
         args.only = [s for s in args.only if s != "app"]
     return args
 
 
-class Context:
-    """What the sections share: the model, its parts, LFW inputs, built runtimes."""
+class KerasContext:
+    """What the Keras sections share: the model, its parts, LFW inputs, built runtimes."""
 
     def __init__(self, args):
         import numpy as np
@@ -168,13 +180,15 @@ class Context:
 
         keras.utils.set_random_seed(0)
         self.lfw = lfw_root(args.lfw)
-        if args.model:
+        keras_file = args.model if args.model and args.model.suffix in (".keras", ".h5") \
+            else None
+        if keras_file:
             from faceapp.model import load_model
 
-            self.siamese = load_model(args.model)
+            self.siamese = load_model(keras_file)
         else:
             self.siamese = make_siamese_model(args.arch)
-        self.trained = bool(args.model)
+        self.trained = bool(keras_file)
         self.embedding, self.kernel, self.bias = siamese_parts(self.siamese)
         self.thresholds = Thresholds()
         owner = person_images(self.lfw)
@@ -184,31 +198,87 @@ class Context:
         self.frame_paths = owner[args.gallery:args.gallery + 20]
         self.frames = [webcam_frame(p) for p in self.frame_paths]
         self.gallery = np.stack([preprocess(p) for p in self.gallery_paths])
-        others = sorted((self.lfw / "George_W_Bush").glob("*.jpg"))[:5]
+        others = sorted((self.lfw / "Jennifer_Capriati").glob("*.jpg"))[:5]
         self.probes = np.stack([preprocess(p) for p in self.frame_paths[:5] + others])
         self.flops = 0.0
         self.variants: dict = {}
-        self._folder = tempfile.TemporaryDirectory(prefix="faceapp-bench-")
-        self._model_path = Path(self._folder.name) / "model.keras"
-        self._saved = False
 
-    @property
-    def model_path(self) -> Path:
-        """The Siamese model saved as .keras (written on first use: it takes seconds)."""
-        if not self._saved:
-            from faceapp.model import save_model
+    def close(self):
+        pass
 
-            save_model(self.siamese, self._model_path, overwrite=True)
-            self._saved = True
-        return self._model_path
+
+class RuntimeContext:
+    """What the run-time sections share (no TensorFlow): LFW photos of the owner as frames,
+    temporary data roots with an enrolled gallery, and the model that runs."""
+
+    def __init__(self, args):
+        from benchmarks.data import lfw_root, person_images, webcam_frame
+
+        self.args = args
+        self.lfw = lfw_root(args.lfw)
+        owner = person_images(self.lfw)
+        if len(owner) < args.gallery + 4:
+            raise SystemExit(f"need {args.gallery + 4} photos of the owner in LFW")
+        self.gallery_paths = owner[:args.gallery]
+        self.frame_paths = owner[args.gallery:args.gallery + 20]
+        self.frames = [webcam_frame(p) for p in self.frame_paths]
+        self.webcam = webcam_frame
+        self.model_name = "?"
+
+    @contextlib.contextmanager
+    def data_root(self, gallery: int):
+        """A temporary data root with ``gallery`` of the owner's photos enrolled."""
+        import shutil
+
+        from faceapp.paths import DataRoot
+
+        with self.tempdir() as folder:
+            root = DataRoot(folder / "data").ensure()
+            for path in self.gallery_paths[:gallery]:
+                shutil.copy(path, root.verification_images / path.name)
+            yield root
+
+    def model(self, root):
+        """The model that runs: ``--model``, else the shipped one."""
+        from faceapp.verifier import open_model
+
+        model = open_model(root, str(self.args.model) if self.args.model else None)
+        self.model_name = model.describe()
+        return model
 
     @contextlib.contextmanager
     def tempdir(self):
         with tempfile.TemporaryDirectory(prefix="faceapp-bench-") as folder:
             yield Path(folder)
 
-    def close(self):
-        self._folder.cleanup()
+
+class KerasSections:
+    """The sections that build a Keras model: TensorFlow is imported when the first runs."""
+
+    def __init__(self, args, results):
+        self.args, self.results = args, results
+        self.ref = self.context = None
+        self.threads, self.models = "no TensorFlow", []
+
+    def run(self, section: str) -> None:
+        from benchmarks import embedding, reference, training
+
+        args, results = self.args, self.results
+        if self.context is None:
+            self.threads = "TensorFlow threads " + configure_threads(args)
+            self.ref = reference.MatmulReference(args.matmul_size, repeats=max(3, args.repeats))
+            self.context = KerasContext(args)
+            model = (f"`{args.model}`" if self.context.trained else f"untrained `{args.arch}`")
+            self.models.append(f"Keras sections: {model}")
+            if "embedding" not in args.only:
+                from benchmarks.models import model_flops
+                self.context.flops = model_flops(self.context.embedding)
+        if section == "reference":
+            reference.run(results, self.ref, args)
+        elif section == "embedding":
+            embedding.run(results, self.ref, self.context, args)
+        else:
+            training.run(results, self.ref, self.context, args)
 
 
 def configure_threads(args) -> str:
@@ -223,17 +293,12 @@ def configure_threads(args) -> str:
     return f"intra-op {intra}, inter-op {inter}"
 
 
-def header(args, threads: str, seconds: float) -> str:
-    import keras
-    import tensorflow as tf
-
+def header(args, threads: str, seconds: float, model: str) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     command = "python -m benchmarks" + ("" if len(sys.argv) < 2 else " " + " ".join(sys.argv[1:]))
     return (f"# Benchmark results\n\n"
             f"Produced by `{command}` on {when} in {seconds:.0f} s: {os.cpu_count()} CPUs "
-            f"({platform.machine()}), TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-            f"threads {threads}, model "
-            f"{'`' + str(args.model) + '`' if args.model else 'untrained `' + args.arch + '`'}. Ratios compare figures with "
+            f"({platform.machine()}), {threads}; {model}. Ratios compare figures with "
             f"references measured seconds apart in this same run; absolute numbers drift "
             f"with the machine's load. What each row means: docs/benchmarks.md.")
 
@@ -241,37 +306,33 @@ def header(args, threads: str, seconds: float) -> str:
 def main(argv=None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    import tensorflow as tf  # noqa: F401  (after parsing, so --help is instant)
-
-    threads = configure_threads(args)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from benchmarks import app, embedding, reference, training, verification
     from benchmarks.core import Results, write_markdown
 
-    print(f"faceapp benchmarks: sections {','.join(args.only)}; arch {args.arch}; "
-          f"threads {threads}", flush=True)
-    ref = reference.MatmulReference(args.matmul_size, repeats=max(3, args.repeats))
-    context = Context(args)
+    print(f"faceapp benchmarks: sections {','.join(args.only)}", flush=True)
     results = Results()
-    runners = {"reference": lambda: reference.run(results, ref, args),
-               "embedding": lambda: embedding.run(results, ref, context, args),
-               "training": lambda: training.run(results, ref, context, args),
-               "verification": lambda: verification.run(results, ref, context, args),
-               "app": lambda: app.run(results, ref, context, args)}
-    try:
-        if "embedding" not in args.only and ({"training"} & set(args.only)):
-            from benchmarks.models import model_flops
-            context.flops = model_flops(context.embedding)
-        for section in SECTIONS:
-            if section in args.only:
-                print(f"[{section}]", flush=True)
-                t0 = time.perf_counter()
-                runners[section]()
-                print(f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
-    finally:
-        context.close()
+    keras = KerasSections(args, results)
+    runtime = [s for s in SECTIONS if s in args.only and s not in KERAS_SECTIONS]
+    if runtime:
+        from benchmarks import app, detection, startup, verification
+
+        context = RuntimeContext(args)
+        modules = {"detection": detection, "verification": verification,
+                   "startup": startup, "app": app}
+    for section in SECTIONS:
+        if section not in args.only:
+            continue
+        print(f"[{section}]", flush=True)
+        t0 = time.perf_counter()
+        if section in KERAS_SECTIONS:
+            keras.run(section)
+        else:
+            modules[section].run(results, context, args)
+        print(f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
+    models = ([f"run-time sections: {context.model_name}"] if runtime else []) + keras.models
+    threads, ref = keras.threads, keras.ref
     seconds = time.perf_counter() - started
-    if ref.history:
+    if ref is not None and ref.history:
         results.notes.append(
             f"TF fp32 matmul rate over the run: {min(ref.history):,.0f}-"
             f"{max(ref.history):,.0f} GFLOP/s ({len(ref.history)} measurements): the drift "
@@ -283,7 +344,7 @@ def main(argv=None) -> int:
         for note in results.notes:
             print(f"- {note}")
     if not args.no_write:
-        write_markdown(results, args.output, header(args, threads, seconds))
+        write_markdown(results, args.output, header(args, threads, seconds, "; ".join(models)))
         print(f"\nwritten: {args.output}")
     return 0
 

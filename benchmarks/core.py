@@ -49,6 +49,13 @@ def time_calls(fn: Callable[[], object], repeats: int, warmup: int = 1,
     return Timing(samples)
 
 
+def timed(fn: Callable[..., object], *args) -> tuple[object, float]:
+    """``(fn(*args), seconds it took)``: one call, when the result is needed too."""
+    started = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - started
+
+
 @dataclass
 class Row:
     """One line of the results table."""

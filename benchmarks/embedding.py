@@ -29,7 +29,7 @@ def decision_agreement(reference, other, gallery: np.ndarray, probes: np.ndarray
     threshold — the hardest case for agreement, since half the pairs are borderline.
     A trained model's own ``bias`` is used as it is.
     """
-    from faceapp.model import head_scores
+    from faceapp.head import Head
 
     ref_gallery, other_gallery = reference(gallery), other(gallery)
     ref_probes, other_probes = reference(probes), other(probes)
@@ -37,9 +37,10 @@ def decision_agreement(reference, other, gallery: np.ndarray, probes: np.ndarray
     if bias is None:
         bias = np.array([np.log(threshold / (1 - threshold)) - np.median(logits)], np.float32)
     worst, agree, total = 0.0, 0, 0
+    head = Head(kernel, bias)
     for rp, op in zip(ref_probes, other_probes):
-        a = head_scores(rp, ref_gallery, kernel, bias)
-        b = head_scores(op, other_gallery, kernel, bias)
+        a = head.scores(rp, ref_gallery)
+        b = head.scores(op, other_gallery)
         worst = max(worst, float(np.abs(a - b).max()))
         agree += int(np.sum((a > threshold) == (b > threshold)))
         total += a.size

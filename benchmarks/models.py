@@ -86,12 +86,13 @@ class TFLiteEmbedding:
     """The embedding converted to a TFLite flatbuffer, run by XNNPACK (fp32), batched."""
 
     def __init__(self, embedding, threads: int | None = None):
-        from faceapp.runtime import interpreter_class, tflite_flatbuffer
+        from faceapp.convert import tflite_flatbuffer
+        from faceapp.litert import interpreter_class
 
         started = time.perf_counter()
         self.flatbuffer = tflite_flatbuffer(embedding, quantize=False)
         self.convert_seconds = time.perf_counter() - started
-        Interpreter, self.runtime = interpreter_class()
+        Interpreter, self.runtime = interpreter_class(), "ai_edge_litert"
         self.interpreter = Interpreter(model_content=self.flatbuffer, num_threads=threads)
         self._input = self.interpreter.get_input_details()[0]["index"]
         self._output = self.interpreter.get_output_details()[0]["index"]
@@ -123,9 +124,10 @@ def make_variant(name: str, embedding, architecture: str, cache: dict):
     elif name == "tflite":
         fn = TFLiteEmbedding(embedding)
     elif name == "int8":
-        from faceapp.runtime import LiteRunner, int8_flatbuffer
+        from faceapp.convert import int8_flatbuffer
+        from faceapp.runtime import Int8Embedding
 
-        fn = LiteRunner(int8_flatbuffer(embedding))
+        fn = Int8Embedding(int8_flatbuffer(embedding))
     else:
         raise ValueError(f"unknown variant {name!r} (known: {', '.join(VARIANTS)})")
     cache[name] = fn

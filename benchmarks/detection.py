@@ -1,0 +1,147 @@
+"""Finding the face in a webcam frame, on one core: this project's search against the
+detectors it is compared with, on the same frames in the same run.
+
+Ways (each gives the largest face of a BGR frame):
+
+``project``  :class:`faceapp.detect.FaceFinder` on still frames: BlazeFace short range (full
+             range when that finds nothing), then Face Mesh's 468 landmarks on the face.
+``haar``     OpenCV's Haar cascade with a quick pass on a shrunk copy (:mod:`faceapp.haar`,
+             the project's detector before alignment): the reference.
+``dlib HOG`` dlib's HOG detector with one upsampling, face_recognition's default.
+
+Frames: LFW photos (one each of ``--detect-photos`` random people, seed 0) scaled so the
+face is 80 to 480 px tall and centred in a 640x480 frame; found means a face box centred
+near the photo's face. On the shared talking-head clips, the project's search also runs in
+video mode (``track=True``: the previous frame's landmarks give the next region, the
+detector runs only when they lose the face), beside Haar on the same frames.
+Target: project <= 6 ms median per frame, finding at least as many faces as Haar.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks.core import Results, Row, at_least, at_most, timed
+from benchmarks.data import frame_with_face, sample_photos, videos_root
+
+S = "detection"
+TARGET_MS = 6.0
+FACE_HEIGHTS = (80, 110, 160, 240, 360, 480)
+
+
+def ways() -> dict:
+    """``{name: function(frame) -> (x0, y0, x1, y1) or None}`` (one core each)."""
+    import cv2
+
+    from faceapp.detect import FaceFinder
+    from faceapp.haar import largest_face
+
+    cv2.setNumThreads(1)
+    finder = FaceFinder(threads=1)
+
+    def project(frame):
+        face = finder.find(frame)
+        return None if face is None else _corners(face.box)
+
+    def haar(frame):
+        box = largest_face(frame)
+        return None if box is None else _corners(box)
+
+    found = {"project": project, "haar": haar}
+    try:
+        import dlib
+    except ImportError:
+        return found
+    detector = dlib.get_frontal_face_detector()
+
+    def dlib_hog(frame):
+        boxes = detector(np.ascontiguousarray(frame[:, :, ::-1]), 1)
+        best = max(boxes, key=lambda r: r.area(), default=None)
+        return None if best is None else (best.left(), best.top(), best.right(), best.bottom())
+
+    found["dlib HOG"] = dlib_hog
+    return found
+
+
+def _corners(box) -> tuple[int, int, int, int]:
+    return box.x, box.y, box.x + box.width, box.y + box.height
+
+
+def centred(box, face_height: int, centre=(320, 240)) -> bool:
+    if box is None:
+        return False
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return abs(cx - centre[0]) < 0.4 * face_height and abs(cy - centre[1]) < 0.6 * face_height
+
+
+def run(results: Results, context, args) -> None:
+    photos = sample_photos(context.lfw, args.detect_photos)
+    frames = [(frame_with_face(p, h), h) for h in FACE_HEIGHTS for p in photos]
+    detectors = ways()
+    times, recall = {}, {}
+    for name, find in detectors.items():
+        find(frames[0][0])  # load the networks
+        samples, hits = [], 0
+        for frame, height in frames:
+            box, seconds = timed(find, frame)
+            samples.append(seconds)
+            hits += centred(box, height)
+        times[name], recall[name] = float(np.median(samples)) * 1e3, hits
+    haar_ms, haar_hits = times["haar"], recall["haar"]
+    n = len(frames)
+    for name in detectors:
+        ms, hits = times[name], recall[name]
+        target = (f"<= {TARGET_MS:g} ms", at_most(ms, TARGET_MS)) if name == "project" \
+            else ("", None)
+        results.add(Row(S, f"{name}: one 640x480 frame, faces 80-480 px", ms, "ms",
+                        f"haar {haar_ms:.1f} ms", haar_ms / ms, "x faster than haar",
+                        *target, note=f"found {hits}/{n} faces (haar {haar_hits})"))
+    results.add(Row(S, "project: faces found, against haar", recall["project"], "faces",
+                    f"haar {haar_hits}/{n}", recall["project"] / max(haar_hits, 1), "x haar",
+                    ">= 1", at_least(recall["project"], haar_hits)))
+    for height in FACE_HEIGHTS:
+        per = [(frame, h) for frame, h in frames if h == height]
+        found = {name: sum(centred(detectors[name](f), h) for f, h in per)
+                 for name in detectors}
+        results.note(f"faces {height} px tall: found " + ", ".join(
+            f"{name} {count}/{len(per)}" for name, count in found.items()))
+    clips(results, args)
+
+
+def clips(results: Results, args) -> None:
+    """Video mode on the real clips: tracking cost per frame and how often it detects."""
+    import cv2
+
+    from faceapp.detect import FaceFinder
+    from faceapp.haar import largest_face
+
+    root = videos_root(args.videos)
+    if root is None:
+        results.note("the shared talking-head clips were not found: video rows skipped")
+        return
+    for clip in sorted(root.glob("*.mp4")):
+        capture = cv2.VideoCapture(str(clip))
+        frames = []
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frames.append(frame)
+        capture.release()
+        tracker, still = FaceFinder(track=True, threads=1), FaceFinder(threads=1)
+        tracker.find(frames[0])
+        tracker.reset()
+        tracker.detections = 0
+        tracked, haar_ms, found_still, found_haar = [], [], 0, 0
+        for frame in frames:
+            tracked.append(timed(tracker.find, frame)[1])
+            found_still += still.find(frame) is not None
+            box, seconds = timed(largest_face, frame)
+            haar_ms.append(seconds)
+            found_haar += box is not None
+        ms, reference = float(np.median(tracked)) * 1e3, float(np.median(haar_ms)) * 1e3
+        results.add(Row(S, f"project, video mode: {clip.stem}", ms, "ms/frame",
+                        f"haar {reference:.1f} ms", reference / ms, "x faster than haar",
+                        f"<= {TARGET_MS:g} ms", at_most(ms, TARGET_MS),
+                        note=f"{len(frames)} frames; detector ran {tracker.detections}x; "
+                             f"face in {found_still} (still search), haar {found_haar}"))

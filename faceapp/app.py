@@ -159,14 +159,16 @@ class FaceApp(App):
         self.options = options
         self.on_ready_hook = on_ready
         self.timeout = options.timeout
-        self.session = Session(
-            Settings(options.data_root, options.timeout, options.detection_threshold,
-                     options.verification_threshold),
-            make_worker=self._make_worker, worker=worker,
-            on_worker_started=lambda started: lower_priority(started.pid))
-        self.saver = CaptureSaver(options.data_root)
         self.pipeline = FramePipeline(options.camera, loop=True,
                                       on_frame=Clock.create_trigger(self._on_frame_ready))
+        self.session = Session(
+            Settings(options.data_root, options.timeout, options.detection_threshold,
+                     options.verification_threshold, options.liveness),
+            make_worker=self._make_worker, worker=worker,
+            on_worker_started=lambda started: lower_priority(started.pid),
+            start_liveness=self.pipeline.start_liveness,
+            stop_liveness=self.pipeline.stop_liveness)
+        self.saver = CaptureSaver(options.data_root)
         self.pending_actions: list[Callable[[], None]] = []  # key presses, see _service
         self.frame_listeners: list[Callable[[PreviewFrame], None]] = []  # autopilot timing
         self.stopping = False

@@ -121,6 +121,7 @@ def snapshot(app, timer: FrameTimer) -> dict:
         "frames_read": app.pipeline.frames_read,
         "ui_fps": Clock.get_fps(),
         "detect_ms": app.pipeline.detect_ms,
+        "liveness_ms": app.pipeline.liveness_ms,
         "frame_interval_p50_ms": timer.percentile_ms(0.5),
         "frame_interval_p95_ms": timer.percentile_ms(0.95),
         "first_frame_s": timer.since_launch(timer.first_frame_at),

@@ -21,6 +21,7 @@ from faceapp.errors import FaceappError
 from faceapp.imaging import list_images, read_image
 
 RETRY_SECONDS = 2.0
+FOLDER_FPS = 10.0   # an image folder plays at this rate
 
 
 def parse_source(source: str | int | os.PathLike) -> int | Path:
@@ -109,6 +110,19 @@ class FrameSource:
             return None
         fps = capture.get(cv2.CAP_PROP_FPS)
         return float(fps) if fps and 1.0 <= fps <= 240.0 else None
+
+    @property
+    def paced(self) -> bool:
+        """True for a webcam, which gives frames as time passes; a file or folder gives
+        them as fast as they are read."""
+        return self.is_webcam
+
+    def video_seconds(self) -> float:
+        """How much video time the frames read so far stand for (files at their frame
+        rate, folders at FOLDER_FPS); for a webcam, 0: use the wall clock."""
+        if self.is_webcam:
+            return 0.0
+        return self.frames_read / (self.frame_rate or FOLDER_FPS)
 
     def describe(self) -> str:
         return f"camera {self.source}" if self.is_webcam else str(self.source)

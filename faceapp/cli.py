@@ -13,7 +13,8 @@ from pathlib import Path
 
 from faceapp.errors import FaceappError, OneLineParser
 from faceapp.metadata import parse_threshold
-from faceapp.options import data_root_flag, model_flags, parse_timeout, timeout_flag
+from faceapp.options import (data_root_flag, liveness_flag, model_flags, parse_timeout,
+                             timeout_flag)
 from faceapp.paths import DataRoot
 
 DESCRIPTION = """\
@@ -42,13 +43,14 @@ class AppOptions:
     verification_threshold: float | None
     timeout: float
     runtime: str = "int8"
+    liveness: str = "passive"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="main.py", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[data_root_flag(), model_flags(),
+        parents=[data_root_flag(), model_flags(), liveness_flag(),
                  timeout_flag("seconds the 't' mode may take")],
     )
     parser.add_argument("--camera", default="0", metavar="SRC",
@@ -88,6 +90,7 @@ def parse_args(argv: list[str] | None = None) -> AppOptions:
         verification_threshold=verification,
         timeout=parse_timeout(args.timeout),
         runtime=args.runtime,
+        liveness=args.liveness,
     )
 
 

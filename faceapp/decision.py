@@ -10,7 +10,7 @@ the fraction of matches is above the *verification threshold*.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import cv2
 import numpy as np
@@ -34,6 +34,8 @@ class Decision:
     score_min: float
     score_mean: float
     score_max: float
+    live: bool | None = None   # the liveness check's verdict; None: not checked
+    liveness: str = ""         # its reason, in words
 
     @property
     def fraction(self) -> float:
@@ -44,9 +46,16 @@ class Decision:
         return "Verified" if self.verified else "Unverified"
 
     def summary(self) -> str:
-        """E.g. ``Verified: 42/50 matches (84%), scores 0.12-0.99 (mean 0.81)``."""
-        return (f"{self.label}: {self.matches}/{self.total} matches ({self.fraction:.0%}), "
+        """E.g. ``Verified: 42/50 matches (84%), scores 0.12-0.99 (mean 0.81)``, and why a
+        face that matched was still refused: ``...; not live: no motion seen``."""
+        text = (f"{self.label}: {self.matches}/{self.total} matches ({self.fraction:.0%}), "
                 f"scores {self.score_min:.2f}-{self.score_max:.2f} (mean {self.score_mean:.2f})")
+        return text + (f"; {self.liveness}" if self.liveness else "")
+
+    def with_liveness(self, verdict) -> "Decision":
+        """This decision with a liveness verdict: verified only if the face is live too."""
+        return replace(self, verified=self.verified and bool(verdict.live),
+                       live=bool(verdict.live), liveness=verdict.reason)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "fraction": self.fraction}
@@ -100,14 +109,20 @@ class TimedVerification:
     blurred are reported with :meth:`skip`). It stops at the first confident decision:
     verified as soon as one frame verifies; unverified once ``reject_after`` judged
     frames in a row did not, or when time runs out.
+
+    With a ``liveness`` check (:class:`faceapp.liveness.MotionCheck`, fed every frame by the
+    caller), a verified face must also be found live: it waits for the check's verdict, and
+    stops at once when the check finds the face is not live.
     """
 
-    def __init__(self, timeout: float, reject_after: int = 5, clock=time.monotonic):
+    def __init__(self, timeout: float, reject_after: int = 5, clock=time.monotonic,
+                 liveness=None):
         if timeout <= 0:
             raise FaceappError(f"--timeout must be a positive number of seconds, got {timeout}")
         self.timeout = timeout
         self.reject_after = reject_after
         self.clock = clock
+        self.liveness = liveness
         self.started = clock()
         self.judged: list[Decision] = []
         self.skipped: dict[str, int] = {}
@@ -119,28 +134,49 @@ class TimedVerification:
 
     @property
     def done(self) -> bool:
-        return self.result is not None or self.elapsed >= self.timeout
+        if self.elapsed >= self.timeout:
+            return True
+        if self.liveness is None:
+            return self.result is not None
+        live = self.liveness.verdict().live
+        if live is False:
+            return True
+        return self.result is not None and (live is True or not self.result.verified)
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
     def add(self, decision: Decision) -> None:
+        """One judged frame. The first verified one, or the ``reject_after``-th, decides
+        who it is; frames judged after that do not change it."""
         self.judged.append(decision)
-        if decision.verified:
-            self.result = decision
-        elif len(self.judged) >= self.reject_after:
+        if self.result is None and (decision.verified
+                                    or len(self.judged) >= self.reject_after):
             self.result = decision
 
+    @property
+    def identity_decided(self) -> bool:
+        """Whether frames still need to be judged (the liveness check may need more)."""
+        return self.result is not None
+
     def outcome(self) -> Decision | None:
-        """The decision: the deciding frame's, else the best judged frame's; None if none."""
+        """The decision: the deciding frame's, else the best judged frame's; None if none.
+        With a liveness check, its verdict (undecided counts as not live) is part of it."""
         if self.result is not None:
-            return self.result
-        if not self.judged:
+            decision = self.result
+        elif self.judged:
+            decision = max(self.judged, key=lambda d: d.fraction)
+        else:
             return None
-        return max(self.judged, key=lambda d: d.fraction)
+        if self.liveness is None or not decision.verified:
+            return decision  # refused as someone else: whether live does not matter
+        return decision.with_liveness(self.liveness.final())
 
     def explain(self) -> str:
         judged = len(self.judged)
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
-        return (f"{judged} frame(s) judged in {self.elapsed:.1f} s"
+        text = (f"{judged} frame(s) judged in {self.elapsed:.1f} s"
                 + (f"; skipped: {skipped}" if skipped else ""))
+        if self.liveness is not None and not judged:
+            text += f"; {self.liveness.final().reason}"
+        return text

@@ -65,3 +65,19 @@ def parse_timeout(value: str | float | None) -> float:
     if not math.isfinite(seconds) or seconds <= 0:
         raise FaceappError(f"--timeout must be a positive number of seconds, got {value!r}")
     return seconds
+
+
+LIVENESS_MODES = ("off", "passive")  # faceapp.liveness.LIVENESS_MODES, without importing it
+DEFAULT_LIVENESS = "passive"
+
+
+def liveness_flag() -> argparse.ArgumentParser:
+    """``--liveness off|passive``: whether the multi-frame modes also check for a live face."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--liveness", choices=LIVENESS_MODES, default=DEFAULT_LIVENESS,
+                        help="passive: over several frames, a face must also move like a "
+                             "live, three-dimensional head, not like a photo or a screen "
+                             "held up to the camera (move your head a little); off: no "
+                             f"check. One photo or one frame is never checked (default: "
+                             f"{DEFAULT_LIVENESS})")
+    return parser

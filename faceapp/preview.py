@@ -19,10 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceapp.camera import FrameSource
+from faceapp.camera import FOLDER_FPS, FrameSource
 from faceapp.detect import Box, Face, FaceFinder, fallback_box
 
-FOLDER_FPS = 10.0           # image folders play at this rate
 DEFAULT_FPS = 30.0          # videos that do not say their rate
 IDLE_SLEEP = 0.1            # seconds between retries when the source gives nothing
 
@@ -54,6 +53,8 @@ class FramePipeline:
         self.message: str | None = "opening camera..."
         self.frames_read = 0
         self.detect_ms = 0.0           # time the last face search took
+        self.liveness_ms = 0.0         # time the liveness check took on the last frame
+        self._liveness = None          # a faceapp.liveness.MotionCheck fed every frame
         self._latest: PreviewFrame | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -73,6 +74,20 @@ class FramePipeline:
         """The newest frame (the same object until a new one arrives)."""
         with self._lock:
             return self._latest
+
+    def start_liveness(self):
+        """A new liveness check, fed every frame from the next one on; returned to be asked
+        for its verdict (from any thread)."""
+        from faceapp.liveness import MotionCheck
+
+        check = MotionCheck()
+        with self._lock:
+            self._liveness = check
+        return check
+
+    def stop_liveness(self) -> None:
+        with self._lock:
+            self._liveness = None
 
     # --- the thread ----------------------------------------------------------------
 
@@ -116,6 +131,12 @@ class FramePipeline:
         except Exception as error:  # noqa: BLE001 - a bad frame must not end the preview
             face, self.message = None, f"cannot search this frame: {error}"
         self.detect_ms = (time.perf_counter() - started) * 1000.0
+        with self._lock:
+            check = self._liveness
+        if check is not None:
+            started = time.perf_counter()
+            check.add(frame, face)
+            self.liveness_ms = (time.perf_counter() - started) * 1000.0
         self.frames_read += 1
         return PreviewFrame(np.ascontiguousarray(frame), face, self.frames_read,
                             time.monotonic())

@@ -24,6 +24,9 @@ from faceapp.metadata import parse_threshold
 from faceapp.paths import DataRoot
 
 
+ONE_FRAME_NOTE = "one frame: liveness not checked (t checks it)"
+
+
 class WorkerState(Enum):
     NOT_STARTED = "not started"
     LOADING = "loading"
@@ -74,6 +77,7 @@ class Settings:
     timeout: float
     detection_threshold: float | None = None     # a flag, or None: the model's
     verification_threshold: float | None = None
+    liveness: str = "passive"                    # faceapp.options.LIVENESS_MODES
 
 
 @dataclass
@@ -81,6 +85,9 @@ class Session:
     settings: Settings
     make_worker: Callable[[float | None, float | None], Worker]
     clock: Callable[[], float] = time.monotonic
+    # starts a liveness check fed every frame (the preview's), returns it; None: no frames
+    start_liveness: Callable[[], object] | None = None
+    stop_liveness: Callable[[], None] = lambda: None
     on_worker_started: Callable[[Worker], None] = lambda worker: None
 
     view: View = field(default_factory=View)
@@ -148,7 +155,8 @@ class Session:
         return self.in_flight is not None or self.timed is not None or self.timed_waiting
 
     def verify(self, frame) -> None:
-        """Verify the face in ``frame`` (key v; None: no frame yet)."""
+        """Verify the face in ``frame`` (key v; None: no frame yet). One frame cannot show
+        whether a face is live: that is the timed mode's (key t)."""
         if not self._ready_to_verify():
             return
         if frame is None:
@@ -190,8 +198,17 @@ class Session:
 
     def _start_timed(self) -> None:
         timeout = self.settings.timeout
-        self.timed = TimedVerification(timeout, clock=self.clock)
-        self.view.busy, self.view.busy_text = True, f"verifying for up to {timeout:g} s..."
+        check = None
+        if self.settings.liveness == "passive" and self.start_liveness is not None:
+            check = self.start_liveness()
+        self.timed = TimedVerification(timeout, clock=self.clock, liveness=check)
+        self.view.busy, self.view.busy_text = True, self._timed_text()
+
+    def _timed_text(self, problem: str = "") -> str:
+        text = f"verifying for up to {self.settings.timeout:g} s"
+        if self.timed is not None and self.timed.liveness is not None:
+            text += ": move your head a little"
+        return text + (f"... ({problem})" if problem else "...")
 
     # --- every UI frame -------------------------------------------------------------------
 
@@ -206,15 +223,15 @@ class Session:
             if self.in_flight is None:
                 self._finish_timed()
             return
-        if self.in_flight is not None or latest is None \
+        if timed.identity_decided or self.in_flight is not None or latest is None \
                 or latest.number <= self._last_frame_used:
-            return
+            return  # (the liveness check, fed by the preview, may still be watching)
         self._last_frame_used = latest.number
         problem = "no face" if latest.face is None else frame_problem(
             latest.face.box.crop(latest.image))
         if problem:
             timed.skip(problem)
-            self.view.busy_text = f"verifying for up to {timed.timeout:g} s... ({problem})"
+            self.view.busy_text = self._timed_text(problem)
             return
         self._send(latest)
 
@@ -267,6 +284,8 @@ class Session:
                 self._finish_timed()
             return
         self.view.busy = False
+        if self.settings.liveness != "off":
+            note = "; ".join(filter(None, [note, ONE_FRAME_NOTE]))
         self._show_decision(decision, note)
         self.view.status = event.message + (f" ({note})" if note else "")
 
@@ -294,6 +313,8 @@ class Session:
 
     def _abandon(self, label: str, message: str) -> None:
         was_running = self.verifying
+        if self.timed is not None:
+            self.stop_liveness()
         self.in_flight, self.timed, self.timed_waiting = None, None, False
         self.view.busy = False
         if was_running:
@@ -301,6 +322,7 @@ class Session:
 
     def _finish_timed(self) -> None:
         timed, self.timed = self.timed, None
+        self.stop_liveness()
         self.view.busy = False
         outcome = timed.outcome()
         if outcome is None:

@@ -20,7 +20,8 @@ from faceapp.decision import Decision, TimedVerification, frame_problem
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
 from faceapp.imaging import IMAGE_SUFFIXES
 from faceapp.metadata import Thresholds
-from faceapp.options import data_root_flag, model_flags, parse_timeout, timeout_flag
+from faceapp.options import (data_root_flag, liveness_flag, model_flags, parse_timeout,
+                             timeout_flag)
 from faceapp.paths import DataRoot
 
 EXIT_VERIFIED, EXIT_UNVERIFIED = 0, 1
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "decision and its scores. Exit status: 0 verified, 1 not verified, "
                     "2 error (bad file or setting, no verification images).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[data_root_flag(), model_flags(),
+        parents=[data_root_flag(), model_flags(), liveness_flag(),
                  timeout_flag("multi-frame mode: stop after S seconds at the latest; it "
                               "stops earlier at the first confident decision")])
     parser.add_argument("source", nargs="?", metavar="IMAGE_OR_VIDEO",
@@ -85,7 +86,8 @@ def save_input(face_bgr, root: DataRoot) -> None:
 
 
 def verify_photo(verifier, path: Path, root: DataRoot) -> tuple[Decision, str]:
-    """The decision on the face in one photo, and a note on how its face was cut."""
+    """The decision on the face in one photo, and a note on how its face was cut (a photo
+    cannot show whether a face is live: that is never checked here)."""
     from faceapp.imaging import read_image
 
     decision, picture = verifier.verify_frame(read_image(path))
@@ -94,23 +96,30 @@ def verify_photo(verifier, path: Path, root: DataRoot) -> tuple[Decision, str]:
 
 
 def verify_frames(verifier, source: str, timeout: float, root: DataRoot | None = None,
-                  clock=time.monotonic) -> tuple[Decision | None, str]:
+                  clock=time.monotonic, liveness: str = "passive"
+                  ) -> tuple[Decision | None, str]:
     """Decide over the frames of ``source`` for up to ``timeout`` s; also say how it went.
 
     Frames with no face, too dark or too blurred are skipped. Stops at the first confident
-    decision, when the time is up, or when a video or folder ends. The face is tracked from
-    frame to frame (:class:`faceapp.detect.FaceFinder`).
+    decision, when the time is up, or when a video or folder ends. Time is the video's own
+    for files and folders (read faster than they play), the clock's for a webcam. The face is tracked from
+    frame to frame (:class:`faceapp.detect.FaceFinder`); with ``liveness="passive"`` every
+    frame also goes to the liveness check, and a face is verified only if it is live.
     """
     from faceapp.camera import FrameSource
     from faceapp.crops import cut_face
     from faceapp.detect import FaceFinder
+    from faceapp.liveness import MotionCheck
 
     finder = FaceFinder(track=True)
-    timed = TimedVerification(timeout, clock=clock)
+    check = MotionCheck() if liveness == "passive" else None
     problem = None
     with FrameSource(source) as frames:
         if frames.finished:
             raise FaceappError(frames.message or f"cannot read {source}")
+        if not frames.paced:
+            clock = frames.video_seconds
+        timed = TimedVerification(timeout, clock=clock, liveness=check)
         while not timed.done:
             frame = frames.read()
             if frame is None:
@@ -120,6 +129,10 @@ def verify_frames(verifier, source: str, timeout: float, root: DataRoot | None =
                 time.sleep(0.05)
                 continue
             face = finder.find(frame)
+            if check is not None:
+                check.add(frame, face)
+            if timed.identity_decided:
+                continue  # the liveness check still needs frames
             picture = cut_face(frame, verifier.model.crop, face, searched=True)
             why = "no face" if not picture.found else frame_problem(picture.image)
             if why:
@@ -166,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     if still:
         decision, note = verify_photo(verifier, path, root)
     else:
-        decision, note = verify_frames(verifier, args.camera or args.source, timeout, root)
+        decision, note = verify_frames(verifier, args.camera or args.source, timeout, root,
+                                       liveness=args.liveness)
     return report(decision, note, model.describe(), args.json)
 
 

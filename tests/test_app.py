@@ -122,7 +122,9 @@ def test_first_run_enrol_then_verify_with_the_shipped_model(app_env, videos, tmp
 
 def test_enrol_verify_timed_kill_restart_and_slider(app_env, clips, tmp_path):
     """The fixture's faces: enrol the owner, verify (v, t), survive a killed worker, and a
-    slider that reaches the worker; then another person's clip is refused."""
+    slider that reaches the worker; then another person's clip is refused. The clip shows
+    still photos, which no liveness check would call live: the check is off here (the
+    next test has it on)."""
     root = tmp_path / "data"
     steps = [{"wait": "frames", "count": 3}, {"wait": "ready", "timeout": 60},
              {"record": "ready"}, *enrol_steps(6, gap=0.15), {"wait": "idle", "timeout": 60},
@@ -134,8 +136,8 @@ def test_enrol_verify_timed_kill_restart_and_slider(app_env, clips, tmp_path):
              {"record": "after_restart"},
              {"set": "detection_threshold", "value": 0.99999}, {"sleep": 0.4},
              {"key": "v"}, {"wait": "idle", "timeout": 60}, {"record": "strict"}]
-    owner = run_app(steps, ["--camera", str(clips["owner"]), "--data-root", str(root)],
-                    app_env, tmp_path / "owner")
+    owner = run_app(steps, ["--camera", str(clips["owner"]), "--data-root", str(root),
+                            "--liveness", "off"], app_env, tmp_path / "owner")
     assert_ran_cleanly(owner)
     records = owner["records"]
     ready = records["ready"]
@@ -158,6 +160,39 @@ def test_enrol_verify_timed_kill_restart_and_slider(app_env, clips, tmp_path):
                     app_env, tmp_path / "other")
     assert_ran_cleanly(other)
     assert other["records"]["verify"]["result"] == "Unverified", other["records"]["verify"]
+
+
+def test_timed_mode_checks_liveness_a_live_face_passes_a_held_up_photo_does_not(
+        app_env, videos, tmp_path):
+    """Liveness on (the default): the owner's real clip is Verified and live; a replay of a
+    still of the same clip, held up as a print, matches but is refused as not live."""
+    import numpy as np
+
+    from training.attacks import clip_still, render, write_video
+
+    root = tmp_path / "data"
+    live_clip = videos / "WDA_KatieHill_000.mp4"
+    steps = [{"wait": "frames", "count": 3}, *enrol_steps(5, gap=0.4),
+             {"wait": "idle", "timeout": 60}, {"wait": "ready", "timeout": 60},
+             {"key": "t"}, {"wait": "idle", "timeout": 60}, {"record": "live"}]
+    live = run_app(steps, ["--camera", str(live_clip), "--data-root", str(root)],
+                   app_env, tmp_path / "live")
+    assert_ran_cleanly(live)
+    record = live["records"]["live"]
+    assert record["result"] == "Verified", record
+    assert record["decision"]["live"] is True and "live: " in record["summary"]
+
+    replay = write_video(tmp_path / "replay.avi",
+                         render(clip_still(live_clip, 60), "print", 6.0, seed=11))
+    steps = [{"wait": "frames", "count": 3}, {"wait": "ready", "timeout": 60},
+             {"key": "t"}, {"wait": "idle", "timeout": 60}, {"record": "replay"}]
+    attack = run_app(steps, ["--camera", str(replay), "--data-root", str(root)],
+                     app_env, tmp_path / "replay")
+    assert_ran_cleanly(attack)
+    record = attack["records"]["replay"]
+    assert record["result"] == "Unverified", record
+    assert record["decision"]["live"] is False and "not live" in record["summary"]
+    assert np.isfinite(record["liveness_ms"])
 
 
 # --- captures ---------------------------------------------------------------------------------

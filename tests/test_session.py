@@ -166,6 +166,42 @@ def test_timed_mode_skips_frames_without_a_face_and_stops_at_a_verified_one(sess
     assert "2 frame(s) judged" in session.view.summary and "1 no face" in session.view.summary
 
 
+def test_timed_mode_waits_for_the_liveness_check_fed_by_the_preview(root):
+    from faceapp.liveness import Verdict
+
+    class Check:  # what the preview thread's MotionCheck would answer
+        live = None
+
+        def verdict(self):
+            return Verdict(self.live, "not live: the face moved like a flat picture"
+                           if self.live is False else "undecided", None, 0)
+
+        def final(self):
+            return self.verdict()
+
+    check, started, stopped = Check(), [], []
+    worker = StandInWorker()
+    session = Session(Settings(root, timeout=5.0), make_worker=lambda d, v: worker,
+                      start_liveness=lambda: started.append(1) or check,
+                      stop_liveness=lambda: stopped.append(1))
+    enrol_one(root)
+    session.start()
+    worker.ready()
+    session.tick(None)
+    session.verify_timed()
+    assert started == [1] and "move your head" in session.view.busy_text
+    session.tick(next(frames(start=2)))
+    worker.answer()
+    session.tick(None)                     # the face matches; liveness undecided: waiting
+    assert session.timed is not None and session.timed.identity_decided
+    check.live = False
+    session.tick(None)
+    assert session.timed is None and stopped == [1]
+    assert session.view.result == "Unverified"
+    assert "not live: the face moved like a flat picture" in session.view.summary
+    assert session.last_decision.matches == 3 and session.last_decision.live is False
+
+
 def test_timed_mode_ends_when_time_is_up(session, root):
     enrol_one(root)
     session.start()

@@ -256,6 +256,62 @@ def run_owner(args) -> dict:
     return report
 
 
+# --- liveness ------------------------------------------------------------------------------------
+
+def run_liveness(args) -> dict:
+    """APCER and BPCER of the liveness check: tuned on some clips and attacks, measured on
+    the others (training.liveness_eval)."""
+    from faceapp.liveness import PARALLAX_THRESHOLD
+    from training import liveness_eval as le
+
+    videos = Path(args.videos)
+    clips = sorted(videos.glob("*.mp4"))
+    if not clips:
+        raise FaceappError(f"no .mp4 clips in {videos} (give --videos DIR)")
+    final_clips = set(args.final_clips.split(",")) if args.final_clips else {clips[-1].stem}
+    trials = (le.live_trials(clips, args.seconds, args.fps, args.step)
+              + le.attack_trials(Path(args.attacks)))
+    lfw_attacks = [t for t in trials if t.source == "lfw"]
+    final_lfw = set(map(id, lfw_attacks[1::2]))  # every second LFW attack is kept for the end
+    outcomes = []
+    for number, trial in enumerate(trials, start=1):
+        outcomes.append(le.run_trial(trial, args.seconds, args.fps))
+        if number % 20 == 0:
+            print(f"{number}/{len(trials)} presentations", flush=True)
+
+    def final(o) -> bool:
+        return o.trial.source in final_clips or id(o.trial) in final_lfw
+
+    tuning = [o for o in outcomes if not final(o)]
+    measured = [o for o in outcomes if final(o)]
+    chosen = le.choose_threshold(tuning)
+    report = {"final_clips": sorted(final_clips), "seconds": args.seconds, "fps": args.fps,
+              "shipped": le.rates(measured, PARALLAX_THRESHOLD),
+              "tuning": le.rates(tuning, PARALLAX_THRESHOLD),
+              "chosen_on_tuning": chosen, "at_chosen": le.rates(measured, chosen)}
+    rounds = []  # each clip held out in turn, the threshold chosen on the rest
+    for clip in clips:
+        held = [o for o in outcomes if o.trial.source == clip.stem]
+        rest = [o for o in outcomes if o.trial.source not in (clip.stem, "lfw")]
+        threshold = le.choose_threshold(rest)
+        rounds.append({"clip": clip.stem, **le.rates(held, threshold)})
+    report["leave_one_clip_out"] = rounds
+    out = Path(args.out) if args.out else DataRoot.resolve(args.data_root).root / "eval"
+    write_json(out / "liveness-report.json", report)
+    write_json(out / "liveness-trials.json", {"trials": [le.describe(o) for o in outcomes]})
+    shipped = report["shipped"]
+    print(f"threshold {PARALLAX_THRESHOLD} (shipped), measured on {', '.join(sorted(final_clips))} "
+          f"and {len(final_lfw)} LFW attacks: APCER {shipped['apcer']:.1%} "
+          f"(print {shipped.get('apcer_print', 0):.1%}, screen {shipped.get('apcer_screen', 0):.1%}), "
+          f"BPCER {shipped['bpcer']:.1%} of {shipped['live_presentations']} live presentations")
+    print(f"threshold chosen on the tuning material: {chosen:.4f}")
+    for row in rounds:
+        print(f"held out {row['clip']}: threshold {row['threshold']:.4f}, APCER "
+              f"{row['apcer']:.1%}, BPCER {row['bpcer']:.1%}")
+    print(f"reports: {out}")
+    return report
+
+
 # --- command line ---------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -320,10 +376,27 @@ def build_parser() -> argparse.ArgumentParser:
     owner.add_argument("--any-impostors", action="store_true",
                        help="also take strangers the model was trained on (by default only "
                             "people its metadata says it never saw)")
+    live = commands.add_parser("liveness", parents=[data_root_flag()],
+                               help="APCER and BPCER of the liveness check (live clips "
+                                    "against replay attacks)")
+    live.add_argument("--videos", required=True, metavar="DIR", help="the live clips (.mp4)")
+    live.add_argument("--attacks", required=True, metavar="DIR",
+                      help="replay attacks made by python -m training.attacks")
+    live.add_argument("--final-clips", metavar="NAMES",
+                      help="clips (and attacks made from them) kept out of tuning, for the "
+                           "figures (default: the last clip by name)")
+    live.add_argument("--seconds", type=float, default=5.0,
+                      help="seconds of each presentation (default: 5, the app's timeout)")
+    live.add_argument("--fps", type=float, default=25.0, help="frames per second (default: 25)")
+    live.add_argument("--step", type=float, default=1.5,
+                      help="seconds between the starts of live presentations (default: 1.5)")
+    live.add_argument("--out", metavar="DIR",
+                      help="report folder (default: <data root>/eval)")
     return parser
 
 
-COMMANDS = {"validation": run_validation, "pairs": run_pairs, "owner": run_owner}
+COMMANDS = {"validation": run_validation, "pairs": run_pairs, "owner": run_owner,
+            "liveness": run_liveness}
 
 
 def check_numbers(args) -> None:

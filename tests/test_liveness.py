@@ -1,0 +1,116 @@
+"""The liveness check: real talking heads are live; a photo held up to the camera, a frozen
+camera, no face or too few frames are not — and each says why."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import face_photos
+from faceapp.decision import TimedVerification, decide
+from faceapp.detect import FaceFinder
+from faceapp.liveness import MotionCheck
+from faceapp.metadata import Thresholds
+from training.attacks import render
+
+
+def watch(frames, seconds: float | None = None, fps: float = 25.0) -> MotionCheck:
+    """Feed frames (tracking the face, as the app does) until a verdict or the end."""
+    finder, check = FaceFinder(track=True), MotionCheck()
+    limit = None if seconds is None else int(seconds * fps)
+    for count, frame in enumerate(frames, start=1):
+        check.add(frame, finder.find(frame))
+        if check.verdict().live is not None or (limit and count >= limit):
+            break
+    return check
+
+
+def clip_frames(path, start: int = 0):
+    capture = cv2.VideoCapture(str(path))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, start)
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return
+        yield frame
+
+
+@pytest.mark.parametrize("clip", ["WDA_AlexandriaOcasioCortez_000", "WDA_KatieHill_000"])
+def test_a_real_talking_head_is_live_within_five_seconds(videos, clip):
+    check = watch(clip_frames(videos / f"{clip}.mp4"), seconds=5)
+    verdict = check.verdict()
+    assert verdict.live is True, verdict
+    assert verdict.reason == "live: the face moved in three dimensions"
+
+
+@pytest.mark.parametrize("person, kind, seed", [("Colin_Powell", "print", 1),
+                                                ("Nicole_Kidman", "screen", 2),
+                                                ("Tiger_Woods", "print", 3)])
+def test_a_photo_held_up_to_the_camera_is_not_live(person, kind, seed):
+    still = cv2.imread(str(face_photos(person)[0]))
+    check = watch(render(still, kind, seconds=3.0, seed=seed))
+    verdict = check.final()
+    assert verdict.live is False, verdict
+    assert verdict.reason == "not live: the face moved like a flat picture"
+    assert verdict.parallax < check.threshold
+
+
+def test_a_frozen_camera_is_not_live_and_says_no_motion():
+    frame = render(cv2.imread(str(face_photos("Tom_Daschle")[0])), "print", 0.04, 5)[0]
+    check = watch([frame] * 125)
+    verdict = check.final()
+    assert check.faces == 125 and verdict.live is False
+    assert verdict.reason.startswith("not live: no motion seen")
+
+
+def test_no_face_and_no_frames_are_not_live():
+    blank = np.full((480, 640, 3), 100, np.uint8)
+    assert watch([blank] * 30).final().reason == "not live: no face seen"
+    assert MotionCheck().final().reason == "not live: no frames"
+
+
+def test_too_few_frames_leave_it_undecided_and_the_end_makes_that_not_live(videos):
+    check = watch(clip_frames(videos / "WDA_KatieHill_000.mp4"), seconds=0.4)
+    assert check.verdict().live is None
+    assert check.final().live is False and "motion" in check.final().reason
+
+
+class Verdicts:
+    """A liveness check that says what it is told (for the decision rule's sake)."""
+
+    def __init__(self, live):
+        from faceapp.liveness import Verdict
+
+        self.answer = Verdict(live, {True: "live: ok", False: "not live: flat",
+                                     None: "not live: no motion seen"}[live], None, 0)
+
+    def verdict(self):
+        return self.answer
+
+    def final(self):
+        from faceapp.liveness import Verdict
+
+        return self.answer if self.answer.live is not None else Verdict(
+            False, self.answer.reason, None, 0)
+
+
+def test_a_matching_face_that_is_not_live_is_unverified_and_says_why():
+    match = decide([0.9, 0.9], Thresholds(0.5, 0.5))
+    for live, verified in ((True, True), (False, False)):
+        timed = TimedVerification(5.0, clock=lambda: 0.0, liveness=Verdicts(live))
+        timed.add(match)
+        assert timed.done
+        outcome = timed.outcome()
+        assert outcome.verified is verified and outcome.live is live
+        assert outcome.summary().endswith(Verdicts(live).answer.reason)
+    waiting = TimedVerification(5.0, clock=lambda: 0.0, liveness=Verdicts(None))
+    waiting.add(match)
+    assert not waiting.done               # identity known, liveness not yet: keep watching
+
+
+def test_someone_else_is_refused_without_waiting_for_liveness():
+    timed = TimedVerification(5.0, reject_after=1, clock=lambda: 0.0,
+                              liveness=Verdicts(None))
+    timed.add(decide([0.1, 0.2], Thresholds(0.5, 0.5)))
+    assert timed.done and timed.outcome().liveness == ""

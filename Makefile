@@ -10,13 +10,21 @@ STAMP  := $(VENV)/.installed
 SYSTEM_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libmtdev1
 ARGS ?=
 
-.PHONY: run test setup system-packages train benchmark screenshot clean
+.PHONY: run test lint setup system-packages train benchmark screenshot clean
 
 run: setup
 	$(PY) main.py $(ARGS)
 
 test: setup
 	$(PY) -m pytest $(ARGS)
+
+# ruff (lint and format), mypy, and the import contracts in pyproject.toml (the window never
+# imports TensorFlow; faceapp never imports training)
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 setup: $(STAMP) system-packages
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-os.environ.setdefault("KIVY_NO_ARGS", "1")   # our flags are ours, not Kivy's
+os.environ.setdefault("KIVY_NO_ARGS", "1")  # our flags are ours, not Kivy's
 
 from faceapp.cli import open_window, parse_args  # noqa: E402
 from faceapp.errors import cli_guard  # noqa: E402

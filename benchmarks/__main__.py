@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -21,8 +21,7 @@ warnings.filterwarnings("ignore", category=UserWarning)  # Keras/TFLite chatter,
 
 # The run-time sections come first: they run without TensorFlow, and TensorFlow's idle
 # threads, once it is loaded, would take CPU time from what they measure.
-SECTIONS = ("detection", "verification", "startup", "app", "reference", "embedding",
-            "training")
+SECTIONS = ("detection", "verification", "startup", "app", "reference", "embedding", "training")
 KERAS_SECTIONS = ("reference", "embedding", "training")  # these need TensorFlow
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.md"
 
@@ -68,64 +67,152 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Speed of faceapp: model throughput against the matmul rate, "
-                    "verification latency, training throughput and the app's figures, "
-                    "each measured beside its reference in one run.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", metavar="LIST", default=",".join(SECTIONS),
-                   help=f"comma-separated sections to run (default: all: {','.join(SECTIONS)})")
-    p.add_argument("--arch", default="koch", choices=("koch", "tiny"),
-                   help="embedding architecture (default: koch, the paper's)")
-    p.add_argument("--model", type=Path, metavar="FILE",
-                   help="a trained model: its Keras file for embedding and training (instead "
-                        "of an untrained --arch; decision agreement then uses its own head), "
-                        "and it runs in detection, verification, startup and app (instead "
-                        "of the shipped model)")
-    p.add_argument("--quick", action="store_true",
-                   help="tiny sizes for a smoke test (tiny model, few repeats, small "
-                        "gallery, no TFLite, no app); figures are meaningless")
+        "verification latency, training throughput and the app's figures, "
+        "each measured beside its reference in one run.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--only",
+        metavar="LIST",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run (default: all: {','.join(SECTIONS)})",
+    )
+    p.add_argument(
+        "--arch",
+        default="koch",
+        choices=("koch", "tiny"),
+        help="embedding architecture (default: koch, the paper's)",
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        metavar="FILE",
+        help="a trained model: its Keras file for embedding and training (instead "
+        "of an untrained --arch; decision agreement then uses its own head), "
+        "and it runs in detection, verification, startup and app (instead "
+        "of the shipped model)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes for a smoke test (tiny model, few repeats, small "
+        "gallery, no TFLite, no app); figures are meaningless",
+    )
     size = p.add_argument_group("sizes")
-    size.add_argument("--repeats", type=int, default=5, metavar="N",
-                      help="timed calls per figure (the median is reported; default 5)")
-    size.add_argument("--matmul-size", type=int, default=2048, metavar="N",
-                      help="side of the reference matrix product (default 2048)")
-    size.add_argument("--batch", type=int, default=64, metavar="N",
-                      help="embedding batch size (default 64)")
-    size.add_argument("--gallery", type=int, default=50, metavar="N",
-                      help="verification images (default 50)")
-    size.add_argument("--train-batch", type=int, default=16, metavar="N",
-                      help="pairs per training step (default 16, training.run's default)")
-    size.add_argument("--train-steps", type=int, default=6, metavar="N",
-                      help="timed training steps per variant (default 6)")
-    size.add_argument("--train-pairs", type=int, default=512, metavar="N",
-                      help="LFW pairs in the training pipeline (default 512)")
-    size.add_argument("--app-seconds", type=float, default=10.0, metavar="S",
-                      help="how long verifications run back to back in the app (default 10)")
-    size.add_argument("--detect-photos", type=int, default=40, metavar="N",
-                      help="LFW people whose photos make the detection frames, each at 6 "
-                           "face sizes (default 40)")
-    size.add_argument("--startup-runs", type=int, default=5, metavar="N",
-                      help="runs of each whole process in startup (median; default 5)")
+    size.add_argument(
+        "--repeats",
+        type=int,
+        default=5,
+        metavar="N",
+        help="timed calls per figure (the median is reported; default 5)",
+    )
+    size.add_argument(
+        "--matmul-size",
+        type=int,
+        default=2048,
+        metavar="N",
+        help="side of the reference matrix product (default 2048)",
+    )
+    size.add_argument(
+        "--batch", type=int, default=64, metavar="N", help="embedding batch size (default 64)"
+    )
+    size.add_argument(
+        "--gallery", type=int, default=50, metavar="N", help="verification images (default 50)"
+    )
+    size.add_argument(
+        "--train-batch",
+        type=int,
+        default=16,
+        metavar="N",
+        help="pairs per training step (default 16, training.run's default)",
+    )
+    size.add_argument(
+        "--train-steps",
+        type=int,
+        default=6,
+        metavar="N",
+        help="timed training steps per variant (default 6)",
+    )
+    size.add_argument(
+        "--train-pairs",
+        type=int,
+        default=512,
+        metavar="N",
+        help="LFW pairs in the training pipeline (default 512)",
+    )
+    size.add_argument(
+        "--app-seconds",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="how long verifications run back to back in the app (default 10)",
+    )
+    size.add_argument(
+        "--detect-photos",
+        type=int,
+        default=40,
+        metavar="N",
+        help="LFW people whose photos make the detection frames, each at 6 face sizes (default 40)",
+    )
+    size.add_argument(
+        "--startup-runs",
+        type=int,
+        default=5,
+        metavar="N",
+        help="runs of each whole process in startup (median; default 5)",
+    )
     what = p.add_argument_group("what to try")
-    what.add_argument("--variants", default=",".join(VARIANTS), metavar="LIST",
-                      help=f"embedding runtimes (default: {','.join(VARIANTS)}); see "
-                           "benchmarks/models.py")
-    what.add_argument("--train-variants", default=",".join(TRAIN_VARIANTS), metavar="LIST",
-                      help=f"training set-ups (default: {','.join(TRAIN_VARIANTS)})")
-    what.add_argument("--no-augment", action="store_true",
-                      help="training pipeline without the seed's augmentation")
-    what.add_argument("--intra-threads", type=int, default=0, metavar="N",
-                      help="tf.config.threading intra-op threads (0: TF's default)")
-    what.add_argument("--inter-threads", type=int, default=0, metavar="N",
-                      help="tf.config.threading inter-op threads (0: TF's default)")
+    what.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        metavar="LIST",
+        help=f"embedding runtimes (default: {','.join(VARIANTS)}); see benchmarks/models.py",
+    )
+    what.add_argument(
+        "--train-variants",
+        default=",".join(TRAIN_VARIANTS),
+        metavar="LIST",
+        help=f"training set-ups (default: {','.join(TRAIN_VARIANTS)})",
+    )
+    what.add_argument(
+        "--no-augment",
+        action="store_true",
+        help="training pipeline without the seed's augmentation",
+    )
+    what.add_argument(
+        "--intra-threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="tf.config.threading intra-op threads (0: TF's default)",
+    )
+    what.add_argument(
+        "--inter-threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="tf.config.threading inter-op threads (0: TF's default)",
+    )
     out = p.add_argument_group("output")
-    out.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, metavar="FILE",
-                     help="markdown file to write (default: benchmarks/results.md)")
+    out.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        metavar="FILE",
+        help="markdown file to write (default: benchmarks/results.md)",
+    )
     out.add_argument("--no-write", action="store_true", help="print only")
-    out.add_argument("--lfw", metavar="DIR",
-                     help="LFW identity tree (default: $FACEAPP_LFW or ../shared/data/lfw)")
-    out.add_argument("--videos", metavar="DIR",
-                     help="the talking-head clips (default: $FACEAPP_VIDEOS or "
-                          "../shared/data/videos)")
+    out.add_argument(
+        "--lfw",
+        metavar="DIR",
+        help="LFW identity tree (default: $FACEAPP_LFW or ../shared/data/lfw)",
+    )
+    out.add_argument(
+        "--videos",
+        metavar="DIR",
+        help="the talking-head clips (default: $FACEAPP_VIDEOS or ../shared/data/videos)",
+    )
     return p
 
 
@@ -138,14 +225,25 @@ def parse_args(argv=None):
     from benchmarks.models import VARIANTS
     from benchmarks.training import TRAIN_VARIANTS
 
-    for name, given, known in (("--only", args.only, SECTIONS),
-                               ("--variants", args.variants, VARIANTS),
-                               ("--train-variants", args.train_variants, TRAIN_VARIANTS)):
+    for name, given, known in (
+        ("--only", args.only, SECTIONS),
+        ("--variants", args.variants, VARIANTS),
+        ("--train-variants", args.train_variants, TRAIN_VARIANTS),
+    ):
         unknown = [g for g in given if g not in known]
         if unknown:
             parser.error(f"{name}: unknown {', '.join(unknown)} (known: {', '.join(known)})")
-    for name in ("repeats", "matmul_size", "batch", "gallery", "train_batch", "train_steps",
-                 "train_pairs", "detect_photos", "startup_runs"):
+    for name in (
+        "repeats",
+        "matmul_size",
+        "batch",
+        "gallery",
+        "train_batch",
+        "train_steps",
+        "train_pairs",
+        "detect_photos",
+        "startup_runs",
+    ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.quick:
@@ -169,6 +267,7 @@ class KerasContext:
     """What the Keras sections share: the model, its parts, LFW inputs, built runtimes."""
 
     def __init__(self, args):
+        import keras
         import numpy as np
 
         from benchmarks.data import lfw_root, person_images, webcam_frame
@@ -176,12 +275,9 @@ class KerasContext:
         from faceapp.metadata import Thresholds
         from faceapp.model import make_siamese_model, siamese_parts
 
-        import keras
-
         keras.utils.set_random_seed(0)
         self.lfw = lfw_root(args.lfw)
-        keras_file = args.model if args.model and args.model.suffix in (".keras", ".h5") \
-            else None
+        keras_file = args.model if args.model and args.model.suffix in (".keras", ".h5") else None
         if keras_file:
             from faceapp.model import load_model
 
@@ -194,8 +290,8 @@ class KerasContext:
         owner = person_images(self.lfw)
         if len(owner) < args.gallery + 4:
             raise SystemExit(f"need {args.gallery + 4} photos of the owner in LFW")
-        self.gallery_paths = owner[:args.gallery]
-        self.frame_paths = owner[args.gallery:args.gallery + 20]
+        self.gallery_paths = owner[: args.gallery]
+        self.frame_paths = owner[args.gallery : args.gallery + 20]
         self.frames = [webcam_frame(p) for p in self.frame_paths]
         self.gallery = np.stack([preprocess(p) for p in self.gallery_paths])
         others = sorted((self.lfw / "Jennifer_Capriati").glob("*.jpg"))[:5]
@@ -219,8 +315,8 @@ class RuntimeContext:
         owner = person_images(self.lfw)
         if len(owner) < args.gallery + 4:
             raise SystemExit(f"need {args.gallery + 4} photos of the owner in LFW")
-        self.gallery_paths = owner[:args.gallery]
-        self.frame_paths = owner[args.gallery:args.gallery + 20]
+        self.gallery_paths = owner[: args.gallery]
+        self.frame_paths = owner[args.gallery : args.gallery + 20]
         self.frames = [webcam_frame(p) for p in self.frame_paths]
         self.webcam = webcam_frame
         self.model_name = "?"
@@ -268,10 +364,11 @@ class KerasSections:
             self.threads = "TensorFlow threads " + configure_threads(args)
             self.ref = reference.MatmulReference(args.matmul_size, repeats=max(3, args.repeats))
             self.context = KerasContext(args)
-            model = (f"`{args.model}`" if self.context.trained else f"untrained `{args.arch}`")
+            model = f"`{args.model}`" if self.context.trained else f"untrained `{args.arch}`"
             self.models.append(f"Keras sections: {model}")
             if "embedding" not in args.only:
                 from benchmarks.models import model_flops
+
                 self.context.flops = model_flops(self.context.embedding)
         if section == "reference":
             reference.run(results, self.ref, args)
@@ -294,13 +391,15 @@ def configure_threads(args) -> str:
 
 
 def header(args, threads: str, seconds: float, model: str) -> str:
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     command = "python -m benchmarks" + ("" if len(sys.argv) < 2 else " " + " ".join(sys.argv[1:]))
-    return (f"# Benchmark results\n\n"
-            f"Produced by `{command}` on {when} in {seconds:.0f} s: {os.cpu_count()} CPUs "
-            f"({platform.machine()}), {threads}; {model}. Ratios compare figures with "
-            f"references measured seconds apart in this same run; absolute numbers drift "
-            f"with the machine's load. What each row means: docs/benchmarks.md.")
+    return (
+        f"# Benchmark results\n\n"
+        f"Produced by `{command}` on {when} in {seconds:.0f} s: {os.cpu_count()} CPUs "
+        f"({platform.machine()}), {threads}; {model}. Ratios compare figures with "
+        f"references measured seconds apart in this same run; absolute numbers drift "
+        f"with the machine's load. What each row means: docs/benchmarks.md."
+    )
 
 
 def main(argv=None) -> int:
@@ -317,8 +416,12 @@ def main(argv=None) -> int:
         from benchmarks import app, detection, startup, verification
 
         context = RuntimeContext(args)
-        modules = {"detection": detection, "verification": verification,
-                   "startup": startup, "app": app}
+        modules = {
+            "detection": detection,
+            "verification": verification,
+            "startup": startup,
+            "app": app,
+        }
     for section in SECTIONS:
         if section not in args.only:
             continue
@@ -336,7 +439,8 @@ def main(argv=None) -> int:
         results.notes.append(
             f"TF fp32 matmul rate over the run: {min(ref.history):,.0f}-"
             f"{max(ref.history):,.0f} GFLOP/s ({len(ref.history)} measurements): the drift "
-            "the ratios cancel out")
+            "the ratios cancel out"
+        )
     print()
     print(results.text_table())
     if results.notes:

@@ -24,7 +24,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,15 +37,17 @@ S = "app"
 
 
 def not_measured(results: Results, why: str) -> None:
-    for name, target in (("frame interval p95 while verifying", "<= 40 ms"),
-                         ("launch to first frame", "<= 1.5 s"),
-                         ("launch to first possible verification", "<= 1.5 s"),
-                         ("peak memory (app + worker), model loaded", "<= 400 MiB")):
+    for name, target in (
+        ("frame interval p95 while verifying", "<= 40 ms"),
+        ("launch to first frame", "<= 1.5 s"),
+        ("launch to first possible verification", "<= 1.5 s"),
+        ("peak memory (app + worker), model loaded", "<= 400 MiB"),
+    ):
         results.add(Row(S, name, None, "", target=target, note=why))
 
 
 def write_video(path: Path, photos: list[Path], seconds: float = 4.0, fps: int = 30) -> None:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (640, 480))
     frames = [webcam_frame(p) for p in photos]
     for i in range(int(seconds * fps)):
         writer.write(frames[(i // fps) % len(frames)])  # one photo per second
@@ -84,25 +85,46 @@ def run(results: Results, context, args) -> None:
         video = folder / "clip.avi"
         write_video(video, context.frame_paths[:4])
         rounds = max(1, int(args.app_seconds * 2))  # at most this many verifications
-        steps = [{"wait": "frames", "count": 1}, {"record": "first_frame"},
-                 {"wait": "ready", "timeout": 120}, {"record": "ready"},
-                 {"reset_timing": True}]  # count frame intervals from here on (verifying)
+        steps = [
+            {"wait": "frames", "count": 1},
+            {"record": "first_frame"},
+            {"wait": "ready", "timeout": 120},
+            {"record": "ready"},
+            {"reset_timing": True},
+        ]  # count frame intervals from here on (verifying)
         for _ in range(rounds):
             steps += [{"key": "v"}, {"sleep": 0.05}, {"wait": "idle", "timeout": 60}]
         steps += [{"record": "after"}, {"key": "escape"}]
         steps_path, report_path = folder / "steps.json", folder / "report.json"
         steps_path.write_text(json.dumps(steps))
         xvfb, display = start_xvfb()
-        env = dict(os.environ, DISPLAY=display, KIVY_NO_ARGS="1",
-                   KIVY_HOME=str(folder / "kivy"), KIVY_NO_CONSOLELOG="1")
+        env = dict(
+            os.environ,
+            DISPLAY=display,
+            KIVY_NO_ARGS="1",
+            KIVY_HOME=str(folder / "kivy"),
+            KIVY_NO_CONSOLELOG="1",
+        )
         env["FACEAPP_LAUNCHED_AT"] = repr(time.monotonic())
-        command = [sys.executable, "-m", "faceapp.autopilot", "--steps", str(steps_path),
-                   "--report", str(report_path), "--", "--camera", str(video),
-                   "--data-root", str(root.root)]
+        command = [
+            sys.executable,
+            "-m",
+            "faceapp.autopilot",
+            "--steps",
+            str(steps_path),
+            "--report",
+            str(report_path),
+            "--",
+            "--camera",
+            str(video),
+            "--data-root",
+            str(root.root),
+        ]
         if args.model:
             command += ["--model", str(args.model)]
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         peak, deadline = 0, time.monotonic() + args.app_seconds + 150
         try:
             while process.poll() is None and time.monotonic() < deadline:
@@ -124,20 +146,54 @@ def run(results: Results, context, args) -> None:
         results.note(f"app run: {report['error']}")
     decision = final.get("decision") or {}
     p95 = final.get("frame_interval_p95_ms")
-    results.add(Row(S, "frame interval p95 while verifying", p95, "ms",
-                    "video 30 fps (33 ms)", None, "", "<= 40 ms",
-                    None if p95 is None else at_most(p95, 40.0),
-                    f"{report.get('steps_done')} steps; {final.get('frames_shown')} "
-                    f"frames shown; last: {decision.get('matches')}/"
-                    f"{decision.get('total')} matches"))
+    results.add(
+        Row(
+            S,
+            "frame interval p95 while verifying",
+            p95,
+            "ms",
+            "video 30 fps (33 ms)",
+            None,
+            "",
+            "<= 40 ms",
+            None if p95 is None else at_most(p95, 40.0),
+            f"{report.get('steps_done')} steps; {final.get('frames_shown')} "
+            f"frames shown; last: {decision.get('matches')}/"
+            f"{decision.get('total')} matches",
+        )
+    )
     first = final.get("first_frame_s")
-    results.add(Row(S, "launch to first frame", first, "s", target="<= 1.5 s",
-                    meets=None if first is None else at_most(first, 1.5)))
+    results.add(
+        Row(
+            S,
+            "launch to first frame",
+            first,
+            "s",
+            target="<= 1.5 s",
+            meets=None if first is None else at_most(first, 1.5),
+        )
+    )
     ready = final.get("ready_s")
-    results.add(Row(S, "launch to first possible verification", ready, "s",
-                    target="<= 1.5 s", meets=None if ready is None else at_most(ready, 1.5),
-                    note=f"{final.get('model')}"))
-    mib = peak / 2 ** 20
-    results.add(Row(S, "peak memory (app + worker), model loaded", mib, "MiB",
-                    target="<= 400 MiB", meets=at_most(mib, 400.0),
-                    note="largest RSS sum of the process tree"))
+    results.add(
+        Row(
+            S,
+            "launch to first possible verification",
+            ready,
+            "s",
+            target="<= 1.5 s",
+            meets=None if ready is None else at_most(ready, 1.5),
+            note=f"{final.get('model')}",
+        )
+    )
+    mib = peak / 2**20
+    results.add(
+        Row(
+            S,
+            "peak memory (app + worker), model loaded",
+            mib,
+            "MiB",
+            target="<= 400 MiB",
+            meets=at_most(mib, 400.0),
+            note="largest RSS sum of the process tree",
+        )
+    )

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 
 @dataclass
@@ -31,8 +31,9 @@ class Timing:
         return statistics.median(self.samples)
 
 
-def time_calls(fn: Callable[[], object], repeats: int, warmup: int = 1,
-               min_time: float = 0.0) -> Timing:
+def time_calls(
+    fn: Callable[[], object], repeats: int, warmup: int = 1, min_time: float = 0.0
+) -> Timing:
     """Call ``fn`` ``warmup`` times untimed, then ``repeats`` times (at least ``min_time`` s).
 
     The median is the figure reported (robust to a neighbour's burst on a shared machine);
@@ -64,10 +65,10 @@ class Row:
     name: str
     value: float | None
     unit: str
-    reference: str = ""          # e.g. "matmul fp32 (TF) 410 GFLOP/s"
-    ratio: float | None = None    # value (or its FLOP rate) divided by the reference
-    ratio_label: str = ""        # how the ratio reads: "x matmul rate", "x one embedding"
-    target: str = ""             # e.g. ">= 0.90"
+    reference: str = ""  # e.g. "matmul fp32 (TF) 410 GFLOP/s"
+    ratio: float | None = None  # value (or its FLOP rate) divided by the reference
+    ratio_label: str = ""  # how the ratio reads: "x matmul rate", "x one embedding"
+    target: str = ""  # e.g. ">= 0.90"
     meets: bool | None = None
     note: str = ""
 
@@ -76,12 +77,28 @@ class Row:
         ratio = "" if self.ratio is None else f"{self.ratio:.2f} {self.ratio_label}".strip()
         verdict = "" if self.meets is None else ("yes" if self.meets else "**no**")
         unit = "" if self.value is None else self.unit
-        return [self.section, self.name, f"{value} {unit}".strip(), self.reference, ratio,
-                self.target, verdict, self.note]
+        return [
+            self.section,
+            self.name,
+            f"{value} {unit}".strip(),
+            self.reference,
+            ratio,
+            self.target,
+            verdict,
+            self.note,
+        ]
 
 
-HEADERS = ["section", "benchmark", "figure", "reference (same run)", "ratio", "target",
-           "meets", "note"]
+HEADERS = [
+    "section",
+    "benchmark",
+    "figure",
+    "reference (same run)",
+    "ratio",
+    "target",
+    "meets",
+    "note",
+]
 
 
 def _fmt(value: float) -> str:
@@ -133,8 +150,12 @@ class Results:
         def esc(cell: str) -> str:
             return cell.replace("|", "\\|")
 
-        out = [header, "", "| " + " | ".join(HEADERS) + " |",
-               "|" + "|".join("---" for _ in HEADERS) + "|"]
+        out = [
+            header,
+            "",
+            "| " + " | ".join(HEADERS) + " |",
+            "|" + "|".join("---" for _ in HEADERS) + "|",
+        ]
         out += ["| " + " | ".join(esc(c) for c in r.cells()) + " |" for r in self.rows]
         if self.notes:
             out += ["", "Notes:", ""] + [f"- {n}" for n in self.notes]

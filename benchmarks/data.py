@@ -21,7 +21,7 @@ OWNER = "Colin_Powell"
 
 
 def lfw_root(override: str | None = None) -> Path:
-    root = Path(override or os.environ.get(LFW_ENV_VAR, LFW_DEFAULT))
+    root = Path(override or os.environ.get(LFW_ENV_VAR) or LFW_DEFAULT)
     if not (root / OWNER).is_dir():
         raise FaceappError(f"LFW not found at {root} (pass --lfw DIR or set {LFW_ENV_VAR})")
     return root
@@ -57,8 +57,9 @@ def webcam_frame(photo: Path) -> np.ndarray:
     return cv2.copyMakeBorder(image, 0, 0, side, width - height - side, cv2.BORDER_REPLICATE)
 
 
-def frame_with_face(photo: Path, face_height: int, size=FRAME_SIZE, offset=(0, 0),
-                    grey: int = 110) -> np.ndarray:
+def frame_with_face(
+    photo: Path, face_height: int, size=FRAME_SIZE, offset=(0, 0), grey: int = 110
+) -> np.ndarray:
     """A frame (640x480 by default) with an LFW photo scaled so that its face is about
     ``face_height`` px tall (LFW's faces are about 110 px of the 250 px photo), centred and
     moved by ``offset``; the photo is cut where it leaves the frame."""
@@ -66,14 +67,15 @@ def frame_with_face(photo: Path, face_height: int, size=FRAME_SIZE, offset=(0, 0
     if image is None:
         raise FaceappError(f"cannot read {photo}")
     side = int(round(250 * face_height / 110))
-    image = cv2.resize(image, (side, side),
-                       interpolation=cv2.INTER_AREA if side < 250 else cv2.INTER_CUBIC)
+    image = cv2.resize(
+        image, (side, side), interpolation=cv2.INTER_AREA if side < 250 else cv2.INTER_CUBIC
+    )
     width, height = size
     frame = np.full((height, width, 3), grey, np.uint8)
     x0, y0 = (width - side) // 2 + offset[0], (height - side) // 2 + offset[1]
     sx, sy, fx, fy = max(0, -x0), max(0, -y0), max(0, x0), max(0, y0)
     w, h = min(width - fx, side - sx), min(height - fy, side - sy)
-    frame[fy:fy + h, fx:fx + w] = image[sy:sy + h, sx:sx + w]
+    frame[fy : fy + h, fx : fx + w] = image[sy : sy + h, sx : sx + w]
     return frame
 
 
@@ -83,11 +85,13 @@ def sample_photos(root: Path, count: int, seed: int = 0) -> list[Path]:
 
     people = sorted(p for p in root.iterdir() if p.is_dir())
     chooser = random.Random(seed)
-    return [chooser.choice(sorted(person.glob("*.jpg")))
-            for person in chooser.sample(people, min(count, len(people)))]
+    return [
+        chooser.choice(sorted(person.glob("*.jpg")))
+        for person in chooser.sample(people, min(count, len(people)))
+    ]
 
 
 def videos_root(override: str | None = None) -> Path | None:
     """The shared talking-head clips (``$FACEAPP_VIDEOS`` or ../shared/data/videos), or None."""
-    root = Path(override or os.environ.get(VIDEOS_ENV_VAR, VIDEOS_DEFAULT))
+    root = Path(override or os.environ.get(VIDEOS_ENV_VAR) or VIDEOS_DEFAULT)
     return root if any(root.glob("*.mp4")) else None

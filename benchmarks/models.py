@@ -74,8 +74,11 @@ def bf16_copy(embedding, architecture: str):
 def tf_function(embedding, jit_compile: bool = False):
     import tensorflow as tf
 
-    @tf.function(input_signature=[tf.TensorSpec([None, 100, 100, 3], tf.float32)],
-                 jit_compile=jit_compile, reduce_retracing=True)
+    @tf.function(
+        input_signature=[tf.TensorSpec([None, 100, 100, 3], tf.float32)],
+        jit_compile=jit_compile,
+        reduce_retracing=True,
+    )
     def run(batch):
         return tf.cast(embedding(batch, training=False), tf.float32)
 
@@ -92,11 +95,11 @@ class TFLiteEmbedding:
         started = time.perf_counter()
         self.flatbuffer = tflite_flatbuffer(embedding, quantize=False)
         self.convert_seconds = time.perf_counter() - started
-        Interpreter, self.runtime = interpreter_class(), "ai_edge_litert"
-        self.interpreter = Interpreter(model_content=self.flatbuffer, num_threads=threads)
+        interpreter, self.runtime = interpreter_class(), "ai_edge_litert"
+        self.interpreter = interpreter(model_content=self.flatbuffer, num_threads=threads)
         self._input = self.interpreter.get_input_details()[0]["index"]
         self._output = self.interpreter.get_output_details()[0]["index"]
-        self._batch = None
+        self._batch: int | None = None
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         batch = np.ascontiguousarray(batch, dtype=np.float32)

@@ -30,12 +30,11 @@ class MatmulReference:
 
     @property
     def flops(self) -> float:
-        return 2.0 * self.size ** 3
+        return 2.0 * self.size**3
 
     def measure(self) -> float:
         """The current fp32 matmul rate in GFLOP/s (median of ``repeats`` products)."""
-        timing = time_calls(lambda: self._product(self._a, self._b).numpy(),
-                            self.repeats, warmup=1)
+        timing = time_calls(lambda: self._product(self._a, self._b).numpy(), self.repeats, warmup=1)
         rate = self.flops / timing.median / 1e9
         self.history.append(rate)
         return rate
@@ -49,19 +48,45 @@ def run(results: Results, ref: MatmulReference, args) -> None:
 
     n = ref.size
     rate = ref.measure()
-    results.add(Row("reference", f"TF matmul fp32 {n}x{n}", rate, "GFLOP/s",
-                    note="the reference for every model figure (re-measured per section)"))
+    results.add(
+        Row(
+            "reference",
+            f"TF matmul fp32 {n}x{n}",
+            rate,
+            "GFLOP/s",
+            note="the reference for every model figure (re-measured per section)",
+        )
+    )
     rng = np.random.default_rng(1)
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)
     timing = time_calls(lambda: a @ b, ref.repeats, warmup=1)
     np_rate = ref.flops / timing.median / 1e9
-    results.add(Row("reference", f"numpy matmul fp32 {n}x{n}", np_rate, "GFLOP/s",
-                    ref.label(rate), np_rate / rate, "x TF", note="OpenBLAS"))
+    results.add(
+        Row(
+            "reference",
+            f"numpy matmul fp32 {n}x{n}",
+            np_rate,
+            "GFLOP/s",
+            ref.label(rate),
+            np_rate / rate,
+            "x TF",
+            note="OpenBLAS",
+        )
+    )
     ab = tf.cast(ref._a, tf.bfloat16)
     bb = tf.cast(ref._b, tf.bfloat16)
     timing = time_calls(lambda: ref._product(ab, bb).numpy(), ref.repeats, warmup=1)
     bf_rate = ref.flops / timing.median / 1e9
-    results.add(Row("reference", f"TF matmul bf16 {n}x{n}", bf_rate, "GFLOP/s",
-                    ref.label(rate), bf_rate / rate, "x fp32",
-                    note="AVX512_BF16: the ceiling for mixed precision"))
+    results.add(
+        Row(
+            "reference",
+            f"TF matmul bf16 {n}x{n}",
+            bf_rate,
+            "GFLOP/s",
+            ref.label(rate),
+            bf_rate / rate,
+            "x fp32",
+            note="AVX512_BF16: the ceiling for mixed precision",
+        )
+    )

@@ -63,8 +63,9 @@ def high_water_kib(pid: int) -> int | None:
 def measure(command: list[str], env: dict) -> tuple[float, float, int]:
     """``(seconds, peak MiB, exit status)`` of one run of ``command``."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     peak = 0
     while True:
         finished, status = os.waitpid(process.pid, os.WNOHANG)
@@ -79,32 +80,56 @@ def measure(command: list[str], env: dict) -> tuple[float, float, int]:
 
 def runs(command: list[str], env: dict, count: int) -> tuple[float, float, set[int]]:
     measured = [measure(command, env) for _ in range(count)]
-    return (float(np.median([m[0] for m in measured])), max(m[1] for m in measured),
-            {m[2] for m in measured})
+    return (
+        float(np.median([m[0] for m in measured])),
+        max(m[1] for m in measured),
+        {m[2] for m in measured},
+    )
 
 
 def run(results: Results, context, args) -> None:
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     probe = context.frame_paths[0]
     with context.data_root(args.gallery) as root:
-        command = [sys.executable, "-m", "faceapp.verify", str(probe),
-                   "--data-root", str(root.root)]
+        command = [
+            sys.executable,
+            "-m",
+            "faceapp.verify",
+            str(probe),
+            "--data-root",
+            str(root.root),
+        ]
         if args.model:
             command += ["--model", str(args.model)]
         measure(command, env)  # fills the gallery cache and the disk cache, as a first use does
         seconds, mib, codes = runs(command, env, args.startup_runs)
-    results.add(Row(S, f"faceapp.verify PHOTO, {args.gallery} enrolled, whole process",
-                    seconds, "s", target=f"<= {TARGET_SECONDS:g} s",
-                    meets=at_most(seconds, TARGET_SECONDS),
-                    note=f"median of {args.startup_runs}; exit {sorted(codes)}"))
-    results.add(Row(S, "faceapp.verify: peak memory", mib, "MiB",
-                    target=f"<= {TARGET_MIB:g} MiB", meets=at_most(mib, TARGET_MIB)))
+    results.add(
+        Row(
+            S,
+            f"faceapp.verify PHOTO, {args.gallery} enrolled, whole process",
+            seconds,
+            "s",
+            target=f"<= {TARGET_SECONDS:g} s",
+            meets=at_most(seconds, TARGET_SECONDS),
+            note=f"median of {args.startup_runs}; exit {sorted(codes)}",
+        )
+    )
+    results.add(
+        Row(
+            S,
+            "faceapp.verify: peak memory",
+            mib,
+            "MiB",
+            target=f"<= {TARGET_MIB:g} MiB",
+            meets=at_most(mib, TARGET_MIB),
+        )
+    )
     try:
         from benchmarks.verification import DlibWay
     except ImportError:
         return
     try:
-        way = DlibWay([context.webcam(p) for p in context.gallery_paths[:args.gallery]])
+        way = DlibWay([context.webcam(p) for p in context.gallery_paths[: args.gallery]])
     except ImportError as error:
         results.note(f"face_recognition's way not measured ({error.name} missing)")
         return
@@ -115,7 +140,17 @@ def run(results: Results, context, args) -> None:
         measure(command, env)
         reference, reference_mib, codes = runs(command, env, args.startup_runs)
     speedup = reference / seconds
-    results.add(Row(S, "faceapp.verify against face_recognition's way", speedup, "x faster",
-                    f"face_recognition's way {reference:.2f} s, {reference_mib:.0f} MiB",
-                    speedup, "x", f">= {TARGET_SPEEDUP:g}x", at_least(speedup, TARGET_SPEEDUP),
-                    note=f"median of {args.startup_runs}; exit {sorted(codes)}"))
+    results.add(
+        Row(
+            S,
+            "faceapp.verify against face_recognition's way",
+            speedup,
+            "x faster",
+            f"face_recognition's way {reference:.2f} s, {reference_mib:.0f} MiB",
+            speedup,
+            "x",
+            f">= {TARGET_SPEEDUP:g}x",
+            at_least(speedup, TARGET_SPEEDUP),
+            note=f"median of {args.startup_runs}; exit {sorted(codes)}",
+        )
+    )

@@ -23,6 +23,7 @@ from benchmarks.core import Results, Row, at_least
 from benchmarks.data import people_with_images
 
 TARGET = 0.70
+SECTION = "training"
 TRAIN_VARIANTS = ("fp32", "xla", "bf16")
 
 
@@ -35,10 +36,12 @@ def build_pipeline(root, pairs: int, batch: int, augment: bool):
     pair_list = training_data.tree_pairs(people, pairs, rng)
     table = training_data.load_table(training_data.pair_paths(pair_list), crop="none")
     rows = table.indices(pair_list)
-    dataset = training_data.make_dataset(rows, table.images, batch, shuffle=True,
-                                         augment=augment, seed=0)
-    return dataset.repeat(), (f"training.data on {len(rows)} LFW pairs "
-                              f"({len(table.images)} images), augment={augment}")
+    dataset = training_data.make_dataset(
+        rows, table.images, batch, shuffle=True, augment=augment, seed=0
+    )
+    return dataset.repeat(), (
+        f"training.data on {len(rows)} LFW pairs ({len(table.images)} images), augment={augment}"
+    )
 
 
 def pipeline_rate(dataset, batches: int, batch: int) -> float:
@@ -65,21 +68,30 @@ def compiled_model(architecture: str, variant: str, weights):
     finally:
         keras.mixed_precision.set_global_policy(previous)
     model.set_weights(weights)
-    model.compile(optimizer=keras.optimizers.Adam(1e-4),
-                  loss=keras.losses.BinaryCrossentropy(),
-                  jit_compile=(variant == "xla"))
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-4),
+        loss=keras.losses.BinaryCrossentropy(),
+        jit_compile=(variant == "xla"),
+    )
     return model
 
 
 def run(results: Results, ref, context, args) -> None:
-    S = "training"
     batch = args.train_batch
-    dataset, description = build_pipeline(context.lfw, args.train_pairs, batch,
-                                          augment=not args.no_augment)
+    dataset, description = build_pipeline(
+        context.lfw, args.train_pairs, batch, augment=not args.no_augment
+    )
     results.note(f"training input: {description}")
     pipe = pipeline_rate(dataset, args.train_steps * 2, batch)
-    results.add(Row(S, f"tf.data pipeline alone, batch {batch} pairs", pipe, "pairs/s",
-                    note="decode once (table), gather, augment, batch, prefetch"))
+    results.add(
+        Row(
+            SECTION,
+            f"tf.data pipeline alone, batch {batch} pairs",
+            pipe,
+            "pairs/s",
+            note="decode once (table), gather, augment, batch, prefetch",
+        )
+    )
     flops = context.flops
     weights = context.siamese.get_weights()
     for variant in args.train_variants:
@@ -87,8 +99,10 @@ def run(results: Results, ref, context, args) -> None:
             model = compiled_model(args.arch, variant, weights)
             model.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)  # trace + warm up
         except Exception as error:
-            results.note(f"training variant {variant!r} failed: {type(error).__name__}: "
-                         f"{str(error).splitlines()[0][:160]}")
+            results.note(
+                f"training variant {variant!r} failed: {type(error).__name__}: "
+                f"{str(error).splitlines()[0][:160]}"
+            )
             continue
         rate = ref.measure()
         started = time.perf_counter()
@@ -98,9 +112,19 @@ def run(results: Results, ref, context, args) -> None:
         images = 2 * pairs_per_s
         ratio = images * 3 * flops / 1e9 / rate
         share = pairs_per_s / pipe
-        results.add(Row(S, f"fit, batch {batch} pairs, {variant}", images, "images/s",
-                        ref.label(rate), ratio, "x matmul rate (3x fwd)", f">= {TARGET:.2f}",
-                        at_least(ratio, TARGET),
-                        f"{seconds / args.train_steps * 1e3:.0f} ms/step; pipeline needs "
-                        f"{share:.1%} of the step time"))
+        results.add(
+            Row(
+                SECTION,
+                f"fit, batch {batch} pairs, {variant}",
+                images,
+                "images/s",
+                ref.label(rate),
+                ratio,
+                "x matmul rate (3x fwd)",
+                f">= {TARGET:.2f}",
+                at_least(ratio, TARGET),
+                f"{seconds / args.train_steps * 1e3:.0f} ms/step; pipeline needs "
+                f"{share:.1%} of the step time",
+            )
+        )
         del model

@@ -54,7 +54,7 @@ def run(results: Results, context, args) -> None:
     from faceapp.verifier import Verifier
 
     frames = context.frames
-    cycle = iter(range(10 ** 9))
+    cycle = iter(range(10**9))
 
     def next_frame():
         return frames[next(cycle) % len(frames)]
@@ -63,25 +63,48 @@ def run(results: Results, context, args) -> None:
         verifier = Verifier(context.model(root), root)
         verifier.gallery.vectors()
         n = len(verifier.gallery)
-        project = time_calls(lambda: verifier.verify_frame(next_frame()), args.repeats * 4,
-                             warmup=2).median * 1e3
+        project = (
+            time_calls(
+                lambda: verifier.verify_frame(next_frame()), args.repeats * 4, warmup=2
+            ).median
+            * 1e3
+        )
         verified = sum(verifier.verify_frame(f)[0].verified for f in frames)
         stages(results, verifier, next_frame, args)
     try:
         dlib_way = DlibWay([context.webcam(p) for p in context.gallery_paths[:n]])
     except ImportError as error:
-        results.add(Row(S, f"project: one frame, {n} verification images", project, "ms",
-                        note=f"dlib's way not measured ({error.name} missing)"))
+        results.add(
+            Row(
+                S,
+                f"project: one frame, {n} verification images",
+                project,
+                "ms",
+                note=f"dlib's way not measured ({error.name} missing)",
+            )
+        )
         return
-    reference = time_calls(lambda: dlib_way.verify(next_frame()), max(3, args.repeats),
-                           warmup=1).median * 1e3
+    reference = (
+        time_calls(lambda: dlib_way.verify(next_frame()), max(3, args.repeats), warmup=1).median
+        * 1e3
+    )
     dlib_verified = sum(dlib_way.verify(f) for f in frames)
     speedup = reference / project
-    results.add(Row(S, f"project: one frame, {n} verification images", project, "ms",
-                    f"dlib's way {reference:.0f} ms", speedup, "x faster",
-                    f">= {TARGET_SPEEDUP:g}x", at_least(speedup, TARGET_SPEEDUP),
-                    note=f"{context.model_name}; verified {verified}/{len(frames)} frames "
-                         f"of the owner (dlib's way {dlib_verified})"))
+    results.add(
+        Row(
+            S,
+            f"project: one frame, {n} verification images",
+            project,
+            "ms",
+            f"dlib's way {reference:.0f} ms",
+            speedup,
+            "x faster",
+            f">= {TARGET_SPEEDUP:g}x",
+            at_least(speedup, TARGET_SPEEDUP),
+            note=f"{context.model_name}; verified {verified}/{len(frames)} frames "
+            f"of the owner (dlib's way {dlib_verified})",
+        )
+    )
 
 
 def stages(results: Results, verifier, next_frame, args) -> None:
@@ -95,19 +118,25 @@ def stages(results: Results, verifier, next_frame, args) -> None:
     from faceapp.landmarks import region_of
 
     finder = FaceFinder(threads=1)
-    names = ("face detection (BlazeFace)", "landmarks (Face Mesh)",
-             f"face crop ({verifier.model.crop}) + preprocess",
-             "embedding (int8, LiteRT)", f"head on {len(verifier.gallery)} + decision")
-    samples = [[] for _ in names]
+    names = (
+        "face detection (BlazeFace)",
+        "landmarks (Face Mesh)",
+        f"face crop ({verifier.model.crop}) + preprocess",
+        "embedding (int8, LiteRT)",
+        f"head on {len(verifier.gallery)} + decision",
+    )
+    samples: list[list[float]] = [[] for _ in names]
     gallery = verifier.gallery.vectors()
     for i in range(args.repeats * 4 + 2):
         frame = next_frame()
         t0 = time.perf_counter()
         detection = finder.largest_detection(frame)
         t1 = time.perf_counter()
+        if detection is None:
+            continue
         landmarks = finder.mesh(frame, region_of(detection))
         t2 = time.perf_counter()
-        face = Face(Box.bounding(*detection.box, frame.shape), detection.score, landmarks)
+        face = Face(Box.bounding(detection.box, frame.shape), detection.score, landmarks)
         picture = cut_face(frame, verifier.model.crop, face, searched=True)
         pixels = preprocess(picture.image)
         t3 = time.perf_counter()
@@ -121,6 +150,14 @@ def stages(results: Results, verifier, next_frame, args) -> None:
     medians = [float(np.median(s)) for s in samples]
     total = sum(medians)
     for name, ms in zip(names, medians):
-        results.add(Row(S, f"  stage: {name}", ms, "ms", f"stages' total {total:.1f} ms",
-                        ms / total, "of the frame"))
-
+        results.add(
+            Row(
+                S,
+                f"  stage: {name}",
+                ms,
+                "ms",
+                f"stages' total {total:.1f} ms",
+                ms / total,
+                "of the frame",
+            )
+        )

@@ -23,8 +23,13 @@ import numpy as np
 TEMPLATE_INDICES = (249, 362, 7, 155, 164)
 # Where they belong, as fractions of the aligned face's side.
 CHIP_SIZE = 150  # dlib's chip side: faces are warped at this size, then shrunk
-TEMPLATE = np.array([[110.49, 47.35], [88.52, 47.39], [36.80, 47.14], [57.84, 47.72],
-                     [74.09, 89.60]], np.float64) / 150.0
+TEMPLATE = (
+    np.array(
+        [[110.49, 47.35], [88.52, 47.39], [36.80, 47.14], [57.84, 47.72], [74.09, 89.60]],
+        np.float64,
+    )
+    / 150.0
+)
 
 
 def similarity(source: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -33,7 +38,7 @@ def similarity(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     source, target = np.asarray(source, np.float64), np.asarray(target, np.float64)
     mean_s, mean_t = source.mean(axis=0), target.mean(axis=0)
     s, t = source - mean_s, target - mean_t
-    variance = (s ** 2).sum() / len(s)
+    variance = (s**2).sum() / len(s)
     if variance <= 1e-12:
         raise ValueError("the landmarks coincide")
     covariance = t.T @ s / len(s)
@@ -63,12 +68,18 @@ def align(image_bgr: np.ndarray, landmarks_xy: np.ndarray, size: int = CHIP_SIZE
     scale = float(np.hypot(matrix[0, 0], matrix[0, 1]))
     if scale < 0.5:  # a large face: area-average it first, or the warp aliases (moire)
         factor = 0.5 / scale
-        image_bgr = cv2.resize(image_bgr, None, fx=1 / factor, fy=1 / factor,
-                               interpolation=cv2.INTER_AREA)
+        image_bgr = cv2.resize(
+            image_bgr, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA
+        )
         matrix = matrix.copy()
         matrix[:, :2] *= factor
-    chip = cv2.warpAffine(image_bgr, matrix, (CHIP_SIZE, CHIP_SIZE), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+    chip = cv2.warpAffine(
+        image_bgr,
+        matrix,
+        (CHIP_SIZE, CHIP_SIZE),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
     if size == CHIP_SIZE:
         return chip
     return cv2.resize(chip, (size, size), interpolation=cv2.INTER_AREA)

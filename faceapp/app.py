@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 
@@ -40,7 +40,12 @@ from kivy.clock import Clock  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
 from kivy.graphics.texture import Texture  # noqa: E402
 from kivy.properties import (  # noqa: E402
-    BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty)
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.boxlayout import BoxLayout  # noqa: E402
 from kivy.uix.widget import Widget  # noqa: E402
 
@@ -51,8 +56,11 @@ from faceapp.session import Session, Settings, Tone, enrolled  # noqa: E402
 
 NO_FACE_TEXT = "no face found: the centre box is used"
 NO_LANDMARKS_TEXT = "face found, landmarks not: the crop is not aligned"
-TONE_COLORS = {Tone.GOOD: (0.30, 0.85, 0.40, 1), Tone.BAD: (0.95, 0.30, 0.30, 1),
-               Tone.NEUTRAL: (0.80, 0.80, 0.80, 1)}
+TONE_COLORS = {
+    Tone.GOOD: (0.30, 0.85, 0.40, 1),
+    Tone.BAD: (0.95, 0.30, 0.30, 1),
+    Tone.NEUTRAL: (0.80, 0.80, 0.80, 1),
+}
 
 # Keys (also shown on the buttons): key -> App method name.
 KEY_ACTIONS = {
@@ -64,10 +72,10 @@ KEY_ACTIONS = {
     "q": "quit",
 }
 ESCAPE = 27
-SPINNER_PERIOD = 1 / 12    # seconds between steps of the busy spinner
+SPINNER_PERIOD = 1 / 12  # seconds between steps of the busy spinner
 FRAME_STALL_SECONDS = 0.1  # no frame for this long: the UI beat falls back to the Clock
-COUNTS_PERIOD = 2.0        # seconds between re-counts of the capture folders
-WORKER_NICENESS = 10       # the inference process yields the CPU to the preview
+COUNTS_PERIOD = 2.0  # seconds between re-counts of the capture folders
+WORKER_NICENESS = 10  # the inference process yields the CPU to the preview
 
 
 def lower_priority(pid: int | None, niceness: int = WORKER_NICENESS) -> None:
@@ -86,10 +94,10 @@ class CameraView(Widget):
 
     texture = ObjectProperty(None, allownone=True)
     frame_size = ListProperty([640, 480])
-    box = ListProperty([0, 0, 0, 0])          # x, y, width, height in frame pixels (y down)
+    box = ListProperty([0, 0, 0, 0])  # x, y, width, height in frame pixels (y down)
     box_detected = BooleanProperty(False)
-    image_rect = ListProperty([0, 0, 1, 1])   # where the frame is drawn, in window pixels
-    box_rect = ListProperty([0, 0, 0, 0])     # the box, in window pixels (y up)
+    image_rect = ListProperty([0, 0, 1, 1])  # where the frame is drawn, in window pixels
+    box_rect = ListProperty([0, 0, 0, 0])  # the box, in window pixels (y up)
 
     def on_size(self, *_):
         self._layout()
@@ -117,11 +125,14 @@ class CameraView(Widget):
         height, width = frame.image.shape[:2]
         if self.texture is None or tuple(self.texture.size) != (width, height):
             texture = Texture.create(size=(width, height), colorfmt="rgb", bufferfmt="ubyte")
-            texture.flip_vertical()   # OpenCV rows run top to bottom, OpenGL's bottom to top
+            texture.flip_vertical()  # OpenCV rows run top to bottom, OpenGL's bottom to top
             self.texture = texture
             self.frame_size = [width, height]
-        self.texture.blit_buffer(memoryview(frame.image).cast("B"), colorfmt="bgr",
-                                 bufferfmt="ubyte")
+        self.texture.blit_buffer(
+            memoryview(frame.image).cast("B"),  # type: ignore[arg-type]
+            colorfmt="bgr",
+            bufferfmt="ubyte",
+        )
         self.box_detected = frame.face is not None
         box = frame.box
         self.box = [box.x, box.y, box.width, box.height]
@@ -151,23 +162,36 @@ class FaceApp(App):
     verification_threshold = NumericProperty(0.5)
     timeout = NumericProperty(5.0)
 
-    def __init__(self, options: AppOptions, worker=None,
-                 on_ready: Callable[["FaceApp"], None] | None = None, **kwargs):
+    def __init__(
+        self,
+        options: AppOptions,
+        worker=None,
+        on_ready: Callable[[FaceApp], None] | None = None,
+        **kwargs,
+    ):
         """``worker``: an :class:`~faceapp.worker.InferenceWorker` already started (it loads
         the model while the window opens); None starts one with the window."""
         super().__init__(**kwargs)
         self.options = options
         self.on_ready_hook = on_ready
         self.timeout = options.timeout
-        self.pipeline = FramePipeline(options.camera, loop=True,
-                                      on_frame=Clock.create_trigger(self._on_frame_ready))
+        self.pipeline = FramePipeline(
+            options.camera, loop=True, on_frame=Clock.create_trigger(self._on_frame_ready)
+        )
         self.session = Session(
-            Settings(options.data_root, options.timeout, options.detection_threshold,
-                     options.verification_threshold, options.liveness),
-            make_worker=self._make_worker, worker=worker,
+            Settings(
+                options.data_root,
+                options.timeout,
+                options.detection_threshold,
+                options.verification_threshold,
+                options.liveness,
+            ),
+            make_worker=self._make_worker,
+            worker=worker,
             on_worker_started=lambda started: lower_priority(started.pid),
             start_liveness=self.pipeline.start_liveness,
-            stop_liveness=self.pipeline.stop_liveness)
+            stop_liveness=self.pipeline.stop_liveness,
+        )
         self.saver = CaptureSaver(options.data_root)
         self.pending_actions: list[Callable[[], None]] = []  # key presses, see _service
         self.frame_listeners: list[Callable[[PreviewFrame], None]] = []  # autopilot timing
@@ -185,9 +209,12 @@ class FaceApp(App):
         return InferenceWorker(
             # None without --model: the worker takes the newest model each time it loads,
             # so a model trained after a failed load (or before a restart) is picked up
-            self.options.data_root, model_path=self.options.model,
-            detection_threshold=detection, verification_threshold=verification,
-            runtime=self.options.runtime)
+            self.options.data_root,
+            model_path=self.options.model,
+            detection_threshold=detection,
+            verification_threshold=verification,
+            runtime=self.options.runtime,
+        )
 
     # --- Kivy life cycle ---------------------------------------------------------------
 
@@ -277,8 +304,10 @@ class FaceApp(App):
     def _tick(self, _dt: float) -> None:
         """The fallback beat: when no frame has come for a while (no camera, a stalled
         source), the UI's work runs here instead of with the frames."""
-        if (self._last_shown_at is None
-                or time.monotonic() - self._last_shown_at > FRAME_STALL_SECONDS):
+        if (
+            self._last_shown_at is None
+            or time.monotonic() - self._last_shown_at > FRAME_STALL_SECONDS
+        ):
             self._show_latest_frame()
             self._service()
 
@@ -346,8 +375,10 @@ class FaceApp(App):
     def refresh_counts(self) -> None:
         self._last_counts = time.monotonic()
         counts = self.counts()
-        self.counts_text = (f"anchors: {counts['anchor']}    positives: {counts['positive']}\n"
-                            f"verification images: {counts['verification_images']}")
+        self.counts_text = (
+            f"anchors: {counts['anchor']}    positives: {counts['positive']}\n"
+            f"verification images: {counts['verification_images']}"
+        )
 
     def counts(self) -> dict[str, int]:
         from faceapp.errors import FaceappError
@@ -363,8 +394,9 @@ class FaceApp(App):
         return result
 
 
-def run_app(options: AppOptions, worker=None,
-            on_ready: Callable[[FaceApp], None] | None = None) -> int:
+def run_app(
+    options: AppOptions, worker=None, on_ready: Callable[[FaceApp], None] | None = None
+) -> int:
     """Open the window and run until it is closed; 0 when it closed normally."""
     FaceApp(options, worker, on_ready=on_ready).run()
     return 0

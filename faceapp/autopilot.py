@@ -34,6 +34,7 @@ import sys
 import time
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 
@@ -141,7 +142,7 @@ class Autopilot:
         self.records: dict[str, dict] = {}
         self.error: str | None = None
         self.written = False
-        self.app = None
+        self.app: Any = None  # the faceapp.app.FaceApp, once it runs
 
     def attach(self, app) -> None:
         from kivy.clock import Clock
@@ -214,8 +215,9 @@ class Autopilot:
         if kind == "ready":
             return app.session.state.value == "ready"
         if kind == "idle":
-            return not (app.pending_actions or app.busy or app.session.verifying
-                        or app.saver.pending)
+            return not (
+                app.pending_actions or app.busy or app.session.verifying or app.saver.pending
+            )
         if kind == "overlay":
             return str(step["contains"]) in app.overlay_text
         raise ValueError(f"unknown wait {kind!r}")
@@ -250,7 +252,10 @@ def start_xvfb(size: str = "1280x800x24") -> tuple[subprocess.Popen, str]:
     read_end, write_end = os.pipe()
     process = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write_end), "-screen", "0", size, "-nolisten", "tcp"],
-        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write_end)
     number = b""
     with os.fdopen(read_end, "rb") as pipe:
@@ -281,8 +286,8 @@ def save_screenshot(target: Path) -> Path:
 @cli_guard
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    app_args = argv[argv.index("--") + 1:] if "--" in argv else []
-    own_args = argv[:argv.index("--")] if "--" in argv else argv
+    app_args = argv[argv.index("--") + 1 :] if "--" in argv else []
+    own_args = argv[: argv.index("--")] if "--" in argv else argv
     parser = argparse.ArgumentParser(prog="python -m faceapp.autopilot")
     parser.add_argument("--steps", required=True, help="JSON file: a list of steps")
     parser.add_argument("--report", required=True, help="where to write the JSON report")

@@ -22,9 +22,9 @@ import numpy as np
 from faceapp.facenets import DETECTOR_FILE, FULL_RANGE_DETECTOR_FILE, network_path
 from faceapp.litert import TFLiteNetwork
 
-MIN_SCORE = 0.5          # MediaPipe's default
-NMS_OVERLAP = 0.3        # IoU above which two candidates are the same face
-RAW_SCORE_LIMIT = 80.0   # logits are clipped before the sigmoid (as MediaPipe does)
+MIN_SCORE = 0.5  # MediaPipe's default
+NMS_OVERLAP = 0.3  # IoU above which two candidates are the same face
+RAW_SCORE_LIMIT = 80.0  # logits are clipped before the sigmoid (as MediaPipe does)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Detection:
         a, b = self.points[0], self.points[1]
         return (a, b) if a[0] <= b[0] else (b, a)
 
-    def moved(self, matrix: np.ndarray) -> "Detection":
+    def moved(self, matrix: np.ndarray) -> Detection:
         """This detection under the 2x3 affine ``matrix`` (box: the bounds of its corners)."""
         x0, y0, x1, y1 = self.box
         corners = _apply(matrix, np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]]))
@@ -66,8 +66,7 @@ def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 # (input side, strides of its layers, anchors per cell of each layer)
-_LAYOUTS = {DETECTOR_FILE: (128, (8, 16, 16, 16), 2),
-            FULL_RANGE_DETECTOR_FILE: (192, (4,), 1)}
+_LAYOUTS = {DETECTOR_FILE: (128, (8, 16, 16, 16), 2), FULL_RANGE_DETECTOR_FILE: (192, (4,), 1)}
 
 
 def anchor_centres(side: int, strides: tuple[int, ...], per_layer: int) -> np.ndarray:
@@ -94,8 +93,7 @@ class BlazeFace:
 
     def __init__(self, file_name: str = DETECTOR_FILE, threads: int | None = None):
         self.side, strides, per_layer = _LAYOUTS[file_name]
-        self.network = TFLiteNetwork(network_path(file_name), threads=threads,
-                                     name=file_name)
+        self.network = TFLiteNetwork(network_path(file_name), threads=threads, name=file_name)
         self.anchors = anchor_centres(self.side, strides, per_layer)
 
     def __call__(self, image_bgr: np.ndarray, min_score: float = MIN_SCORE) -> list[Detection]:
@@ -106,13 +104,21 @@ class BlazeFace:
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         small = cv2.resize(image_bgr, (new_w, new_h), interpolation=interpolation)
         pad_x, pad_y = (self.side - new_w) // 2, (self.side - new_h) // 2
-        square = cv2.copyMakeBorder(small, pad_y, self.side - new_h - pad_y, pad_x,
-                                    self.side - new_w - pad_x, cv2.BORDER_CONSTANT, value=0)
+        square = cv2.copyMakeBorder(
+            small,
+            pad_y,
+            self.side - new_h - pad_y,
+            pad_x,
+            self.side - new_w - pad_x,
+            cv2.BORDER_CONSTANT,
+            value=0,
+        )
         tensor = cv2.cvtColor(square, cv2.COLOR_BGR2RGB).astype(np.float32)
         tensor = tensor * np.float32(2.0 / 255.0) - np.float32(1.0)  # [-1, 1]
         raw, logits = self.network.run(tensor[None])
-        scores = 1.0 / (1.0 + np.exp(-np.clip(logits.reshape(-1), -RAW_SCORE_LIMIT,
-                                               RAW_SCORE_LIMIT)))
+        scores = 1.0 / (
+            1.0 + np.exp(-np.clip(logits.reshape(-1), -RAW_SCORE_LIMIT, RAW_SCORE_LIMIT))
+        )
         keep = np.flatnonzero(scores >= min_score)
         if keep.size == 0:
             return []
@@ -140,8 +146,9 @@ def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area + areas - inter, 1e-9)
 
 
-def weighted_nms(boxes: np.ndarray, points: np.ndarray, scores: np.ndarray,
-                 overlap: float = NMS_OVERLAP) -> list[Detection]:
+def weighted_nms(
+    boxes: np.ndarray, points: np.ndarray, scores: np.ndarray, overlap: float = NMS_OVERLAP
+) -> list[Detection]:
     """Group candidates that overlap the most confident one left; each group becomes one
     detection whose box and points are the score-weighted mean of the group's."""
     order = np.argsort(-scores)
@@ -156,7 +163,6 @@ def weighted_nms(boxes: np.ndarray, points: np.ndarray, scores: np.ndarray,
         weights = scores[group][:, None]
         box = (boxes[group] * weights).sum(axis=0) / weights.sum()
         pts = (points[group] * weights[:, :, None]).sum(axis=0) / weights.sum()
-        faces.append(Detection(box.astype(np.float32), pts.astype(np.float32),
-                               float(scores[k])))
+        faces.append(Detection(box.astype(np.float32), pts.astype(np.float32), float(scores[k])))
         remaining &= ~group
     return faces

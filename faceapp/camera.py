@@ -21,7 +21,7 @@ from faceapp.errors import FaceappError
 from faceapp.imaging import list_images, read_image
 
 RETRY_SECONDS = 2.0
-FOLDER_FPS = 10.0   # an image folder plays at this rate
+FOLDER_FPS = 10.0  # an image folder plays at this rate
 
 
 def parse_source(source: str | int | os.PathLike) -> int | Path:
@@ -82,20 +82,28 @@ class FolderCapture:
 class FrameSource:
     """Frames from a webcam index, a video file or an image folder; see the module doc."""
 
-    def __init__(self, source: str | int | os.PathLike = 0, loop: bool = False,
-                 retry_seconds: float = RETRY_SECONDS):
+    def __init__(
+        self,
+        source: str | int | os.PathLike = 0,
+        loop: bool = False,
+        retry_seconds: float = RETRY_SECONDS,
+    ):
         self.source = parse_source(source)
         self.loop = loop
         self.retry_seconds = retry_seconds
         self.message: str | None = None
         self.frames_read = 0
-        self._capture = None
+        self._capture: cv2.VideoCapture | FolderCapture | None = None
         self._next_retry = 0.0
         self._open()
 
     @property
     def is_webcam(self) -> bool:
         return isinstance(self.source, int)
+
+    @property
+    def is_folder(self) -> bool:
+        return isinstance(self.source, Path) and self.source.is_dir()
 
     @property
     def finished(self) -> bool:
@@ -130,33 +138,34 @@ class FrameSource:
     def _open(self) -> None:
         self._next_retry = time.monotonic() + self.retry_seconds
         source = self.source
-        if self.is_webcam:
+        if isinstance(source, int):
             capture = _open_webcam(source)
             if capture.isOpened():
                 self._capture, self.message = capture, None
             else:
                 capture.release()
-                self.message = (f"no camera at index {source} "
-                                f"(retrying every {self.retry_seconds:g} s)")
+                self.message = (
+                    f"no camera at index {source} (retrying every {self.retry_seconds:g} s)"
+                )
             return
         if not source.exists():
             self.message = f"camera source not found: {source}"
         elif source.is_dir():
             try:
-                capture = FolderCapture(source, loop=self.loop)
+                folder = FolderCapture(source, loop=self.loop)
             except FaceappError as error:
                 self.message = str(error)
                 return
-            if capture.isOpened():
-                self._capture, self.message = capture, None
+            if folder.isOpened():
+                self._capture, self.message = folder, None
             else:
                 self.message = f"no images in folder: {source}"
         else:
-            capture = cv2.VideoCapture(str(source))
-            if capture.isOpened():
-                self._capture, self.message = capture, None
+            video = cv2.VideoCapture(str(source))
+            if video.isOpened():
+                self._capture, self.message = video, None
             else:
-                capture.release()
+                video.release()
                 self.message = f"cannot open video file: {source}"
 
     def read(self) -> np.ndarray | None:
@@ -176,14 +185,16 @@ class FrameSource:
             return frame
         return self._on_read_failure()
 
-    def _on_read_failure(self) -> None:
+    def _on_read_failure(self) -> np.ndarray | None:
         if self.is_webcam:
             self.release()
-            self.message = (f"camera {self.source} stopped sending frames "
-                            f"(retrying every {self.retry_seconds:g} s)")
+            self.message = (
+                f"camera {self.source} stopped sending frames "
+                f"(retrying every {self.retry_seconds:g} s)"
+            )
             self._next_retry = time.monotonic() + self.retry_seconds
             return None
-        if self.loop and self.frames_read and not isinstance(self._capture, FolderCapture):
+        if self.loop and self.frames_read and isinstance(self._capture, cv2.VideoCapture):
             self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
             ok, frame = self._capture.read()
             if ok and frame is not None:
@@ -201,7 +212,7 @@ class FrameSource:
             self._capture.release()
             self._capture = None
 
-    def __enter__(self) -> "FrameSource":
+    def __enter__(self) -> FrameSource:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -34,8 +34,11 @@ class Capture:
 
 def capture_of(frame_bgr: np.ndarray, face: Face | None) -> Capture:
     """What a capture of this frame keeps (``face``: the face found in it, or None)."""
-    box = context_box(face.box, frame_bgr.shape) if face is not None \
+    box = (
+        context_box(face.box, frame_bgr.shape)
+        if face is not None
         else fallback_box(frame_bgr.shape)
+    )
     return Capture(box.crop(frame_bgr).copy(), face is not None)
 
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from faceapp.errors import FaceappError, OneLineParser
 from faceapp.metadata import parse_threshold
-from faceapp.options import (data_root_flag, liveness_flag, model_flags, parse_timeout,
-                             timeout_flag)
+from faceapp.options import data_root_flag, liveness_flag, model_flags, parse_timeout, timeout_flag
 from faceapp.paths import DataRoot
 
 DESCRIPTION = """\
@@ -48,23 +47,39 @@ class AppOptions:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
-        prog="main.py", description=DESCRIPTION, epilog=EPILOG,
+        prog="main.py",
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[data_root_flag(), model_flags(), liveness_flag(),
-                 timeout_flag("seconds the 't' mode may take")],
+        parents=[
+            data_root_flag(),
+            model_flags(),
+            liveness_flag(),
+            timeout_flag("seconds the 't' mode may take"),
+        ],
     )
-    parser.add_argument("--camera", default="0", metavar="SRC",
-                        help="webcam index, video file or folder of images (default: 0)")
+    parser.add_argument(
+        "--camera",
+        default="0",
+        metavar="SRC",
+        help="webcam index, video file or folder of images (default: 0)",
+    )
     return parser
 
 
 def parse_args(argv: list[str] | None = None) -> AppOptions:
     """Parse and validate; a bad value raises :class:`FaceappError` naming the flag."""
     args = build_parser().parse_args(argv)
-    detection = (None if args.detection_threshold is None
-                 else parse_threshold(args.detection_threshold, "--detection-threshold"))
-    verification = (None if args.verification_threshold is None
-                    else parse_threshold(args.verification_threshold, "--verification-threshold"))
+    detection = (
+        None
+        if args.detection_threshold is None
+        else parse_threshold(args.detection_threshold, "--detection-threshold")
+    )
+    verification = (
+        None
+        if args.verification_threshold is None
+        else parse_threshold(args.verification_threshold, "--verification-threshold")
+    )
     model = None
     if args.model:
         from faceapp.modelfiles import files_of
@@ -80,8 +95,9 @@ def parse_args(argv: list[str] | None = None) -> AppOptions:
     try:
         data_root.ensure()
     except OSError as error:
-        raise FaceappError(f"cannot use data root {data_root.root}: "
-                           f"{error.strerror or error}") from None
+        raise FaceappError(
+            f"cannot use data root {data_root.root}: {error.strerror or error}"
+        ) from None
     return AppOptions(
         camera=str(args.camera).strip(),
         data_root=data_root,
@@ -113,10 +129,13 @@ def open_window(options: AppOptions, on_ready=None) -> int:
         raise FaceappError(problem)
     from faceapp.worker import InferenceWorker
 
-    worker = InferenceWorker(options.data_root, model_path=options.model,
-                             detection_threshold=options.detection_threshold,
-                             verification_threshold=options.verification_threshold,
-                             runtime=options.runtime)
+    worker = InferenceWorker(
+        options.data_root,
+        model_path=options.model,
+        detection_threshold=options.detection_threshold,
+        verification_threshold=options.verification_threshold,
+        runtime=options.runtime,
+    )
     worker.start()
     from faceapp.app import run_app  # Kivy is imported only once the flags are good
 

@@ -14,8 +14,8 @@ weights; int8 reads a quarter of that bytes. Measured figures: docs/benchmarks.m
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -37,8 +37,9 @@ def keras_embedder(embedding) -> EmbedFn:
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        @tf.function(input_signature=[tf.TensorSpec((None, *INPUT_SHAPE), tf.float32)],
-                     reduce_retracing=True)
+        @tf.function(
+            input_signature=[tf.TensorSpec((None, *INPUT_SHAPE), tf.float32)], reduce_retracing=True
+        )
         def run(batch):
             return embedding(batch, training=False)
 
@@ -53,8 +54,10 @@ def tflite_flatbuffer(embedding, quantize: bool) -> bytes:
 
     from faceapp.tfquiet import parked_stderr
 
-    with tempfile.TemporaryDirectory(prefix="faceapp-tflite-") as folder, \
-            parked_stderr(replay=False):  # a failure is reported in one line by the caller
+    with (
+        tempfile.TemporaryDirectory(prefix="faceapp-tflite-") as folder,
+        parked_stderr(replay=False),
+    ):  # a failure is reported in one line by the caller
         saved = str(Path(folder) / "saved_model")
         embedding.export(saved, format="tf_saved_model", verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved)

@@ -40,7 +40,7 @@ class FacePicture:
     image: np.ndarray
     box: Box
     found: bool
-    aligned: bool
+    aligned: bool | None  # None: the crop mode does not align
 
     @property
     def note(self) -> str:
@@ -57,8 +57,12 @@ def check_crop(crop: str) -> str:
     return crop
 
 
-def cut_face(image_bgr: np.ndarray, crop: str = DEFAULT_CROP,
-             face: Face | None = None, searched: bool = False) -> FacePicture:
+def cut_face(
+    image_bgr: np.ndarray,
+    crop: str = DEFAULT_CROP,
+    face: Face | None = None,
+    searched: bool = False,
+) -> FacePicture:
     """The face in a BGR image as the model with crop mode ``crop`` sees it.
 
     ``face``/``searched``: a face already found in this very image (e.g. by the preview's
@@ -84,5 +88,6 @@ def cut_face(image_bgr: np.ndarray, crop: str = DEFAULT_CROP,
         return FacePicture(box.crop(image_bgr).copy(), face.box, found=True, aligned=False)
     from faceapp.align import align
 
-    return FacePicture(align(image_bgr, face.landmarks.xy, INPUT_SIZE), face.box,
-                       found=True, aligned=True)
+    return FacePicture(
+        align(image_bgr, face.landmarks.xy, INPUT_SIZE), face.box, found=True, aligned=True
+    )

@@ -18,8 +18,8 @@ import numpy as np
 from faceapp.errors import FaceappError
 from faceapp.metadata import Thresholds
 
-MIN_BRIGHTNESS = 40.0   # mean grey level (0-255) below which a face is too dark to judge
-MIN_SHARPNESS = 15.0    # variance of the Laplacian at 100x100 below which it is too blurred
+MIN_BRIGHTNESS = 40.0  # mean grey level (0-255) below which a face is too dark to judge
+MIN_SHARPNESS = 15.0  # variance of the Laplacian at 100x100 below which it is too blurred
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,8 @@ class Decision:
     score_min: float
     score_mean: float
     score_max: float
-    live: bool | None = None   # the liveness check's verdict; None: not checked
-    liveness: str = ""         # its reason, in words
+    live: bool | None = None  # the liveness check's verdict; None: not checked
+    liveness: str = ""  # its reason, in words
 
     @property
     def fraction(self) -> float:
@@ -48,20 +48,26 @@ class Decision:
     def summary(self) -> str:
         """E.g. ``Verified: 42/50 matches (84%), scores 0.12-0.99 (mean 0.81)``, and why a
         face that matched was still refused: ``...; not live: no motion seen``."""
-        text = (f"{self.label}: {self.matches}/{self.total} matches ({self.fraction:.0%}), "
-                f"scores {self.score_min:.2f}-{self.score_max:.2f} (mean {self.score_mean:.2f})")
+        text = (
+            f"{self.label}: {self.matches}/{self.total} matches ({self.fraction:.0%}), "
+            f"scores {self.score_min:.2f}-{self.score_max:.2f} (mean {self.score_mean:.2f})"
+        )
         return text + (f"; {self.liveness}" if self.liveness else "")
 
-    def with_liveness(self, verdict) -> "Decision":
+    def with_liveness(self, verdict) -> Decision:
         """This decision with a liveness verdict: verified only if the face is live too."""
-        return replace(self, verified=self.verified and bool(verdict.live),
-                       live=bool(verdict.live), liveness=verdict.reason)
+        return replace(
+            self,
+            verified=self.verified and bool(verdict.live),
+            live=bool(verdict.live),
+            liveness=verdict.reason,
+        )
 
     def to_dict(self) -> dict:
         return {**asdict(self), "fraction": self.fraction}
 
     @classmethod
-    def from_dict(cls, values: dict) -> "Decision":
+    def from_dict(cls, values: dict) -> Decision:
         fields = cls.__dataclass_fields__
         return cls(**{k: v for k, v in values.items() if k in fields})
 
@@ -115,8 +121,7 @@ class TimedVerification:
     stops at once when the check finds the face is not live.
     """
 
-    def __init__(self, timeout: float, reject_after: int = 5, clock=time.monotonic,
-                 liveness=None):
+    def __init__(self, timeout: float, reject_after: int = 5, clock=time.monotonic, liveness=None):
         if timeout <= 0:
             raise FaceappError(f"--timeout must be a positive number of seconds, got {timeout}")
         self.timeout = timeout
@@ -150,8 +155,7 @@ class TimedVerification:
         """One judged frame. The first verified one, or the ``reject_after``-th, decides
         who it is; frames judged after that do not change it."""
         self.judged.append(decision)
-        if self.result is None and (decision.verified
-                                    or len(self.judged) >= self.reject_after):
+        if self.result is None and (decision.verified or len(self.judged) >= self.reject_after):
             self.result = decision
 
     @property
@@ -175,8 +179,9 @@ class TimedVerification:
     def explain(self) -> str:
         judged = len(self.judged)
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
-        text = (f"{judged} frame(s) judged in {self.elapsed:.1f} s"
-                + (f"; skipped: {skipped}" if skipped else ""))
+        text = f"{judged} frame(s) judged in {self.elapsed:.1f} s" + (
+            f"; skipped: {skipped}" if skipped else ""
+        )
         if self.liveness is not None and not judged:
             text += f"; {self.liveness.final().reason}"
         return text

@@ -26,9 +26,9 @@ from faceapp.blazeface import BlazeFace, Detection
 from faceapp.facenets import FULL_RANGE_DETECTOR_FILE
 from faceapp.landmarks import MIN_PRESENCE, FaceMesh, Landmarks, region_of
 
-FALLBACK_SIZE = 250      # the original tutorial's central box, used when no face is found
-CONTEXT = 2.0            # a saved face keeps a square this many times the face's side
-NETWORK_THREADS = 1      # the detector and the mesh are ~1 ms networks: threads cost more
+FALLBACK_SIZE = 250  # the original tutorial's central box, used when no face is found
+CONTEXT = 2.0  # a saved face keeps a square this many times the face's side
+NETWORK_THREADS = 1  # the detector and the mesh are ~1 ms networks: threads cost more
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,13 @@ class Box:
         return self.width * self.height
 
     def crop(self, frame: np.ndarray) -> np.ndarray:
-        return frame[self.y:self.y + self.height, self.x:self.x + self.width]
+        return frame[self.y : self.y + self.height, self.x : self.x + self.width]
 
     @classmethod
-    def bounding(cls, x0: float, y0: float, x1: float, y1: float,
-                 frame_shape: tuple[int, ...]) -> "Box":
-        """The integer box of corners (x0, y0)-(x1, y1), clipped to the frame (at least 1 px)."""
+    def bounding(cls, corners, frame_shape: tuple[int, ...]) -> Box:
+        """The integer box of ``corners`` (x0, y0, x1, y1), clipped to the frame (at least
+        1 px)."""
+        x0, y0, x1, y1 = (float(v) for v in corners)
         height, width = frame_shape[:2]
         left = int(np.clip(np.floor(x0), 0, max(width - 1, 0)))
         top = int(np.clip(np.floor(y0), 0, max(height - 1, 0)))
@@ -82,8 +83,8 @@ class FaceFinder:
         self._full_range: BlazeFace | None = None  # loaded when first needed
         self._threads = threads
         self.mesh = FaceMesh(threads=threads)
-        self.last: Landmarks | None = None   # the tracked face's landmarks
-        self.detections = 0                  # how often the detector ran (for benchmarks)
+        self.last: Landmarks | None = None  # the tracked face's landmarks
+        self.detections = 0  # how often the detector ran (for benchmarks)
 
     def reset(self) -> None:
         """Forget the tracked face (a new video, a jump in the frames)."""
@@ -95,8 +96,9 @@ class FaceFinder:
             landmarks = self.mesh(frame_bgr, self.last.next_region())
             if landmarks.presence >= MIN_PRESENCE and _finite(landmarks):
                 self.last = landmarks
-                return Face(Box.bounding(*landmarks.box(), frame_bgr.shape),
-                            landmarks.presence, landmarks)
+                return Face(
+                    Box.bounding(landmarks.box(), frame_bgr.shape), landmarks.presence, landmarks
+                )
             self.last = None
         detection = self.largest_detection(frame_bgr)
         if detection is None:
@@ -105,8 +107,11 @@ class FaceFinder:
         usable = landmarks.presence >= MIN_PRESENCE and _finite(landmarks)
         if self.track:
             self.last = landmarks if usable else None
-        return Face(Box.bounding(*detection.box, frame_bgr.shape), detection.score,
-                    landmarks if usable else None)
+        return Face(
+            Box.bounding(detection.box, frame_bgr.shape),
+            detection.score,
+            landmarks if usable else None,
+        )
 
     def largest_detection(self, frame_bgr: np.ndarray) -> Detection | None:
         """The detector's largest face: short range first, full range when it finds none."""

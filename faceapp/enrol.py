@@ -18,10 +18,12 @@ from faceapp.paths import DataRoot
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
-        prog="python -m faceapp.enrol", parents=[data_root_flag()],
+        prog="python -m faceapp.enrol",
+        parents=[data_root_flag()],
         description="Enrol faces from photos: each photo's face is saved among the "
-                    "verification images that every check compares against.",
-        epilog="example: python -m faceapp.enrol me1.jpg me2.jpg me3.jpg")
+        "verification images that every check compares against.",
+        epilog="example: python -m faceapp.enrol me1.jpg me2.jpg me3.jpg",
+    )
     parser.add_argument("photos", nargs="+", metavar="PHOTO", help="photos of your face")
     return parser
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 EXIT_ERROR = 2
 
@@ -47,5 +48,5 @@ def cli_guard(main: F) -> F:
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad flag as ``error: ...`` on one line, exit status 2."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         self.exit(EXIT_ERROR, f"error: {message} (see --help)\n")

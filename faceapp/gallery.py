@@ -28,22 +28,24 @@ EMBED_BATCH = 32
 class Gallery:
     """The embeddings of the images in ``folder`` under ``model``."""
 
-    def __init__(self, folder: Path, model: RunnableModel, cache_dir: Path | None = None,
-                 on_warning=None):
+    def __init__(
+        self, folder: Path, model: RunnableModel, cache_dir: Path | None = None, on_warning=None
+    ):
         """``on_warning(line)`` is called when newly found images are unreadable."""
         self.folder = Path(folder)
         self.model = model
-        self.cache_file = (Path(cache_dir) / f"{model.identity[:24]}.npz"
-                           if cache_dir is not None else None)
+        self.cache_file = (
+            Path(cache_dir) / f"{model.identity[:24]}.npz" if cache_dir is not None else None
+        )
         self.on_warning = on_warning
-        self.warning: str | None = None     # the last "skipped unreadable images" line
-        self.embedded = 0                   # images embedded by this object (for tests)
+        self.warning: str | None = None  # the last "skipped unreadable images" line
+        self.embedded = 0  # images embedded by this object (for tests)
         self.names: list[str] = []
-        self.notes: dict[str, str] = {}     # name -> how its face was cut, when not well
+        self.notes: dict[str, str] = {}  # name -> how its face was cut, when not well
         self._vectors = np.zeros((0, model.head.dimensions), np.float32)
         self._signature: tuple | None = None
         self._known: dict[tuple[str, str], np.ndarray] = {}  # (name, sha256) -> vector
-        self._unreadable: dict[tuple[str, str], str] = {}    # (name, sha256) -> why
+        self._unreadable: dict[tuple[str, str], str] = {}  # (name, sha256) -> why
 
     def vectors(self) -> np.ndarray:
         """The embeddings (N, D) of the readable images, in :attr:`names` order."""
@@ -53,24 +55,33 @@ class Gallery:
         if self._signature is None:
             self._known = self._read_cache()
         contents = self._contents([name for name, _, _ in signature])
-        new = [(key, data) for key, data in contents if key not in self._known
-               and key not in self._unreadable]
+        new = [
+            (key, data)
+            for key, data in contents
+            if key not in self._known and key not in self._unreadable
+        ]
         for start in range(0, len(new), EMBED_BATCH):
-            self._embed(new[start:start + EMBED_BATCH])
+            self._embed(new[start : start + EMBED_BATCH])
         keys = [key for key, _ in contents]
         changed = bool(new) or set(self._known) - set(keys)
         self._known = {key: self._known[key] for key in keys if key in self._known}
         if changed:
             self._write_cache()
-        unreadable = [(self.folder / name, why) for (name, sha), why in self._unreadable.items()
-                      if (name, sha) in keys]
+        unreadable: list[tuple[object, str]] = [
+            (self.folder / name, why)
+            for (name, sha), why in self._unreadable.items()
+            if (name, sha) in keys
+        ]
         self.warning = summarize_skipped(unreadable, "verification images")
         if self.warning and new and self.on_warning is not None:
             self.on_warning(self.warning)
         usable = [key for key in keys if key in self._known]
         self.names = [name for name, _ in usable]
-        self._vectors = (np.stack([self._known[key] for key in usable]) if usable
-                         else np.zeros((0, self.model.head.dimensions), np.float32))
+        self._vectors = (
+            np.stack([self._known[key] for key in usable])
+            if usable
+            else np.zeros((0, self.model.head.dimensions), np.float32)
+        )
         self._signature = signature
         return self._vectors
 
@@ -93,7 +104,7 @@ class Gallery:
 
     def _contents(self, names: list[str]) -> list[tuple[tuple[str, str], bytes | str]]:
         """``((name, sha256), bytes or why unreadable)`` of each image."""
-        out = []
+        out: list[tuple[tuple[str, str], bytes | str]] = []
         for name in names:
             path = self.folder / name
             try:
@@ -113,8 +124,7 @@ class Gallery:
                 self._unreadable[key] = data
                 continue
             try:
-                picture = cut_face(decode_image(data, str(self.folder / key[0])),
-                                   self.model.crop)
+                picture = cut_face(decode_image(data, str(self.folder / key[0])), self.model.crop)
             except FaceappError as error:
                 self._unreadable[key] = str(error)
                 continue
@@ -139,8 +149,11 @@ class Gallery:
                     raise ValueError("made by another model")
                 vectors = np.asarray(data["vectors"], np.float32)
                 names, digests = data["names"].tolist(), data["sha256"].tolist()
-            if (vectors.shape != (len(names), self.model.head.dimensions)
-                    or len(digests) != len(names) or not np.isfinite(vectors).all()):
+            if (
+                vectors.shape != (len(names), self.model.head.dimensions)
+                or len(digests) != len(names)
+                or not np.isfinite(vectors).all()
+            ):
                 raise ValueError("inconsistent arrays")
         except Exception as error:  # noqa: BLE001 - any damage: recompute, never trust
             log.debug("gallery cache %s not used (%s); recomputing", self.cache_file, error)
@@ -155,13 +168,17 @@ class Gallery:
         keys = sorted(self._known)
         dimensions = self.model.head.dimensions
         try:
-            with atomic_path(self.cache_file, overwrite=True) as temp:
-                with open(temp, "wb") as handle:
-                    np.savez(handle, model=np.array(self.model.identity),
-                             names=np.array([k[0] for k in keys], dtype=str),
-                             sha256=np.array([k[1] for k in keys], dtype=str),
-                             vectors=(np.stack([self._known[k] for k in keys]) if keys
-                                      else np.zeros((0, dimensions), np.float32)))
+            with atomic_path(self.cache_file, overwrite=True) as temp, open(temp, "wb") as handle:
+                np.savez(
+                    handle,
+                    model=np.array(self.model.identity),
+                    names=np.array([k[0] for k in keys], dtype=str),
+                    sha256=np.array([k[1] for k in keys], dtype=str),
+                    vectors=(
+                        np.stack([self._known[k] for k in keys])
+                        if keys
+                        else np.zeros((0, dimensions), np.float32)
+                    ),
+                )
         except (OSError, FaceappError) as error:
             log.debug("gallery cache %s not written: %s", self.cache_file, error)
-

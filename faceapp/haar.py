@@ -1,18 +1,15 @@
-"""Finding the face in a frame and cutting it out, the same way everywhere.
+"""The crop of models trained before alignment (crop mode ``detect``): a Haar box.
 
 :func:`face_crop` finds the largest face with OpenCV's Haar cascade (shipped inside
-opencv-python 4.x), grows its box by a margin and crops it. When no face is found it
-falls back to the seed's fixed central 250x250 box (clipped to the frame) and says so.
-Training captures, enrolment and verification all use this crop.
+opencv-python 4.x), grows its box by a margin and crops it; with no face, the original
+tutorial's central 250x250 box. Models trained on these crops see exactly them again
+(:mod:`faceapp.crops`); everything else finds faces with :mod:`faceapp.detect`. The
+benchmarks also time it, as the reference the new detector is compared with.
 
 Speed: the cascade's cost is in its smallest scales. :func:`largest_face` therefore first
 searches a copy shrunk so its shorter side is about 120 px (finding faces at least a fifth
-of the frame's shorter side, as a face in front of a webcam is), and only when that finds
-nothing runs the full search of :func:`detect_faces`. On a 640x480 frame this took the
-detection from about 80 ms to about 5 ms on 2 busy cores (``python -m benchmarks --only
-verification``); on 80 random LFW photos (as 640x480 frames) the quick pass found the face
-in 76 and the full search caught the rest, the quick boxes overlapping the full search's by
-0.89 IoU on average.
+of the frame's shorter side), and only when that finds nothing runs the full search of
+:func:`detect_faces` (figures: docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -23,31 +20,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from faceapp.detect import Box, context_box, fallback_box
 from faceapp.errors import FaceappError
 
-FALLBACK_SIZE = 250
 DEFAULT_MARGIN = 0.2
 MIN_FACE_FRACTION = 0.1  # ignore faces smaller than 10% of the frame's shorter side
 COARSE_SIDE = 120  # shorter side of the shrunk copy searched first by largest_face
 CASCADE_WINDOW = 24  # the frontal-face cascade's own window (pixels)
 COARSE_SCALE_FACTOR = 1.2  # coarser pyramid for the quick pass (misses fall back to the full)
-
-
-@dataclass(frozen=True)
-class Box:
-    """A rectangle in pixel coordinates: top-left (x, y), width and height."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-
-    @property
-    def area(self) -> int:
-        return self.width * self.height
-
-    def crop(self, frame: np.ndarray) -> np.ndarray:
-        return frame[self.y:self.y + self.height, self.x:self.x + self.width]
 
 
 @dataclass(frozen=True)
@@ -72,10 +52,9 @@ def _face_cascade() -> cv2.CascadeClassifier:
     if cascade is None:
         if not hasattr(cv2, "CascadeClassifier") or not hasattr(cv2, "data"):
             raise FaceappError(
-                "this OpenCV has no Haar cascades; install opencv-python<5 "
-                "(see requirements.txt)"
+                "this OpenCV has no Haar cascades; install opencv-python<5 (see requirements.txt)"
             )
-        path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+        path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
         cascade = cv2.CascadeClassifier(path)
         if cascade.empty():
             raise FaceappError(f"cannot load the face detector: {path}")
@@ -106,11 +85,17 @@ def coarse_faces(frame: np.ndarray) -> list[Box]:
     shrink = min(height, width) / COARSE_SIDE
     if shrink < 2:
         return []
-    small = cv2.resize(grey, (int(round(width / shrink)), int(round(height / shrink))),
-                       interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        grey,
+        (int(round(width / shrink)), int(round(height / shrink))),
+        interpolation=cv2.INTER_AREA,
+    )
     found = _face_cascade().detectMultiScale(
-        cv2.equalizeHist(small), scaleFactor=COARSE_SCALE_FACTOR, minNeighbors=5,
-        minSize=(CASCADE_WINDOW, CASCADE_WINDOW))
+        cv2.equalizeHist(small),
+        scaleFactor=COARSE_SCALE_FACTOR,
+        minNeighbors=5,
+        minSize=(CASCADE_WINDOW, CASCADE_WINDOW),
+    )
     boxes = []
     for x, y, w, h in found:
         x0, y0 = int(round(x * shrink)), int(round(y * shrink))
@@ -131,29 +116,11 @@ def largest_face(frame: np.ndarray) -> Box | None:
     return faces[0] if faces else None
 
 
-def expand(box: Box, margin: float, frame_shape: tuple[int, ...]) -> Box:
-    """Grow ``box`` by ``margin`` of its size on every side, as a square, inside the frame."""
-    height, width = frame_shape[:2]
-    side = int(round(max(box.width, box.height) * (1 + 2 * margin)))
-    side = min(side, width, height)
-    cx, cy = box.x + box.width / 2, box.y + box.height / 2
-    x = int(round(min(max(cx - side / 2, 0), width - side)))
-    y = int(round(min(max(cy - side / 2, 0), height - side)))
-    return Box(x, y, side, side)
-
-
-def fallback_box(frame_shape: tuple[int, ...], size: int = FALLBACK_SIZE) -> Box:
-    """The seed's fixed central box (250x250, smaller when the frame is smaller)."""
-    height, width = frame_shape[:2]
-    side = min(size, width, height)
-    return Box((width - side) // 2, (height - side) // 2, side, side)
-
-
 def face_crop(frame: np.ndarray, margin: float = DEFAULT_MARGIN) -> FaceCrop:
     """Crop the largest face (with ``margin``) from a BGR frame, or the central fallback box."""
     face = largest_face(frame)
     if face is not None:
-        box = expand(face, margin, frame.shape)
+        box = context_box(face, frame.shape, 1 + 2 * margin)
         return FaceCrop(box.crop(frame).copy(), box, detected=True)
     box = fallback_box(frame.shape)
     return FaceCrop(box.crop(frame).copy(), box, detected=False)

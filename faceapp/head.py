@@ -42,18 +42,21 @@ class Head:
         return self.pair_scores(np.asarray(probe)[None, :], gallery)
 
     def to_json(self) -> dict:
-        return {"kernel": [float(v) for v in self.kernel.reshape(-1)],
-                "bias": [float(v) for v in self.bias.reshape(-1)]}
+        return {
+            "kernel": [float(v) for v in self.kernel.reshape(-1)],
+            "bias": [float(v) for v in self.bias.reshape(-1)],
+        }
 
     @classmethod
-    def from_json(cls, value: object, where: str) -> "Head":
+    def from_json(cls, value: object, where: str) -> Head:
         """The head stored in metadata; a one-line error naming ``where`` when malformed."""
         try:
             kernel = np.asarray(value["kernel"], np.float32).reshape(-1, 1)  # type: ignore[index]
             bias = np.asarray(value["bias"], np.float32).reshape(1)  # type: ignore[index]
         except (TypeError, KeyError, ValueError):
-            raise FaceappError(f"{where}: the head must be {{\"kernel\": [...], "
-                               f"\"bias\": [b]}}") from None
+            raise FaceappError(
+                f'{where}: the head must be {{"kernel": [...], "bias": [b]}}'
+            ) from None
         if kernel.size == 0 or not (np.isfinite(kernel).all() and np.isfinite(bias).all()):
             raise FaceappError(f"{where}: the head's numbers are empty or not finite")
         return cls(kernel, bias)

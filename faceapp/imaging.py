@@ -13,8 +13,8 @@ undecodable files raise :class:`~faceapp.errors.FaceappError` naming the file.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Union
 
 import cv2
 import numpy as np
@@ -26,15 +26,13 @@ INPUT_SHAPE = (INPUT_SIZE, INPUT_SIZE, 3)
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 MAX_PIXELS = 100_000_000  # refuse images larger than 100 megapixels (decompression bombs)
 
-ImageSource = Union[str, os.PathLike, bytes, bytearray, memoryview, np.ndarray]
+ImageSource = str | os.PathLike | bytes | bytearray | memoryview | np.ndarray
 
 
 def is_image_file(path: Path) -> bool:
     """True for a visible regular file with an image suffix."""
     return (
-        path.suffix.lower() in IMAGE_SUFFIXES
-        and not path.name.startswith(".")
-        and path.is_file()
+        path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".") and path.is_file()
     )
 
 
@@ -76,7 +74,7 @@ def _jpeg_runs_out(data: bytes) -> bool:
             continue  # markers without a length
         if pos + 2 > size:
             return True
-        pos += int.from_bytes(data[pos:pos + 2], "big")
+        pos += int.from_bytes(data[pos : pos + 2], "big")
         if marker != 0xDA:
             continue
         while True:  # start of scan: skip entropy-coded data up to the next real marker
@@ -97,8 +95,8 @@ def _png_runs_out(data: bytes) -> bool:
     """True when a PNG's chunks end before its IEND chunk."""
     size, pos = len(data), 8
     while pos + 8 <= size:
-        length = int.from_bytes(data[pos:pos + 4], "big")
-        if data[pos + 4:pos + 8] == b"IEND":
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        if data[pos + 4 : pos + 8] == b"IEND":
             return False
         pos += 12 + length
     return True
@@ -207,7 +205,8 @@ def preprocess_many(
     Returns ``(batch, skipped)``: a float32 array (N, 100, 100, 3) of the readable images
     and a list of ``(source, reason)`` for the others.
     """
-    arrays, skipped = [], []
+    arrays: list[np.ndarray] = []
+    skipped: list[tuple[object, str]] = []
     for source in sources:
         try:
             arrays.append(preprocess(source))

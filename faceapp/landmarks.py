@@ -26,9 +26,9 @@ from faceapp.blazeface import Detection
 from faceapp.facenets import LANDMARKS_FILE, network_path
 from faceapp.litert import TFLiteNetwork
 
-ROI_SCALE = 1.5         # region side / face box side (MediaPipe's)
-MIN_PRESENCE = 0.5      # below this the region holds no face
-RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263   # the person's right eye is on the image's left
+ROI_SCALE = 1.5  # region side / face box side (MediaPipe's)
+MIN_PRESENCE = 0.5  # below this the region holds no face
+RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263  # the person's right eye is on the image's left
 NOSE_TIP = 1
 
 
@@ -47,12 +47,18 @@ class Region:
         scale = size / self.side
         cos, sin = math.cos(self.angle) * scale, math.sin(self.angle) * scale
         # rotate by -angle about the centre, scale, then put the centre in the middle
-        return np.array([[cos, sin, size / 2 - cos * self.cx - sin * self.cy],
-                         [-sin, cos, size / 2 + sin * self.cx - cos * self.cy]], np.float64)
+        return np.array(
+            [
+                [cos, sin, size / 2 - cos * self.cx - sin * self.cy],
+                [-sin, cos, size / 2 + sin * self.cx - cos * self.cy],
+            ],
+            np.float64,
+        )
 
     @classmethod
-    def around(cls, points: np.ndarray, left: np.ndarray, right: np.ndarray,
-               scale: float = ROI_SCALE) -> "Region":
+    def around(
+        cls, points: np.ndarray, left: np.ndarray, right: np.ndarray, scale: float = ROI_SCALE
+    ) -> Region:
         """The square region around ``points`` (N, 2), turned by the eye line from ``left``
         (the eye on the image's left) to ``right``, grown ``scale`` times."""
         angle = math.atan2(float(right[1] - left[1]), float(right[0] - left[0]))
@@ -105,15 +111,21 @@ class FaceMesh:
     """The landmark network. Not thread-safe: one per thread."""
 
     def __init__(self, threads: int | None = None):
-        self.network = TFLiteNetwork(network_path(LANDMARKS_FILE), threads=threads,
-                                     name=LANDMARKS_FILE)
+        self.network = TFLiteNetwork(
+            network_path(LANDMARKS_FILE), threads=threads, name=LANDMARKS_FILE
+        )
         self.side = self.network.input_shape[1]
 
     def __call__(self, frame_bgr: np.ndarray, region: Region) -> Landmarks:
         """The landmarks of the face in ``region`` of a BGR frame."""
         matrix = region.to_square(self.side)
-        square = cv2.warpAffine(frame_bgr, matrix, (self.side, self.side),
-                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        square = cv2.warpAffine(
+            frame_bgr,
+            matrix,
+            (self.side, self.side),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+        )
         tensor = cv2.cvtColor(square, cv2.COLOR_BGR2RGB).astype(np.float32)
         tensor *= np.float32(1.0 / 255.0)
         raw, logit = self.network.run(tensor[None])

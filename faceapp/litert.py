@@ -31,7 +31,7 @@ def default_threads() -> int:
     return min(4, os.cpu_count() or 1)
 
 
-class LiteRTUnavailable(FaceappError):
+class LiteRTError(FaceappError):
     """LiteRT is not installed, or its interpreter refuses a network."""
 
 
@@ -40,8 +40,9 @@ def interpreter_class():
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError as error:
-        raise LiteRTUnavailable(f"LiteRT is not installed ({one_line(error)}): "
-                                "pip install -r requirements.txt") from None
+        raise LiteRTError(
+            f"LiteRT is not installed ({one_line(error)}): pip install -r requirements.txt"
+        ) from None
     return Interpreter
 
 
@@ -59,29 +60,30 @@ class TFLiteNetwork:
             try:
                 source = source.read_bytes()
             except OSError as error:
-                raise FaceappError(f"cannot read network {self.name}: "
-                                   f"{error.strerror or error}") from None
-        Interpreter = interpreter_class()
+                raise FaceappError(
+                    f"cannot read network {self.name}: {error.strerror or error}"
+                ) from None
+        interpreter = interpreter_class()
         try:
             with parked_stderr(replay=False):  # "INFO: Created TensorFlow Lite XNNPACK ..."
-                self.interpreter = Interpreter(model_content=bytes(source),
-                                               num_threads=threads or default_threads())
+                self.interpreter = interpreter(
+                    model_content=bytes(source), num_threads=threads or default_threads()
+                )
                 self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as error:
-            raise LiteRTUnavailable(f"cannot load network {self.name}: "
-                                    f"{one_line(error)[:200]}") from None
+            raise LiteRTError(f"cannot load network {self.name}: {one_line(error)[:200]}") from None
         details = self.interpreter.get_input_details()
         if len(details) != 1:
             raise FaceappError(f"network {self.name} has {len(details)} inputs, expected one")
         self.input_index = details[0]["index"]
         self.input_shape = tuple(int(n) for n in details[0]["shape"])
         self.output_indices = [d["index"] for d in self.interpreter.get_output_details()]
-        self.output_shapes = [tuple(int(n) for n in d["shape"])
-                              for d in self.interpreter.get_output_details()]
+        self.output_shapes = [
+            tuple(int(n) for n in d["shape"]) for d in self.interpreter.get_output_details()
+        ]
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
         """The outputs (copies) for one input of exactly :attr:`input_shape`."""
-        self.interpreter.set_tensor(self.input_index,
-                                    np.ascontiguousarray(batch, dtype=np.float32))
+        self.interpreter.set_tensor(self.input_index, np.ascontiguousarray(batch, dtype=np.float32))
         self.interpreter.invoke()
         return [self.interpreter.get_tensor(index).copy() for index in self.output_indices]

@@ -35,18 +35,18 @@ import numpy as np
 from faceapp.detect import Box, Face, context_box
 
 LIVENESS_MODES = ("off", "passive")
-LAG = 16                # frames between the two positions a homography is fitted to
-MAX_POINTS = 80         # texture points followed on the face
-MIN_POINTS = 30         # fewer alive: look for new ones
-MIN_FIT = 16            # points needed for a homography
-MIN_MOTION = 0.03       # median displacement over LAG frames, in eye distances
+LAG = 16  # frames between the two positions a homography is fitted to
+MAX_POINTS = 80  # texture points followed on the face
+MIN_POINTS = 30  # fewer alive: look for new ones
+MIN_FIT = 16  # points needed for a homography
+MIN_MOTION = 0.03  # median displacement over LAG frames, in eye distances
 PARALLAX_THRESHOLD = 0.025  # 90th-percentile residual, in eye distances (measured: docs)
-NEEDED = 20             # moving frames before a verdict
-WORK_EYES = 60.0        # frames are scaled so the eyes are this many pixels apart
-FB_ERROR = 0.5          # px: a point whose backward track misses by more is dropped
-WINDOW = 2.0            # points are followed in a square this many times the face's side
-RANSAC_ROUNDS = 200     # most points fit: a few hundred rounds find the plane
-LK_WINDOW = (13, 13)    # px at the working scale
+NEEDED = 20  # moving frames before a verdict
+WORK_EYES = 60.0  # frames are scaled so the eyes are this many pixels apart
+FB_ERROR = 0.5  # px: a point whose backward track misses by more is dropped
+WINDOW = 2.0  # points are followed in a square this many times the face's side
+RANSAC_ROUNDS = 200  # most points fit: a few hundred rounds find the plane
+LK_WINDOW = (13, 13)  # px at the working scale
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Verdict:
 
     live: bool | None
     reason: str
-    parallax: float | None    # the median parallax of the moving frames so far
+    parallax: float | None  # the median parallax of the moving frames so far
     moving_frames: int
 
 
@@ -79,12 +79,12 @@ class MotionCheck:
         self.needed = needed
         self.frames = 0
         self.faces = 0
-        self.parallax: list[float] = []     # one value per frame with enough motion
-        self.still_frames = 0               # frames with a face and no motion to speak of
+        self.parallax: list[float] = []  # one value per frame with enough motion
+        self.still_frames = 0  # frames with a face and no motion to speak of
         self._grey: np.ndarray | None = None
         self._scale = 1.0
-        self._window: Box | None = None     # the part of the frame the points live in
-        self._tracks: list[deque] = []      # per point: its last LAG + 1 positions
+        self._window: Box | None = None  # the part of the frame the points live in
+        self._tracks: list[deque] = []  # per point: its last LAG + 1 positions
 
     # --- feeding frames -------------------------------------------------------------------
 
@@ -96,41 +96,60 @@ class MotionCheck:
             return
         self.faces += 1
         eyes = face.landmarks.eye_distance()
-        if self._grey is None or not self._tracks or not _inside(face.box, self._window):
+        window = self._window
+        if (
+            window is None
+            or self._grey is None
+            or not self._tracks
+            or not _inside(face.box, window)
+        ):
             # (re)start: a window around the face, at the scale that puts the eyes
             # WORK_EYES apart; points are followed in it while the face stays inside
-            self._window = context_box(face.box, frame_bgr.shape, WINDOW)
+            window = self._window = context_box(face.box, frame_bgr.shape, WINDOW)
             self._scale = min(1.0, WORK_EYES / max(eyes, 1.0))
             self._grey, self._tracks = None, []
-        grey = detail(cv2.cvtColor(self._window.crop(frame_bgr), cv2.COLOR_BGR2GRAY),
-                      self._scale)
+        grey = detail(cv2.cvtColor(window.crop(frame_bgr), cv2.COLOR_BGR2GRAY), self._scale)
         if self._grey is not None and self._tracks:
             self._follow(self._grey, grey)
         if len(self._tracks) < MIN_POINTS:
-            self._seed(grey, face)
+            origin = np.array([window.x, window.y])
+            self._seed(grey, (face.landmarks.xy - origin) * self._scale)
         self._grey = grey
         self._measure(eyes * self._scale)
 
-    def _seed(self, grey: np.ndarray, face: Face) -> None:
-        """New points on the face (inside the hull of its landmarks), away from old ones."""
+    def _seed(self, grey: np.ndarray, landmarks: np.ndarray) -> None:
+        """New points on the face (inside the hull of its ``landmarks``, in the window's
+        pixels), away from the points already followed."""
         mask = np.zeros(grey.shape, np.uint8)
-        origin = np.array([self._window.x, self._window.y])
-        hull = cv2.convexHull(((face.landmarks.xy - origin) * self._scale).astype(np.int32))
+        hull = cv2.convexHull(landmarks.astype(np.int32))
         cv2.fillConvexPoly(mask, hull, 255)
         for track in self._tracks:
             x, y = track[-1]
             cv2.circle(mask, (int(x), int(y)), 3, 0, -1)
-        found = cv2.goodFeaturesToTrack(grey, MAX_POINTS - len(self._tracks), 0.01, 3,
-                                        mask=mask, blockSize=5)
+        found = cv2.goodFeaturesToTrack(
+            grey, MAX_POINTS - len(self._tracks), 0.01, 3, mask=mask, blockSize=5
+        )
         if found is not None:
             self._tracks += [deque([tuple(p)], maxlen=LAG + 1) for p in found.reshape(-1, 2)]
 
     def _follow(self, previous: np.ndarray, grey: np.ndarray) -> None:
-        points = np.float32([t[-1] for t in self._tracks]).reshape(-1, 1, 2)
-        ahead, ok, _ = cv2.calcOpticalFlowPyrLK(previous, grey, points, None, winSize=LK_WINDOW,
-                                                maxLevel=2)
-        back, ok_back, _ = cv2.calcOpticalFlowPyrLK(grey, previous, ahead, None,
-                                                    winSize=LK_WINDOW, maxLevel=2)
+        points = np.array([t[-1] for t in self._tracks], np.float32).reshape(-1, 1, 2)
+        ahead, ok, _ = cv2.calcOpticalFlowPyrLK(
+            previous,
+            grey,
+            points,
+            None,
+            winSize=LK_WINDOW,
+            maxLevel=2,  # type: ignore[call-overload]
+        )
+        back, ok_back, _ = cv2.calcOpticalFlowPyrLK(
+            grey,
+            previous,
+            ahead,
+            None,
+            winSize=LK_WINDOW,
+            maxLevel=2,  # type: ignore[call-overload]
+        )
         error = np.linalg.norm((back - points).reshape(-1, 2), axis=1)
         keep = (ok.reshape(-1) == 1) & (ok_back.reshape(-1) == 1) & (error < FB_ERROR)
         kept = []
@@ -145,8 +164,8 @@ class MotionCheck:
         full = [t for t in self._tracks if len(t) == LAG + 1]
         if len(full) < MIN_FIT or eye_distance <= 0:
             return
-        then = np.float32([t[0] for t in full])
-        now = np.float32([t[-1] for t in full])
+        then = np.array([t[0] for t in full], np.float32)
+        now = np.array([t[-1] for t in full], np.float32)
         motion = float(np.median(np.linalg.norm(now - then, axis=1))) / eye_distance
         if motion < MIN_MOTION:
             self.still_frames += 1
@@ -165,7 +184,7 @@ class MotionCheck:
         seen = list(self.parallax)  # a snapshot: the preview thread may be adding to it
         moving = len(seen)
         score = float(np.median(seen)) if seen else None
-        if moving >= self.needed:
+        if score is not None and moving >= self.needed:
             if score > self.threshold:
                 return Verdict(True, "live: the face moved in three dimensions", score, moving)
             return Verdict(False, "not live: the face moved like a flat picture", score, moving)
@@ -176,8 +195,10 @@ class MotionCheck:
         if self.faces == 0:
             return "not live: no face seen" if self.frames else "not live: no frames"
         if not self.parallax:
-            return ("not live: no motion seen (a frozen camera, or a face held still: "
-                    "move your head a little)")
+            return (
+                "not live: no motion seen (a frozen camera, or a face held still: "
+                "move your head a little)"
+            )
         return f"not live: too little motion seen ({len(self.parallax)} of {self.needed} frames)"
 
     def final(self) -> Verdict:
@@ -189,6 +210,10 @@ class MotionCheck:
 
 
 def _inside(box: Box, window: Box | None) -> bool:
-    return (window is not None and box.x >= window.x and box.y >= window.y
-            and box.x + box.width <= window.x + window.width
-            and box.y + box.height <= window.y + window.height)
+    return (
+        window is not None
+        and box.x >= window.x
+        and box.y >= window.y
+        and box.x + box.width <= window.x + window.width
+        and box.y + box.height <= window.y + window.height
+    )

@@ -32,7 +32,7 @@ def model_stem(model_path: str | os.PathLike) -> Path:
     """``foo.keras``, ``foo.h5``, ``foo.json`` and ``foo.int8.tflite`` -> ``foo``."""
     path = Path(model_path)
     if path.name.endswith(INT8_SUFFIX):
-        return path.with_name(path.name[:-len(INT8_SUFFIX)])
+        return path.with_name(path.name[: -len(INT8_SUFFIX)])
     return path.with_suffix("")
 
 
@@ -101,7 +101,7 @@ class Thresholds:
         detection: Any = None,
         verification: Any = None,
         metadata: dict[str, Any] | None = None,
-    ) -> "Thresholds":
+    ) -> Thresholds:
         """Flag if given, else the model's metadata, else the defaults."""
         metadata = metadata or {}
 
@@ -113,10 +113,18 @@ class Thresholds:
             return default
 
         return cls(
-            detection=pick(detection, "detection_threshold",
-                           DEFAULT_DETECTION_THRESHOLD, "--detection-threshold"),
-            verification=pick(verification, "verification_threshold",
-                              DEFAULT_VERIFICATION_THRESHOLD, "--verification-threshold"),
+            detection=pick(
+                detection,
+                "detection_threshold",
+                DEFAULT_DETECTION_THRESHOLD,
+                "--detection-threshold",
+            ),
+            verification=pick(
+                verification,
+                "verification_threshold",
+                DEFAULT_VERIFICATION_THRESHOLD,
+                "--verification-threshold",
+            ),
         )
 
 
@@ -127,12 +135,12 @@ class ModelMetadata:
 
     crop: str
     input_shape: tuple[int, ...]
-    head: Head | None          # None: only in the Keras file (models trained before)
-    int8_sha256: str | None    # of the int8 copy beside it (<stem>.int8.tflite)
+    head: Head | None  # None: only in the Keras file (models trained before)
+    int8_sha256: str | None  # of the int8 copy beside it (<stem>.int8.tflite)
     values: dict[str, Any]
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any], where: str) -> "ModelMetadata":
+    def from_dict(cls, values: dict[str, Any], where: str) -> ModelMetadata:
         from faceapp.crops import CROPS
 
         crop = values.get("crop") or values.get("training", {}).get("crop") or LEGACY_CROP
@@ -140,15 +148,17 @@ class ModelMetadata:
             raise FaceappError(f"{where}: unknown crop {crop!r} (known: {', '.join(CROPS)})")
         shape = tuple(values.get("input_size") or INPUT_SHAPE)
         if shape != INPUT_SHAPE:
-            raise FaceappError(f"{where}: input size {list(shape)} is not "
-                               f"{list(INPUT_SHAPE)}, the only one this version runs")
+            raise FaceappError(
+                f"{where}: input size {list(shape)} is not "
+                f"{list(INPUT_SHAPE)}, the only one this version runs"
+            )
         head = Head.from_json(values["head"], where) if values.get("head") else None
         int8 = values.get("int8") or {}
         if not isinstance(int8, dict):
-            raise FaceappError(f"{where}: \"int8\" must be an object with file and sha256")
+            raise FaceappError(f'{where}: "int8" must be an object with file and sha256')
         return cls(crop, shape, head, int8.get("sha256"), values)
 
     @classmethod
-    def read(cls, model_path: str | os.PathLike) -> "ModelMetadata":
+    def read(cls, model_path: str | os.PathLike) -> ModelMetadata:
         """The metadata beside ``model_path`` (defaults when there is none)."""
         return cls.from_dict(read_metadata(model_path), str(metadata_path(model_path)))

@@ -27,8 +27,8 @@ This module uses only ``keras`` APIs, so it also runs on Keras 3's JAX backend.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -47,6 +47,7 @@ MODEL_SUFFIXES = (".keras", ".h5")
 
 
 # --- 1. The embedding network -------------------------------------------------------
+
 
 def make_koch_embedding(name: str = "embedding") -> keras.Model:
     """Koch et al.'s embedding: 4 conv layers with 2x2 max pooling, then Dense 4096 sigmoid.
@@ -89,8 +90,18 @@ def make_compact_embedding(name: str = "embedding", dimensions: int = 128) -> ke
     """
     image = keras.Input(shape=INPUT_SHAPE, name="input_image")
     x = image
-    for filters, strides in ((32, 2), (32, 1), ("pool", 0), (64, 1), (64, 1), ("pool", 0),
-                             (128, 1), (128, 1), ("pool", 0), (256, 1)):
+    for filters, strides in (
+        (32, 2),
+        (32, 1),
+        ("pool", 0),
+        (64, 1),
+        (64, 1),
+        ("pool", 0),
+        (128, 1),
+        (128, 1),
+        ("pool", 0),
+        (256, 1),
+    ):
         if filters == "pool":
             x = layers.MaxPooling2D((2, 2))(x)
             continue
@@ -113,7 +124,9 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
 DEFAULT_ARCHITECTURE = "koch"
 
 
-def make_embedding(architecture: str = DEFAULT_ARCHITECTURE, name: str = "embedding") -> keras.Model:
+def make_embedding(
+    architecture: str = DEFAULT_ARCHITECTURE, name: str = "embedding"
+) -> keras.Model:
     """The embedding network of a registered architecture (default: Koch et al.)."""
     try:
         builder = ARCHITECTURES[architecture]
@@ -124,6 +137,7 @@ def make_embedding(architecture: str = DEFAULT_ARCHITECTURE, name: str = "embedd
 
 
 # --- 2. The distance layer ----------------------------------------------------------
+
 
 def _single_tensor(value):
     """Unwrap ``[tensor]``: a Keras 3 model built with ``outputs=[x]`` returns a list."""
@@ -205,6 +219,7 @@ def make_viewing_embedding(architecture: str, view: str, name: str = "embedding"
 
 # --- 3. The Siamese model -----------------------------------------------------------
 
+
 def make_siamese_model(
     architecture: str = DEFAULT_ARCHITECTURE, embedding: keras.Model | None = None
 ) -> keras.Model:
@@ -224,6 +239,7 @@ def make_siamese_model(
 
 # --- Parts used for fast verification ------------------------------------------------
 
+
 def siamese_parts(model: keras.Model) -> tuple[keras.Model, np.ndarray, np.ndarray]:
     """Split a Siamese model into ``(embedding_model, head_kernel, head_bias)``.
 
@@ -242,6 +258,7 @@ def siamese_parts(model: keras.Model) -> tuple[keras.Model, np.ndarray, np.ndarr
 
 
 # --- Saving and loading ---------------------------------------------------------------
+
 
 def save_model(model: keras.Model, path: str | os.PathLike, overwrite: bool = False) -> Path:
     """Save ``model`` to ``path`` (``.keras`` or ``.h5``) atomically; return the path.
@@ -278,9 +295,7 @@ def load_model(path: str | os.PathLike, check_shape: bool = True) -> keras.Model
         if path.suffix == ".keras":
             model = keras.saving.load_model(path, compile=False, safe_mode=True)
         else:
-            model = keras.saving.load_model(
-                path, compile=False, custom_objects={"L1Dist": L1Dist}
-            )
+            model = keras.saving.load_model(path, compile=False, custom_objects={"L1Dist": L1Dist})
     except Exception as error:  # Keras raises many types for corrupt files
         reason = one_line(error)
         if "safe_mode" in reason or "arbitrary code" in reason:

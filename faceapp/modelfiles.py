@@ -65,10 +65,11 @@ class ModelFiles:
     def damaged(self, path: Path, reason: str) -> FaceappError:
         """The one-line error for a missing or damaged file of this model."""
         if self.shipped:
-            return FaceappError(f"the shipped model file {path} is {reason}; restore it with: "
-                                f"git checkout -- {_relative(path)}")
-        return FaceappError(f"model file {path} is {reason}; train the model again or "
-                            "delete it")
+            return FaceappError(
+                f"the shipped model file {path} is {reason}; restore it with: "
+                f"git checkout -- {_relative(path)}"
+            )
+        return FaceappError(f"model file {path} is {reason}; train the model again or delete it")
 
 
 def _relative(path: Path) -> str:
@@ -86,15 +87,25 @@ def files_of(path: str | os.PathLike, origin: str = "given") -> ModelFiles:
         raise FaceappError(f"model file not found: {path}")
     if not path.is_file():
         raise FaceappError(f"model path is not a file: {path}")
-    if not (path.suffix in KERAS_SUFFIXES or path.suffix == ".json"
-            or path.name.endswith(INT8_SUFFIX)):
+    if not (
+        path.suffix in KERAS_SUFFIXES or path.suffix == ".json" or path.name.endswith(INT8_SUFFIX)
+    ):
         raise FaceappError(f"model file must be {ACCEPTED}: {path}")
     if path.stat().st_size == 0:
         raise FaceappError(f"model file is empty: {path}")
     stem = model_stem(path)
-    keras = path if path.suffix in KERAS_SUFFIXES else next(
-        (stem.with_name(stem.name + s) for s in KERAS_SUFFIXES
-         if stem.with_name(stem.name + s).is_file()), None)
+    keras = (
+        path
+        if path.suffix in KERAS_SUFFIXES
+        else next(
+            (
+                stem.with_name(stem.name + s)
+                for s in KERAS_SUFFIXES
+                if stem.with_name(stem.name + s).is_file()
+            ),
+            None,
+        )
+    )
     return ModelFiles(stem, origin, keras)
 
 
@@ -103,9 +114,13 @@ def newest_trained(root: DataRoot) -> ModelFiles | None:
     folder = root.models
     if not folder.is_dir():
         return None
-    candidates = [p for p in folder.iterdir()
-                  if (p.suffix in KERAS_SUFFIXES or p.name.endswith(INT8_SUFFIX))
-                  and p.is_file() and not p.name.startswith(".")]
+    candidates = [
+        p
+        for p in folder.iterdir()
+        if (p.suffix in KERAS_SUFFIXES or p.name.endswith(INT8_SUFFIX))
+        and p.is_file()
+        and not p.name.startswith(".")
+    ]
     newest = max(candidates, key=lambda p: p.stat().st_mtime_ns, default=None)
     return files_of(newest, "trained") if newest is not None else None
 

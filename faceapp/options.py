@@ -7,50 +7,66 @@ Nothing here imports TensorFlow or Kivy.
 
 from __future__ import annotations
 
-import argparse
 import math
 
-from faceapp.errors import FaceappError
+from faceapp.errors import FaceappError, OneLineParser
 
 DEFAULT_TIMEOUT = 5.0  # seconds the multi-frame mode may take (app key t, verify --timeout)
 RUNTIMES = ("int8", "keras")  # faceapp.runtime.RUNTIMES, without importing it here
 
 
-def data_root_flag() -> argparse.ArgumentParser:
+def data_root_flag() -> OneLineParser:
     """``--data-root DIR``."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--data-root", metavar="DIR",
-                        help="folder with captures, verification images, models and caches "
-                             "(default: $FACEAPP_DATA_ROOT, else application_data/ beside "
-                             "main.py)")
+    parser = OneLineParser(add_help=False)
+    parser.add_argument(
+        "--data-root",
+        metavar="DIR",
+        help="folder with captures, verification images, models and caches "
+        "(default: $FACEAPP_DATA_ROOT, else application_data/ beside "
+        "main.py)",
+    )
     return parser
 
 
-def model_flags() -> argparse.ArgumentParser:
+def model_flags() -> OneLineParser:
     """``--model``, ``--detection-threshold``, ``--verification-threshold``, ``--runtime``."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--model", metavar="FILE",
-                        help="model to use (.keras, .int8.tflite or .json of a model; a .h5 "
-                             "only from a trusted source); default: the newest trained under "
-                             "DATA_ROOT/models/, else the shipped model")
-    parser.add_argument("--detection-threshold", metavar="T",
-                        help="a verification image matches when its score is above T "
-                             "(0-1; default: from the model's metadata, else 0.5)")
-    parser.add_argument("--verification-threshold", metavar="T",
-                        help="verified when the fraction of matches is above T "
-                             "(0-1; default: from the model's metadata, else 0.5)")
-    parser.add_argument("--runtime", choices=RUNTIMES, default=RUNTIMES[0],
-                        help="int8: the model's int8 copy on LiteRT (no TensorFlow; the "
-                             "default); keras: the float32 Keras model (needs TensorFlow and "
-                             "a model trained here)")
+    parser = OneLineParser(add_help=False)
+    parser.add_argument(
+        "--model",
+        metavar="FILE",
+        help="model to use (.keras, .int8.tflite or .json of a model; a .h5 "
+        "only from a trusted source); default: the newest trained under "
+        "DATA_ROOT/models/, else the shipped model",
+    )
+    parser.add_argument(
+        "--detection-threshold",
+        metavar="T",
+        help="a verification image matches when its score is above T "
+        "(0-1; default: from the model's metadata, else 0.5)",
+    )
+    parser.add_argument(
+        "--verification-threshold",
+        metavar="T",
+        help="verified when the fraction of matches is above T "
+        "(0-1; default: from the model's metadata, else 0.5)",
+    )
+    parser.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default=RUNTIMES[0],
+        help="int8: the model's int8 copy on LiteRT (no TensorFlow; the "
+        "default); keras: the float32 Keras model (needs TensorFlow and "
+        "a model trained here)",
+    )
     return parser
 
 
-def timeout_flag(help_text: str) -> argparse.ArgumentParser:
+def timeout_flag(help_text: str) -> OneLineParser:
     """``--timeout S`` (default :data:`DEFAULT_TIMEOUT`), checked by :func:`parse_timeout`."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--timeout", metavar="S", default=None,
-                        help=f"{help_text} (default: {DEFAULT_TIMEOUT:g})")
+    parser = OneLineParser(add_help=False)
+    parser.add_argument(
+        "--timeout", metavar="S", default=None, help=f"{help_text} (default: {DEFAULT_TIMEOUT:g})"
+    )
     return parser
 
 
@@ -71,13 +87,17 @@ LIVENESS_MODES = ("off", "passive")  # faceapp.liveness.LIVENESS_MODES, without 
 DEFAULT_LIVENESS = "passive"
 
 
-def liveness_flag() -> argparse.ArgumentParser:
+def liveness_flag() -> OneLineParser:
     """``--liveness off|passive``: whether the multi-frame modes also check for a live face."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--liveness", choices=LIVENESS_MODES, default=DEFAULT_LIVENESS,
-                        help="passive: over several frames, a face must also move like a "
-                             "live, three-dimensional head, not like a photo or a screen "
-                             "held up to the camera (move your head a little); off: no "
-                             f"check. One photo or one frame is never checked (default: "
-                             f"{DEFAULT_LIVENESS})")
+    parser = OneLineParser(add_help=False)
+    parser.add_argument(
+        "--liveness",
+        choices=LIVENESS_MODES,
+        default=DEFAULT_LIVENESS,
+        help="passive: over several frames, a face must also move like a "
+        "live, three-dimensional head, not like a photo or a screen "
+        "held up to the camera (move your head a little); off: no "
+        f"check. One photo or one frame is never checked (default: "
+        f"{DEFAULT_LIVENESS})",
+    )
     return parser

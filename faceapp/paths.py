@@ -72,7 +72,7 @@ class DataRoot:
     root: Path
 
     @classmethod
-    def resolve(cls, explicit: str | os.PathLike | None = None) -> "DataRoot":
+    def resolve(cls, explicit: str | os.PathLike | None = None) -> DataRoot:
         return cls(resolve_root(explicit))
 
     @property
@@ -113,7 +113,7 @@ class DataRoot:
         """Embeddings of the verification images, one file per model (:mod:`faceapp.gallery`)."""
         return self.root / "cache" / "gallery"
 
-    def ensure(self) -> "DataRoot":
+    def ensure(self) -> DataRoot:
         """Create the root and every folder of the layout, private to the user."""
         make_private_dir(self.root, tighten=True)
         for name in FOLDERS:
@@ -125,7 +125,8 @@ class DataRoot:
         if not self.models.is_dir():
             return None
         candidates = [
-            p for p in self.models.iterdir()
+            p
+            for p in self.models.iterdir()
             if p.suffix in (".keras", ".h5") and p.is_file() and not p.name.startswith(".")
         ]
         return max(candidates, key=lambda p: p.stat().st_mtime_ns, default=None)

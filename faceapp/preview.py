@@ -22,8 +22,8 @@ import numpy as np
 from faceapp.camera import FOLDER_FPS, FrameSource
 from faceapp.detect import Box, Face, FaceFinder, fallback_box
 
-DEFAULT_FPS = 30.0          # videos that do not say their rate
-IDLE_SLEEP = 0.1            # seconds between retries when the source gives nothing
+DEFAULT_FPS = 30.0  # videos that do not say their rate
+IDLE_SLEEP = 0.1  # seconds between retries when the source gives nothing
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,9 @@ class FramePipeline:
         self.loop = loop
         self.message: str | None = "opening camera..."
         self.frames_read = 0
-        self.detect_ms = 0.0           # time the last face search took
-        self.liveness_ms = 0.0         # time the liveness check took on the last frame
-        self._liveness = None          # a faceapp.liveness.MotionCheck fed every frame
+        self.detect_ms = 0.0  # time the last face search took
+        self.liveness_ms = 0.0  # time the liveness check took on the last frame
+        self._liveness = None  # a faceapp.liveness.MotionCheck fed every frame
         self._latest: PreviewFrame | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -120,7 +120,7 @@ class FramePipeline:
         """Seconds between frames for files and folders; 0 for webcams (read() blocks)."""
         if source.is_webcam:
             return 0.0
-        if source.source.is_dir():
+        if source.is_folder:
             return 1.0 / FOLDER_FPS
         return 1.0 / (source.frame_rate or DEFAULT_FPS)
 
@@ -138,8 +138,7 @@ class FramePipeline:
             check.add(frame, face)
             self.liveness_ms = (time.perf_counter() - started) * 1000.0
         self.frames_read += 1
-        return PreviewFrame(np.ascontiguousarray(frame), face, self.frames_read,
-                            time.monotonic())
+        return PreviewFrame(np.ascontiguousarray(frame), face, self.frames_read, time.monotonic())
 
     def _publish(self, latest: PreviewFrame) -> None:
         with self._lock:

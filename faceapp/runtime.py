@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from faceapp.errors import FaceappError, one_line
 from faceapp.head import Head
 from faceapp.imaging import INPUT_SHAPE
-from faceapp.litert import LiteRTUnavailable
+from faceapp.litert import LiteRTError
 from faceapp.metadata import ModelMetadata
 from faceapp.modelfiles import ModelFiles
 
@@ -58,8 +58,9 @@ class Int8Embedding:
 
         self.network = TFLiteNetwork(flatbuffer, name=name)
         if self.network.input_shape[1:] != INPUT_SHAPE:
-            raise FaceappError(f"{name} takes {self.network.input_shape[1:]} images, "
-                               f"not {INPUT_SHAPE}")
+            raise FaceappError(
+                f"{name} takes {self.network.input_shape[1:]} images, not {INPUT_SHAPE}"
+            )
         self.dimensions = int(self.network.output_shapes[0][-1])
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
@@ -75,8 +76,8 @@ class RunnableModel:
     metadata: ModelMetadata
     head: Head
     embed: EmbedFn
-    runtime: str          # the runtime that runs ("int8" or "keras")
-    identity: str         # a digest of what runs: gallery embeddings are cached under it
+    runtime: str  # the runtime that runs ("int8" or "keras")
+    identity: str  # a digest of what runs: gallery embeddings are cached under it
     note: str | None = None  # why it is not the runtime that was asked for
 
     @property
@@ -88,8 +89,9 @@ class RunnableModel:
         return f"{self.files.describe()} ({self.runtime})"
 
 
-def load_model(files: ModelFiles, runtime: str = DEFAULT_RUNTIME,
-               cache_dir: Path | None = None) -> RunnableModel:
+def load_model(
+    files: ModelFiles, runtime: str = DEFAULT_RUNTIME, cache_dir: Path | None = None
+) -> RunnableModel:
     """The model ready to run on ``runtime``; one-line errors for missing or damaged files."""
     if runtime not in RUNTIMES:
         raise FaceappError(f"unknown runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
@@ -104,17 +106,17 @@ def load_model(files: ModelFiles, runtime: str = DEFAULT_RUNTIME,
     flatbuffer, head, source = _int8_parts(files, metadata, cache_dir)
     try:
         embed = Int8Embedding(flatbuffer, name=str(source))
-    except LiteRTUnavailable as error:
+    except LiteRTError as error:
         if files.keras is None:
             raise
         return _keras(files, metadata, note=one_line(error)[:200])
-    identity = sha256_of(flatbuffer + json.dumps(head.to_json()).encode()
-                         + metadata.crop.encode())
+    identity = sha256_of(flatbuffer + json.dumps(head.to_json()).encode() + metadata.crop.encode())
     return RunnableModel(files, metadata, head, embed, "int8", identity)
 
 
-def _int8_parts(files: ModelFiles, metadata: ModelMetadata,
-                cache_dir: Path | None) -> tuple[bytes, Head, Path]:
+def _int8_parts(
+    files: ModelFiles, metadata: ModelMetadata, cache_dir: Path | None
+) -> tuple[bytes, Head, Path]:
     """``(int8 flatbuffer, head, where it was read)``: the copy beside the model, else the
     cached conversion, else a conversion now (TensorFlow)."""
     beside = files.int8_path
@@ -123,8 +125,9 @@ def _int8_parts(files: ModelFiles, metadata: ModelMetadata,
             raise files.damaged(beside, "missing")
         flatbuffer = beside.read_bytes()
         if metadata.int8_sha256 and sha256_of(flatbuffer) != metadata.int8_sha256:
-            raise files.damaged(beside, "damaged (its SHA-256 is not the one in "
-                                        f"{files.metadata_path.name})")
+            raise files.damaged(
+                beside, f"damaged (its SHA-256 is not the one in {files.metadata_path.name})"
+            )
         return flatbuffer, metadata.head, beside
     if files.keras is None:
         raise files.damaged(files.metadata_path, "incomplete (no head and no Keras model)")
@@ -151,8 +154,9 @@ def _converted(keras_path: Path, cache_dir: Path | None) -> tuple[bytes, Head, P
     except FaceappError:
         raise
     except Exception as error:  # noqa: BLE001 - TensorFlow raises many kinds
-        raise FaceappError(f"cannot convert {keras_path} to int8: "
-                           f"{one_line(error)[:200]}") from None
+        raise FaceappError(
+            f"cannot convert {keras_path} to int8: {one_line(error)[:200]}"
+        ) from None
     if cache_dir is None:
         return flatbuffer, head, keras_path
     for target, data in ((flat_file, flatbuffer), (head_file, json.dumps(head.to_json()).encode())):
@@ -165,13 +169,16 @@ def _converted(keras_path: Path, cache_dir: Path | None) -> tuple[bytes, Head, P
 
 def _keras(files: ModelFiles, metadata: ModelMetadata, note: str | None = None) -> RunnableModel:
     if files.keras is None:
-        raise FaceappError(f"--runtime keras needs a Keras model file; the "
-                           f"{files.describe()} has only its int8 copy")
+        raise FaceappError(
+            f"--runtime keras needs a Keras model file; the "
+            f"{files.describe()} has only its int8 copy"
+        )
     from faceapp.convert import keras_embedder
     from faceapp.model import load_model as load_keras
     from faceapp.model import siamese_parts
 
     embedding, kernel, bias = siamese_parts(load_keras(files.keras))
     identity = sha256_of(f"keras:{file_sha256(files.keras)}:{metadata.crop}".encode())
-    return RunnableModel(files, metadata, Head(kernel, bias), keras_embedder(embedding),
-                         "keras", identity, note)
+    return RunnableModel(
+        files, metadata, Head(kernel, bias), keras_embedder(embedding), "keras", identity, note
+    )

@@ -13,16 +13,16 @@ found in it, a number); a mode that needs a new frame takes the newest one it ha
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable, Protocol
+from typing import Protocol
 
 from faceapp.decision import Decision, TimedVerification, frame_problem
 from faceapp.errors import FaceappError, one_line
 from faceapp.imaging import list_images
 from faceapp.metadata import parse_threshold
 from faceapp.paths import DataRoot
-
 
 ONE_FRAME_NOTE = "one frame: liveness not checked (t checks it)"
 
@@ -65,8 +65,9 @@ class Worker(Protocol):  # faceapp.worker.InferenceWorker, or a stand-in in test
     def stop(self) -> None: ...
     def verify(self, frame, face=None, searched: bool = False) -> int: ...
     def poll(self) -> list: ...
-    def set_thresholds(self, detection: float | None = None,
-                       verification: float | None = None) -> None: ...
+    def set_thresholds(
+        self, detection: float | None = None, verification: float | None = None
+    ) -> None: ...
 
 
 @dataclass
@@ -75,9 +76,9 @@ class Settings:
 
     data_root: DataRoot
     timeout: float
-    detection_threshold: float | None = None     # a flag, or None: the model's
+    detection_threshold: float | None = None  # a flag, or None: the model's
     verification_threshold: float | None = None
-    liveness: str = "passive"                    # faceapp.options.LIVENESS_MODES
+    liveness: str = "passive"  # faceapp.options.LIVENESS_MODES
 
 
 @dataclass
@@ -93,13 +94,13 @@ class Session:
     view: View = field(default_factory=View)
     state: WorkerState = WorkerState.NOT_STARTED
     worker: Worker | None = None
-    in_flight: int | None = None           # request id of the running verification
+    in_flight: int | None = None  # request id of the running verification
     timed: TimedVerification | None = None
-    timed_waiting: bool = False            # 't' pressed while the model was loading
+    timed_waiting: bool = False  # 't' pressed while the model was loading
     last_decision: Decision | None = None
     model_name: str = ""
     ready_at: float | None = None
-    thresholds_touched: bool = False       # the user moved a slider
+    thresholds_touched: bool = False  # the user moved a slider
     _last_frame_used: int = 0
 
     def __post_init__(self):
@@ -116,8 +117,9 @@ class Session:
         if self.state is not WorkerState.NOT_STARTED:
             return
         if self.worker is None:
-            self.worker = self.make_worker(self._threshold_for_worker("detection"),
-                                           self._threshold_for_worker("verification"))
+            self.worker = self.make_worker(
+                self._threshold_for_worker("detection"), self._threshold_for_worker("verification")
+            )
         self.state = WorkerState.LOADING
         self.view.busy, self.view.busy_text = True, "loading the model..."
         self.view.model = "model: loading..."
@@ -145,8 +147,10 @@ class Session:
         setattr(self.view, f"{which}_threshold", value)
         self.thresholds_touched = True
         if self.worker is not None:
-            self.worker.set_thresholds(detection=self.view.detection_threshold,
-                                       verification=self.view.verification_threshold)
+            self.worker.set_thresholds(
+                detection=self.view.detection_threshold,
+                verification=self.view.verification_threshold,
+            )
 
     # --- the two modes --------------------------------------------------------------------
 
@@ -182,13 +186,17 @@ class Session:
             return False
         self.start()
         if enrolled(self.settings.data_root) == 0:
-            self._show("Not enrolled", "no verification images yet: press e to enrol your "
-                       "face first", Tone.NEUTRAL)
+            self._show(
+                "Not enrolled",
+                "no verification images yet: press e to enrol your face first",
+                Tone.NEUTRAL,
+            )
             return False
         return True
 
     def _send(self, frame) -> None:
         """Send a frame; the worker queues it until its model is loaded."""
+        assert self.worker is not None  # started by _ready_to_verify
         self.in_flight = self.worker.verify(frame.image, frame.face, searched=True)
         self.view.busy = True
         if self.state is not WorkerState.READY:
@@ -223,12 +231,17 @@ class Session:
             if self.in_flight is None:
                 self._finish_timed()
             return
-        if timed.identity_decided or self.in_flight is not None or latest is None \
-                or latest.number <= self._last_frame_used:
+        if (
+            timed.identity_decided
+            or self.in_flight is not None
+            or latest is None
+            or latest.number <= self._last_frame_used
+        ):
             return  # (the liveness check, fed by the preview, may still be watching)
         self._last_frame_used = latest.number
-        problem = "no face" if latest.face is None else frame_problem(
-            latest.face.box.crop(latest.image))
+        problem = (
+            "no face" if latest.face is None else frame_problem(latest.face.box.crop(latest.image))
+        )
         if problem:
             timed.skip(problem)
             self.view.busy_text = self._timed_text(problem)
@@ -295,10 +308,10 @@ class Session:
         if event.request_id is not None and event.request_id != self.in_flight:
             return
         if event.request_id is None and self.state is WorkerState.LOADING:
-            self.state = WorkerState.FAILED          # e.g. a damaged model file
+            self.state = WorkerState.FAILED  # e.g. a damaged model file
             self.view.model = message
             if self.in_flight is not None:
-                return                               # the worker retries loading for it
+                return  # the worker retries loading for it
         self._abandon("Error", message)
 
     def _on_died(self, event) -> None:
@@ -308,6 +321,7 @@ class Session:
         self.view.status = f"{message}; restarting it..."
         self.view.model = "restarting the inference worker..."
         self.view.busy, self.view.busy_text = True, "restarting the model..."
+        assert self.worker is not None  # it reported its death
         self.worker.restart()
         self.on_worker_started(self.worker)
 
@@ -322,6 +336,7 @@ class Session:
 
     def _finish_timed(self) -> None:
         timed, self.timed = self.timed, None
+        assert timed is not None  # called only while one runs
         self.stop_liveness()
         self.view.busy = False
         outcome = timed.outcome()
@@ -336,11 +351,15 @@ class Session:
 
     def _show_model(self, gallery_size: int | None) -> None:
         self.view.model = f"model: {self.model_name}" + (
-            f" ({gallery_size} verification images)" if gallery_size is not None else "")
+            f" ({gallery_size} verification images)" if gallery_size is not None else ""
+        )
 
     def _show_decision(self, decision: Decision, extra: str = "") -> None:
-        self._show(decision.label, decision.summary() + (f"\n{extra}" if extra else ""),
-                   Tone.GOOD if decision.verified else Tone.BAD)
+        self._show(
+            decision.label,
+            decision.summary() + (f"\n{extra}" if extra else ""),
+            Tone.GOOD if decision.verified else Tone.BAD,
+        )
 
     def _show(self, label: str, summary: str, tone: Tone) -> None:
         self.view.result, self.view.summary, self.view.tone = label, summary, tone

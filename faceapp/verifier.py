@@ -25,8 +25,9 @@ from faceapp.paths import DataRoot
 from faceapp.runtime import DEFAULT_RUNTIME, RunnableModel, load_model
 
 
-def open_model(root: DataRoot, flag: str | None = None,
-               runtime: str = DEFAULT_RUNTIME) -> RunnableModel:
+def open_model(
+    root: DataRoot, flag: str | None = None, runtime: str = DEFAULT_RUNTIME
+) -> RunnableModel:
     """The model that runs (``--model`` > newest trained > shipped), loaded for ``runtime``."""
     from faceapp.modelfiles import choose_model
 
@@ -36,14 +37,20 @@ def open_model(root: DataRoot, flag: str | None = None,
 class Verifier:
     """A loaded model, the thresholds, and the gallery of verification images."""
 
-    def __init__(self, model: RunnableModel, root: DataRoot,
-                 thresholds: Thresholds | None = None, on_warning=None):
+    def __init__(
+        self,
+        model: RunnableModel,
+        root: DataRoot,
+        thresholds: Thresholds | None = None,
+        on_warning=None,
+    ):
         """``thresholds``: None takes them from the model's metadata (else 0.5 / 0.5)."""
         self.model = model
         self.root = root
         self.thresholds = thresholds or Thresholds.resolve(metadata=model.metadata.values)
-        self.gallery = Gallery(root.verification_images, model, root.gallery_cache,
-                               on_warning=on_warning)
+        self.gallery = Gallery(
+            root.verification_images, model, root.gallery_cache, on_warning=on_warning
+        )
 
     def embed(self, picture: FacePicture) -> np.ndarray:
         return self.model.embed(preprocess(picture.image)[None])[0]
@@ -52,15 +59,18 @@ class Verifier:
         """P(same person) of the face against every verification image."""
         gallery = self.gallery.vectors()
         if len(gallery) == 0:
-            raise FaceappError(f"no verification images in {self.root.verification_images} "
-                               "(enrol some: press 'e' in the app, or python -m faceapp.enrol)")
+            raise FaceappError(
+                f"no verification images in {self.root.verification_images} "
+                "(enrol some: press 'e' in the app, or python -m faceapp.enrol)"
+            )
         return self.model.head.scores(self.embed(picture), gallery)
 
     def verify_picture(self, picture: FacePicture) -> Decision:
         return decide(self.scores(picture), self.thresholds)
 
-    def verify_frame(self, frame_bgr: np.ndarray, face: Face | None = None,
-                     searched: bool = False) -> tuple[Decision, FacePicture]:
+    def verify_frame(
+        self, frame_bgr: np.ndarray, face: Face | None = None, searched: bool = False
+    ) -> tuple[Decision, FacePicture]:
         """The decision for the face in a frame, and the face as it was cut.
 
         ``face``/``searched``: the face already found in this frame (see

@@ -20,8 +20,7 @@ from faceapp.decision import Decision, TimedVerification, frame_problem
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
 from faceapp.imaging import IMAGE_SUFFIXES
 from faceapp.metadata import Thresholds
-from faceapp.options import (data_root_flag, liveness_flag, model_flags, parse_timeout,
-                             timeout_flag)
+from faceapp.options import data_root_flag, liveness_flag, model_flags, parse_timeout, timeout_flag
 from faceapp.paths import DataRoot
 
 EXIT_VERIFIED, EXIT_UNVERIFIED = 0, 1
@@ -44,21 +43,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m faceapp.verify",
         description="Verify the face in a photo, a video or a camera against the enrolled "
-                    "verification images (<data root>/verification_images). Prints the "
-                    "decision and its scores. Exit status: 0 verified, 1 not verified, "
-                    "2 error (bad file or setting, no verification images).",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[data_root_flag(), model_flags(), liveness_flag(),
-                 timeout_flag("multi-frame mode: stop after S seconds at the latest; it "
-                              "stops earlier at the first confident decision")])
-    parser.add_argument("source", nargs="?", metavar="IMAGE_OR_VIDEO",
-                        help="a photo (.jpg, .png, ...); a video file or an image folder is "
-                             "judged frame by frame (see --timeout)")
-    parser.add_argument("--camera", metavar="SRC",
-                        help="verify from a live source instead: a webcam index (0), "
-                             "a video file or an image folder")
-    parser.add_argument("--json", action="store_true",
-                        help="print the decision as one JSON object instead of a sentence")
+        "verification images (<data root>/verification_images). Prints the "
+        "decision and its scores. Exit status: 0 verified, 1 not verified, "
+        "2 error (bad file or setting, no verification images).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[
+            data_root_flag(),
+            model_flags(),
+            liveness_flag(),
+            timeout_flag(
+                "multi-frame mode: stop after S seconds at the latest; it "
+                "stops earlier at the first confident decision"
+            ),
+        ],
+    )
+    parser.add_argument(
+        "source",
+        nargs="?",
+        metavar="IMAGE_OR_VIDEO",
+        help="a photo (.jpg, .png, ...); a video file or an image folder is "
+        "judged frame by frame (see --timeout)",
+    )
+    parser.add_argument(
+        "--camera",
+        metavar="SRC",
+        help="verify from a live source instead: a webcam index (0), "
+        "a video file or an image folder",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the decision as one JSON object instead of a sentence",
+    )
     return parser
 
 
@@ -95,16 +112,22 @@ def verify_photo(verifier, path: Path, root: DataRoot) -> tuple[Decision, str]:
     return decision, picture.note
 
 
-def verify_frames(verifier, source: str, timeout: float, root: DataRoot | None = None,
-                  clock=time.monotonic, liveness: str = "passive"
-                  ) -> tuple[Decision | None, str]:
+def verify_frames(
+    verifier,
+    source: str,
+    timeout: float,
+    root: DataRoot | None = None,
+    clock=time.monotonic,
+    liveness: str = "passive",
+) -> tuple[Decision | None, str]:
     """Decide over the frames of ``source`` for up to ``timeout`` s; also say how it went.
 
     Frames with no face, too dark or too blurred are skipped. Stops at the first confident
     decision, when the time is up, or when a video or folder ends. Time is the video's own
-    for files and folders (read faster than they play), the clock's for a webcam. The face is tracked from
-    frame to frame (:class:`faceapp.detect.FaceFinder`); with ``liveness="passive"`` every
-    frame also goes to the liveness check, and a face is verified only if it is live.
+    for files and folders (read faster than they play), the clock's for a webcam. The face
+    is tracked from frame to frame (:class:`faceapp.detect.FaceFinder`); with
+    ``liveness="passive"`` every frame also goes to the liveness check, and a face is
+    verified only if it is live.
     """
     from faceapp.camera import FrameSource
     from faceapp.crops import cut_face
@@ -154,16 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.source and args.camera:
         raise FaceappError("give either IMAGE_OR_VIDEO or --camera SRC, not both")
     if not args.source and not args.camera:
-        raise FaceappError("nothing to verify: give IMAGE_OR_VIDEO or --camera SRC "
-                           "(see --help)")
+        raise FaceappError("nothing to verify: give IMAGE_OR_VIDEO or --camera SRC (see --help)")
     timeout = parse_timeout(args.timeout)
     path = Path(args.source or args.camera).expanduser()
     if args.source and not path.exists():
         raise FaceappError(f"file not found: {path}")
     still = bool(args.source) and path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
     if still and args.timeout is not None:
-        raise FaceappError(f"--timeout needs a video, a folder or --camera, not a photo: "
-                           f"{path}")
+        raise FaceappError(f"--timeout needs a video, a folder or --camera, not a photo: {path}")
     Thresholds.resolve(args.detection_threshold, args.verification_threshold)  # fail early
 
     from faceapp.verifier import Verifier, open_model
@@ -172,15 +193,19 @@ def main(argv: list[str] | None = None) -> int:
     model = open_model(root, args.model, args.runtime)
     if model.note:
         print(f"note: running the float32 model ({model.note})", file=sys.stderr)
-    thresholds = Thresholds.resolve(args.detection_threshold, args.verification_threshold,
-                                    model.metadata.values)
-    verifier = Verifier(model, root, thresholds,
-                        on_warning=lambda line: print(line, file=sys.stderr))
+    thresholds = Thresholds.resolve(
+        args.detection_threshold, args.verification_threshold, model.metadata.values
+    )
+    verifier = Verifier(
+        model, root, thresholds, on_warning=lambda line: print(line, file=sys.stderr)
+    )
+    decision: Decision | None
     if still:
         decision, note = verify_photo(verifier, path, root)
     else:
-        decision, note = verify_frames(verifier, args.camera or args.source, timeout, root,
-                                       liveness=args.liveness)
+        decision, note = verify_frames(
+            verifier, args.camera or args.source, timeout, root, liveness=args.liveness
+        )
     return report(decision, note, model.describe(), args.json)
 
 

@@ -32,7 +32,7 @@ import types
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from faceapp.decision import Decision
     from faceapp.detect import Face
 
-STOP_TIMEOUT = 5.0          # seconds stop() waits for a clean exit before terminating
+STOP_TIMEOUT = 5.0  # seconds stop() waits for a clean exit before terminating
 PARENT_CHECK_SECONDS = 1.0  # how often an idle child checks that the app still runs
 
 
@@ -52,10 +52,10 @@ PARENT_CHECK_SECONDS = 1.0  # how often an idle child checks that the app still 
 class WorkerEvent:
     """One message from the worker to the app."""
 
-    kind: str            # "loading" | "ready" | "result" | "error" | "died"
+    kind: str  # "loading" | "ready" | "result" | "error" | "died"
     request_id: int | None = None
-    message: str = ""    # one line for the status bar
-    decision: "Decision | None" = None   # for "result"
+    message: str = ""  # one line for the status bar
+    decision: Decision | None = None  # for "result"
     info: dict = field(default_factory=dict)
     # "ready": {"model": str (how to name it), "detection_threshold": float,
     #           "verification_threshold": float, "gallery_size": int, "runtime": str}
@@ -66,20 +66,25 @@ class WorkerEvent:
 class InferenceWorker:
     """Owns the child process that loads the model and verifies faces."""
 
-    def __init__(self, data_root: DataRoot, model_path: Path | None = None,
-                 detection_threshold: float | None = None,
-                 verification_threshold: float | None = None, runtime: str = "int8"):
+    def __init__(
+        self,
+        data_root: DataRoot,
+        model_path: Path | None = None,
+        detection_threshold: float | None = None,
+        verification_threshold: float | None = None,
+        runtime: str = "int8",
+    ):
         self.data_root = data_root
         self.runtime = runtime
         self.model_path = Path(model_path) if model_path else None
         self.detection_threshold = detection_threshold
         self.verification_threshold = verification_threshold
         self._context = multiprocessing.get_context("spawn")
-        self._process = None
-        self._requests = None
-        self._events = None
+        self._process: Any = None  # a multiprocessing spawn Process, once started
+        self._requests: Any = None  # multiprocessing Queues to and from the child
+        self._events: Any = None
         self._ids = itertools.count(1)
-        self._pending: list[int] = []   # request ids sent but not yet answered
+        self._pending: list[int] = []  # request ids sent but not yet answered
         self._died_reported = False
         self._stopping = False
         self._local: list[WorkerEvent] = []  # events made in this process (bad requests)
@@ -98,10 +103,17 @@ class InferenceWorker:
         self._stopping = False
         self._process = self._context.Process(
             target=_child_main,
-            args=(self._requests, self._events, str(self.data_root.root),
-                  str(self.model_path) if self.model_path else None,
-                  self.detection_threshold, self.verification_threshold, self.runtime),
-            name="faceapp-inference", daemon=True,
+            args=(
+                self._requests,
+                self._events,
+                str(self.data_root.root),
+                str(self.model_path) if self.model_path else None,
+                self.detection_threshold,
+                self.verification_threshold,
+                self.runtime,
+            ),
+            name="faceapp-inference",
+            daemon=True,
         )
         with _main_module_hidden():
             self._process.start()
@@ -148,8 +160,9 @@ class InferenceWorker:
 
     # --- requests -----------------------------------------------------------------------
 
-    def verify(self, frame_bgr: np.ndarray, face: "Face | None" = None,
-               searched: bool = False) -> int:
+    def verify(
+        self, frame_bgr: np.ndarray, face: Face | None = None, searched: bool = False
+    ) -> int:
         """Queue a BGR uint8 frame for verification; return the request id. ``face`` with
         ``searched=True``: the face already found in it (None: none), so the worker does not
         search again; by default the worker finds the face itself."""
@@ -158,28 +171,31 @@ class InferenceWorker:
         request_id = next(self._ids)
         frame = np.ascontiguousarray(frame_bgr)
         if frame.ndim != 3 or frame.size == 0:
-            self._local.append(WorkerEvent(
-                "error", request_id, f"not an image to verify (shape {frame.shape})"))
+            self._local.append(
+                WorkerEvent("error", request_id, f"not an image to verify (shape {frame.shape})")
+            )
             return request_id
         if self._died_reported or self._stopping:
-            self._local.append(WorkerEvent(
-                "error", request_id, "inference worker is not running; restart it"))
+            self._local.append(
+                WorkerEvent("error", request_id, "inference worker is not running; restart it")
+            )
             return request_id
         self._pending.append(request_id)
         self._requests.put(("verify", request_id, frame, face, searched))
         return request_id
 
-    def set_thresholds(self, detection: float | None = None,
-                       verification: float | None = None) -> None:
+    def set_thresholds(
+        self, detection: float | None = None, verification: float | None = None
+    ) -> None:
         """Change the thresholds (kept across restarts); None keeps the current one."""
         if detection is not None:
             self.detection_threshold = parse_threshold(detection, "detection threshold")
         if verification is not None:
-            self.verification_threshold = parse_threshold(verification,
-                                                          "verification threshold")
+            self.verification_threshold = parse_threshold(verification, "verification threshold")
         if self.is_alive():
-            self._requests.put(("thresholds", self.detection_threshold,
-                                self.verification_threshold))
+            self._requests.put(
+                ("thresholds", self.detection_threshold, self.verification_threshold)
+            )
 
     # --- events -------------------------------------------------------------------------
 
@@ -215,8 +231,10 @@ class InferenceWorker:
             how = f"exit code {code}"
         lost, self._pending = self._pending, []
         return WorkerEvent(
-            "died", message=f"inference worker stopped unexpectedly ({how}); restart it",
-            info={"exitcode": code, "lost_requests": lost})
+            "died",
+            message=f"inference worker stopped unexpectedly ({how}); restart it",
+            info={"exitcode": code, "lost_requests": lost},
+        )
 
 
 @contextmanager
@@ -239,9 +257,16 @@ def _main_module_hidden():
 
 # --- The child process ----------------------------------------------------------------------
 
-def _child_main(requests, events, root: str, model_path: str | None,
-                detection: float | None, verification: float | None,
-                runtime: str = "int8") -> None:
+
+def _child_main(
+    requests,
+    events,
+    root: str,
+    model_path: str | None,
+    detection: float | None,
+    verification: float | None,
+    runtime: str = "int8",
+) -> None:
     """Load TensorFlow and the model, then answer requests until told to stop."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the app's to handle
@@ -265,18 +290,24 @@ def _child_main(requests, events, root: str, model_path: str | None,
 class _Child:
     """The child's state: the verifier (None until a model loaded) and its settings."""
 
-    def __init__(self, events, data_root: DataRoot, model_path: str | None,
-                 detection: float | None, verification: float | None, runtime: str = "int8"):
+    def __init__(
+        self,
+        events,
+        data_root: DataRoot,
+        model_path: str | None,
+        detection: float | None,
+        verification: float | None,
+        runtime: str = "int8",
+    ):
         self.events = events
         self.runtime = runtime
         self.data_root = data_root
         self.model_path = model_path
         self.flags = (detection, verification)
-        self.verifier = None
+        self.verifier: Any = None  # a faceapp.verifier.Verifier once a model loaded
         self.load_error: str | None = None
 
-    def emit(self, kind: str, request_id: int | None = None, message: str = "",
-             **extra) -> None:
+    def emit(self, kind: str, request_id: int | None = None, message: str = "", **extra) -> None:
         self.events.put(WorkerEvent(kind, request_id, one_line(message), **extra))
 
     def load(self) -> bool:
@@ -300,13 +331,17 @@ class _Child:
             message += f"; float32 because {model.note}"
         if verifier.gallery.warning:
             message += f"; {verifier.gallery.warning}"
-        self.emit("ready", message=message, info={
-            "model": model.files.describe(),
-            "detection_threshold": thresholds.detection,
-            "verification_threshold": thresholds.verification,
-            "gallery_size": size,
-            "runtime": model.runtime,
-        })
+        self.emit(
+            "ready",
+            message=message,
+            info={
+                "model": model.files.describe(),
+                "detection_threshold": thresholds.detection,
+                "verification_threshold": thresholds.verification,
+                "gallery_size": size,
+                "runtime": model.runtime,
+            },
+        )
         return True
 
     def handle(self, request: tuple) -> None:
@@ -328,7 +363,8 @@ class _Child:
             from faceapp.metadata import Thresholds
 
             self.verifier.thresholds = Thresholds.resolve(
-                detection, verification, self.verifier.model.metadata.values)
+                detection, verification, self.verifier.model.metadata.values
+            )
 
     def verify(self, request_id: int, frame: np.ndarray, face, searched: bool) -> None:
         if self.verifier is None and not self.load():  # e.g. a model trained since start
@@ -338,8 +374,13 @@ class _Child:
 
         decision, picture = self.verifier.verify_frame(frame, face, searched)
         replace_image(picture.image, self.data_root.input_image / "input_image.jpg")
-        self.emit("result", request_id, decision.summary(), decision=decision,
-                  info={"gallery_size": decision.total, "note": picture.note})
+        self.emit(
+            "result",
+            request_id,
+            decision.summary(),
+            decision=decision,
+            info={"gallery_size": decision.total, "note": picture.note},
+        )
 
 
 def _describe(error: BaseException) -> str:

@@ -45,7 +45,7 @@ def make_video(path: Path, photos: list[Path], repeat: int = 4) -> Path:
         frame = np.full((FRAME_SIZE[1], FRAME_SIZE[0], 3), 90, np.uint8)
         h, w = image.shape[:2]
         y, x = (FRAME_SIZE[1] - h) // 2, (FRAME_SIZE[0] - w) // 2
-        frame[y:y + h, x:x + w] = image
+        frame[y : y + h, x : x + w] = image
         for _ in range(repeat):
             writer.write(frame)
     writer.release()
@@ -91,20 +91,46 @@ def main(argv: list[str] | None = None) -> int:
         (temp / "steps.json").write_text(json.dumps(steps(bool(args.model), args.out.resolve())))
         xvfb, display = start_xvfb()
         try:
-            env = {**os.environ, "DISPLAY": display, "KIVY_HOME": str(temp / "kivy"),
-                   "KIVY_NO_ARGS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+            env = {
+                **os.environ,
+                "DISPLAY": display,
+                "KIVY_HOME": str(temp / "kivy"),
+                "KIVY_NO_ARGS": "1",
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+            }
             completed = subprocess.run(
-                [sys.executable, "-m", "faceapp.autopilot", "--steps", str(temp / "steps.json"),
-                 "--report", str(temp / "report.json"), "--",
-                 "--camera", str(video), "--data-root", str(data_root)],
-                cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+                [
+                    sys.executable,
+                    "-m",
+                    "faceapp.autopilot",
+                    "--steps",
+                    str(temp / "steps.json"),
+                    "--report",
+                    str(temp / "report.json"),
+                    "--",
+                    "--camera",
+                    str(video),
+                    "--data-root",
+                    str(data_root),
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
         finally:
             xvfb.terminate()
             xvfb.wait(10)
-        report = (json.loads((temp / "report.json").read_text())
-                  if (temp / "report.json").exists() else {})
+        report = (
+            json.loads((temp / "report.json").read_text())
+            if (temp / "report.json").exists()
+            else {}
+        )
         if completed.returncode != 0 or report.get("error"):
-            raise FaceappError(f"the app run failed: {report.get('error') or completed.stderr[-500:]}")
+            raise FaceappError(
+                f"the app run failed: {report.get('error') or completed.stderr[-500:]}"
+            )
     shown = report["final"]["summary"].splitlines()[0] or report["final"]["result"]
     print(f"wrote {args.out} ({shown or 'no decision'})")
     return 0

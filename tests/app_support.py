@@ -24,7 +24,7 @@ def paste(photo: np.ndarray, size: tuple[int, int] = FRAME_SIZE, grey: int = 90)
     frame = np.full((height, width, 3), grey, np.uint8)
     h, w = photo.shape[:2]
     y, x = (height - h) // 2, (width - w) // 2
-    frame[y:y + h, x:x + w] = photo
+    frame[y : y + h, x : x + w] = photo
     return frame
 
 
@@ -41,17 +41,32 @@ def make_video(path: Path, photos: list[Path], repeat: int = 3, fps: float = 30.
     return path
 
 
-def run_app(steps: list[dict], app_args: list[str], env: dict, workdir: Path,
-            timeout: float = 120) -> dict:
+def run_app(
+    steps: list[dict], app_args: list[str], env: dict, workdir: Path, timeout: float = 120
+) -> dict:
     """Run the real window with the autopilot; return its report (plus rc and stderr)."""
     workdir.mkdir(parents=True, exist_ok=True)
     steps_file, report_file = workdir / "steps.json", workdir / "report.json"
     steps_file.write_text(json.dumps(steps))
     report_file.unlink(missing_ok=True)
     completed = subprocess.run(
-        [sys.executable, "-m", "faceapp.autopilot", "--steps", str(steps_file),
-         "--report", str(report_file), "--", *app_args],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        [
+            sys.executable,
+            "-m",
+            "faceapp.autopilot",
+            "--steps",
+            str(steps_file),
+            "--report",
+            str(report_file),
+            "--",
+            *app_args,
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     report = json.loads(report_file.read_text()) if report_file.exists() else {}
     report["returncode"] = completed.returncode
     report["stderr"] = completed.stderr[-4000:]

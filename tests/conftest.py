@@ -70,8 +70,9 @@ def data_root(tmp_path: Path, monkeypatch) -> Path:
 def link_identity_tree(lfw: Path, tree: Path, people: int, images: int) -> list[Path]:
     """A small LFW-style tree under ``tree``: the first ``people`` LFW people with at least
     3 images, ``images`` of each, as symbolic links. Returns the LFW person folders used."""
-    chosen = [p for p in sorted(lfw.iterdir())
-              if p.is_dir() and len(list(p.glob("*.jpg"))) >= 3][:people]
+    chosen = [p for p in sorted(lfw.iterdir()) if p.is_dir() and len(list(p.glob("*.jpg"))) >= 3][
+        :people
+    ]
     for person in chosen:
         (tree / person.name).mkdir(parents=True)
         for image in sorted(person.glob("*.jpg"))[:images]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-SITECUSTOMIZE = r'''
+SITECUSTOMIZE = r"""
 import os, sys
 
 _log = os.environ.get("FACEAPP_NET_LOG")
@@ -62,7 +62,7 @@ if _slow:
             _time.sleep(float(_slow))
 
     _storage._fsync = _slow_fsync
-'''
+"""
 
 
 def write_sitecustomize(folder: Path) -> Path:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
 from conftest import face_photos
+
 from faceapp.align import TEMPLATE, TEMPLATE_INDICES, align, alignment_matrix, similarity
 from faceapp.crops import NO_FACE_NOTE, cut_face
 from faceapp.detect import find_face

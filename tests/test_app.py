@@ -18,9 +18,9 @@ from pathlib import Path
 
 import cv2
 import pytest
-
 from app_support import PROJECT_ROOT, enrol_steps, make_video, run_app
 from conftest import face_photos
+
 from faceapp.autopilot import start_xvfb
 
 pytestmark = pytest.mark.gui
@@ -43,10 +43,13 @@ def display():
 def app_env(display, tmp_path_factory) -> dict:
     env = dict(os.environ)
     env.pop("FACEAPP_DATA_ROOT", None)
-    env.update(DISPLAY=display, KIVY_HOME=str(tmp_path_factory.mktemp("kivy_home")),
-               KIVY_NO_ARGS="1", TF_CPP_MIN_LOG_LEVEL="3",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT),
-                                                        env.get("PYTHONPATH")])))
+    env.update(
+        DISPLAY=display,
+        KIVY_HOME=str(tmp_path_factory.mktemp("kivy_home")),
+        KIVY_NO_ARGS="1",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")])),
+    )
     return env
 
 
@@ -54,8 +57,10 @@ def app_env(display, tmp_path_factory) -> dict:
 def clips(tmp_path_factory) -> dict[str, Path]:
     """owner: the fixture's 12 photos of OWNER; other: 8 photos of someone else."""
     folder = tmp_path_factory.mktemp("clips")
-    return {"owner": make_video(folder / "owner.avi", face_photos(OWNER)),
-            "other": make_video(folder / "other.avi", face_photos(OTHER))}
+    return {
+        "owner": make_video(folder / "owner.avi", face_photos(OWNER)),
+        "other": make_video(folder / "other.avi", face_photos(OTHER)),
+    }
 
 
 def images_in(folder: Path) -> list[Path]:
@@ -69,16 +74,25 @@ def assert_ran_cleanly(report: dict) -> None:
 
 # --- flags ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("flags, names", [
-    (["--detection-threshold", "1.5"], "--detection-threshold"),
-    (["--verification-threshold", "abc"], "--verification-threshold"),
-    (["--timeout", "-1"], "--timeout"),
-    (["--model", "no-such-model.keras"], "no-such-model.keras"),
-    (["--frobnicate"], "--frobnicate"),
-])
+
+@pytest.mark.parametrize(
+    "flags, names",
+    [
+        (["--detection-threshold", "1.5"], "--detection-threshold"),
+        (["--verification-threshold", "abc"], "--verification-threshold"),
+        (["--timeout", "-1"], "--timeout"),
+        (["--model", "no-such-model.keras"], "no-such-model.keras"),
+        (["--frobnicate"], "--frobnicate"),
+    ],
+)
 def test_bad_flags_give_one_line_errors(flags, names, tmp_path):
-    completed = subprocess.run([sys.executable, "main.py", "--data-root", str(tmp_path), *flags],
-                               cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    completed = subprocess.run(
+        [sys.executable, "main.py", "--data-root", str(tmp_path), *flags],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lines = completed.stderr.strip().splitlines()
     assert completed.returncode == 2
     assert len(lines) == 1 and lines[0].startswith("error:") and names in lines[0], lines
@@ -86,25 +100,42 @@ def test_bad_flags_give_one_line_errors(flags, names, tmp_path):
 
 def test_no_display_is_one_line_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    completed = subprocess.run([sys.executable, "main.py", "--data-root", str(tmp_path)],
-                               cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-                               timeout=60)
+    completed = subprocess.run(
+        [sys.executable, "main.py", "--data-root", str(tmp_path)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert completed.returncode == 2
-    assert completed.stderr.strip() == ("error: no display to open the window on "
-                                        "(set DISPLAY, or run under xvfb-run)")
+    assert completed.stderr.strip() == (
+        "error: no display to open the window on (set DISPLAY, or run under xvfb-run)"
+    )
 
 
 # --- the first run: the shipped model, enrol, verify ------------------------------------------
+
 
 def test_first_run_enrol_then_verify_with_the_shipped_model(app_env, videos, tmp_path):
     """The issue's "done when": a fresh data root, a real clip, e five times, v: Verified;
     the same data on another person's clip: Unverified."""
     root = tmp_path / "data"
-    steps = [{"wait": "frames", "count": 3}, *enrol_steps(5, gap=0.4),
-             {"wait": "idle", "timeout": 60}, {"wait": "ready", "timeout": 60},
-             {"key": "v"}, {"wait": "idle", "timeout": 60}, {"record": "owner"}]
-    owner = run_app(steps, ["--camera", str(videos / "WDA_KatieHill_000.mp4"),
-                            "--data-root", str(root)], app_env, tmp_path / "owner")
+    steps = [
+        {"wait": "frames", "count": 3},
+        *enrol_steps(5, gap=0.4),
+        {"wait": "idle", "timeout": 60},
+        {"wait": "ready", "timeout": 60},
+        {"key": "v"},
+        {"wait": "idle", "timeout": 60},
+        {"record": "owner"},
+    ]
+    owner = run_app(
+        steps,
+        ["--camera", str(videos / "WDA_KatieHill_000.mp4"), "--data-root", str(root)],
+        app_env,
+        tmp_path / "owner",
+    )
     assert_ran_cleanly(owner)
     record = owner["records"]["owner"]
     assert record["result"] == "Verified", record
@@ -112,10 +143,19 @@ def test_first_run_enrol_then_verify_with_the_shipped_model(app_env, videos, tmp
     assert record["model"].startswith("model: shipped model faceapp-aligned-v1")
     assert len(images_in(root / "verification_images")) == 5
 
-    steps = [{"wait": "frames", "count": 3}, {"wait": "ready", "timeout": 60},
-             {"key": "v"}, {"wait": "idle", "timeout": 60}, {"record": "other"}]
-    other = run_app(steps, ["--camera", str(videos / "WDA_BobMenendez_000.mp4"),
-                            "--data-root", str(root)], app_env, tmp_path / "other")
+    steps = [
+        {"wait": "frames", "count": 3},
+        {"wait": "ready", "timeout": 60},
+        {"key": "v"},
+        {"wait": "idle", "timeout": 60},
+        {"record": "other"},
+    ]
+    other = run_app(
+        steps,
+        ["--camera", str(videos / "WDA_BobMenendez_000.mp4"), "--data-root", str(root)],
+        app_env,
+        tmp_path / "other",
+    )
     assert_ran_cleanly(other)
     assert other["records"]["other"]["result"] == "Unverified", other["records"]["other"]
 
@@ -126,18 +166,37 @@ def test_enrol_verify_timed_kill_restart_and_slider(app_env, clips, tmp_path):
     still photos, which no liveness check would call live: the check is off here (the
     next test has it on)."""
     root = tmp_path / "data"
-    steps = [{"wait": "frames", "count": 3}, {"wait": "ready", "timeout": 60},
-             {"record": "ready"}, *enrol_steps(6, gap=0.15), {"wait": "idle", "timeout": 60},
-             {"key": "v"}, {"wait": "idle", "timeout": 60}, {"record": "verify"},
-             {"key": "t"}, {"wait": "idle", "timeout": 60}, {"record": "timed"},
-             {"kill_worker": True}, {"sleep": 0.5}, {"record": "died"},
-             {"wait": "ready", "timeout": 60},
-             {"button": "verify_button"}, {"wait": "idle", "timeout": 60},
-             {"record": "after_restart"},
-             {"set": "detection_threshold", "value": 0.99999}, {"sleep": 0.4},
-             {"key": "v"}, {"wait": "idle", "timeout": 60}, {"record": "strict"}]
-    owner = run_app(steps, ["--camera", str(clips["owner"]), "--data-root", str(root),
-                            "--liveness", "off"], app_env, tmp_path / "owner")
+    steps = [
+        {"wait": "frames", "count": 3},
+        {"wait": "ready", "timeout": 60},
+        {"record": "ready"},
+        *enrol_steps(6, gap=0.15),
+        {"wait": "idle", "timeout": 60},
+        {"key": "v"},
+        {"wait": "idle", "timeout": 60},
+        {"record": "verify"},
+        {"key": "t"},
+        {"wait": "idle", "timeout": 60},
+        {"record": "timed"},
+        {"kill_worker": True},
+        {"sleep": 0.5},
+        {"record": "died"},
+        {"wait": "ready", "timeout": 60},
+        {"button": "verify_button"},
+        {"wait": "idle", "timeout": 60},
+        {"record": "after_restart"},
+        {"set": "detection_threshold", "value": 0.99999},
+        {"sleep": 0.4},
+        {"key": "v"},
+        {"wait": "idle", "timeout": 60},
+        {"record": "strict"},
+    ]
+    owner = run_app(
+        steps,
+        ["--camera", str(clips["owner"]), "--data-root", str(root), "--liveness", "off"],
+        app_env,
+        tmp_path / "owner",
+    )
     assert_ran_cleanly(owner)
     records = owner["records"]
     ready = records["ready"]
@@ -149,21 +208,31 @@ def test_enrol_verify_timed_kill_restart_and_slider(app_env, clips, tmp_path):
     assert "frame(s) judged" in records["timed"]["summary"]
     assert "stopped unexpectedly" in records["died"]["status"]
     assert records["after_restart"]["result"] == "Verified", records["after_restart"]
-    strict = records["strict"]                      # the slider reached the worker
+    strict = records["strict"]  # the slider reached the worker
     assert strict["decision"]["detection_threshold"] == pytest.approx(0.99999)
     assert strict["result"] == "Unverified"
     assert cv2.imread(str(root / "input_image" / "input_image.jpg")) is not None
 
-    steps = [{"wait": "frames", "count": 3}, {"wait": "ready", "timeout": 60},
-             {"key": "v"}, {"wait": "idle", "timeout": 60}, {"record": "verify"}]
-    other = run_app(steps, ["--camera", str(clips["other"]), "--data-root", str(root)],
-                    app_env, tmp_path / "other")
+    steps = [
+        {"wait": "frames", "count": 3},
+        {"wait": "ready", "timeout": 60},
+        {"key": "v"},
+        {"wait": "idle", "timeout": 60},
+        {"record": "verify"},
+    ]
+    other = run_app(
+        steps,
+        ["--camera", str(clips["other"]), "--data-root", str(root)],
+        app_env,
+        tmp_path / "other",
+    )
     assert_ran_cleanly(other)
     assert other["records"]["verify"]["result"] == "Unverified", other["records"]["verify"]
 
 
 def test_timed_mode_checks_liveness_a_live_face_passes_a_held_up_photo_does_not(
-        app_env, videos, tmp_path):
+    app_env, videos, tmp_path
+):
     """Liveness on (the default): the owner's real clip is Verified and live; a replay of a
     still of the same clip, held up as a print, matches but is refused as not live."""
     import numpy as np
@@ -172,22 +241,36 @@ def test_timed_mode_checks_liveness_a_live_face_passes_a_held_up_photo_does_not(
 
     root = tmp_path / "data"
     live_clip = videos / "WDA_KatieHill_000.mp4"
-    steps = [{"wait": "frames", "count": 3}, *enrol_steps(5, gap=0.4),
-             {"wait": "idle", "timeout": 60}, {"wait": "ready", "timeout": 60},
-             {"key": "t"}, {"wait": "idle", "timeout": 60}, {"record": "live"}]
-    live = run_app(steps, ["--camera", str(live_clip), "--data-root", str(root)],
-                   app_env, tmp_path / "live")
+    steps = [
+        {"wait": "frames", "count": 3},
+        *enrol_steps(5, gap=0.4),
+        {"wait": "idle", "timeout": 60},
+        {"wait": "ready", "timeout": 60},
+        {"key": "t"},
+        {"wait": "idle", "timeout": 60},
+        {"record": "live"},
+    ]
+    live = run_app(
+        steps, ["--camera", str(live_clip), "--data-root", str(root)], app_env, tmp_path / "live"
+    )
     assert_ran_cleanly(live)
     record = live["records"]["live"]
     assert record["result"] == "Verified", record
     assert record["decision"]["live"] is True and "live: " in record["summary"]
 
-    replay = write_video(tmp_path / "replay.avi",
-                         render(clip_still(live_clip, 60), "print", 6.0, seed=11))
-    steps = [{"wait": "frames", "count": 3}, {"wait": "ready", "timeout": 60},
-             {"key": "t"}, {"wait": "idle", "timeout": 60}, {"record": "replay"}]
-    attack = run_app(steps, ["--camera", str(replay), "--data-root", str(root)],
-                     app_env, tmp_path / "replay")
+    replay = write_video(
+        tmp_path / "replay.avi", render(clip_still(live_clip, 60), "print", 6.0, seed=11)
+    )
+    steps = [
+        {"wait": "frames", "count": 3},
+        {"wait": "ready", "timeout": 60},
+        {"key": "t"},
+        {"wait": "idle", "timeout": 60},
+        {"record": "replay"},
+    ]
+    attack = run_app(
+        steps, ["--camera", str(replay), "--data-root", str(root)], app_env, tmp_path / "replay"
+    )
     assert_ran_cleanly(attack)
     record = attack["records"]["replay"]
     assert record["result"] == "Unverified", record
@@ -197,21 +280,41 @@ def test_timed_mode_checks_liveness_a_live_face_passes_a_held_up_photo_does_not(
 
 # --- captures ---------------------------------------------------------------------------------
 
+
 def test_keys_save_private_jpeg_faces(app_env, clips, tmp_path):
     root = tmp_path / "data"
-    steps = [{"wait": "frames", "count": 3},
-             {"key": "a"}, {"sleep": 0.15}, {"key": "a"}, {"key": "p"},
-             {"key": "e"}, {"sleep": 0.15}, {"key": "e"}, {"sleep": 0.15}, {"key": "e"},
-             {"wait": "idle", "timeout": 20},
-             {"record": "captured"}]
-    report = run_app(steps, ["--camera", str(clips["owner"]), "--data-root", str(root)],
-                     app_env, tmp_path / "run")
+    steps = [
+        {"wait": "frames", "count": 3},
+        {"key": "a"},
+        {"sleep": 0.15},
+        {"key": "a"},
+        {"key": "p"},
+        {"key": "e"},
+        {"sleep": 0.15},
+        {"key": "e"},
+        {"sleep": 0.15},
+        {"key": "e"},
+        {"wait": "idle", "timeout": 20},
+        {"record": "captured"},
+    ]
+    report = run_app(
+        steps,
+        ["--camera", str(clips["owner"]), "--data-root", str(root)],
+        app_env,
+        tmp_path / "run",
+    )
     assert_ran_cleanly(report)
     files = {name: images_in(root / name) for name in CAPTURE_FOLDERS}
     assert {name: len(found) for name, found in files.items()} == {
-        "anchor": 2, "positive": 1, "verification_images": 3}
+        "anchor": 2,
+        "positive": 1,
+        "verification_images": 3,
+    }
     assert report["records"]["captured"]["counts"] == {
-        "anchor": 2, "positive": 1, "verification_images": 3}
+        "anchor": 2,
+        "positive": 1,
+        "verification_images": 3,
+    }
     for path in sum(files.values(), []):
         assert path.suffix == ".jpg" and not path.name.startswith(".")
         assert path.read_bytes()[:2] == b"\xff\xd8"
@@ -220,27 +323,39 @@ def test_keys_save_private_jpeg_faces(app_env, clips, tmp_path):
         if os.name == "posix":
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
     captured = report["records"]["captured"]
-    assert captured["overlay"] == ""                  # a face was found: no fallback notice
+    assert captured["overlay"] == ""  # a face was found: no fallback notice
     assert captured["status"].startswith("saved verification image:")
     assert report["final"]["frames_shown"] >= 3
 
 
 # --- no camera, no enrolment, a broken model --------------------------------------------------
 
-@pytest.mark.parametrize("camera, message", [
-    ("7", "no camera at index 7"),
-    ("missing.mp4", "camera source not found"),
-    ("not-a-video.mp4", "cannot open video file"),
-])
+
+@pytest.mark.parametrize(
+    "camera, message",
+    [
+        ("7", "no camera at index 7"),
+        ("missing.mp4", "camera source not found"),
+        ("not-a-video.mp4", "cannot open video file"),
+    ],
+)
 def test_no_camera_keeps_window_open_with_message(camera, message, app_env, tmp_path):
     if camera == "not-a-video.mp4":
         (tmp_path / camera).write_text("this is not a video\n")
     camera_arg = camera if camera.isdigit() else str(tmp_path / camera)
-    steps = [{"wait": "overlay", "contains": message, "timeout": 20},
-             {"key": "a"}, {"wait": "idle", "timeout": 10},
-             {"button": "verify_button"}, {"record": "after"}]
-    report = run_app(steps, ["--camera", camera_arg, "--data-root", str(tmp_path / "data")],
-                     app_env, tmp_path / "run")
+    steps = [
+        {"wait": "overlay", "contains": message, "timeout": 20},
+        {"key": "a"},
+        {"wait": "idle", "timeout": 10},
+        {"button": "verify_button"},
+        {"record": "after"},
+    ]
+    report = run_app(
+        steps,
+        ["--camera", camera_arg, "--data-root", str(tmp_path / "data")],
+        app_env,
+        tmp_path / "run",
+    )
     assert_ran_cleanly(report)
     after = report["records"]["after"]
     assert message in after["overlay"]
@@ -250,8 +365,9 @@ def test_no_camera_keeps_window_open_with_message(camera, message, app_env, tmp_
     assert after["result"] == "Not enrolled" and "press e" in after["summary"]
 
 
-def test_a_broken_model_is_named_then_a_good_one_trained_meanwhile_is_used(app_env, clips,
-                                                                          tmp_path):
+def test_a_broken_model_is_named_then_a_good_one_trained_meanwhile_is_used(
+    app_env, clips, tmp_path
+):
     """The newest model is looked up again when the worker retries loading (no --model)."""
     import threading
     import time
@@ -273,12 +389,24 @@ def test_a_broken_model_is_named_then_a_good_one_trained_meanwhile_is_used(app_e
 
     thread = threading.Thread(target=train_meanwhile, daemon=True)
     thread.start()
-    steps = [{"wait": "frames", "count": 3}, {"wait": "idle", "timeout": 90},
-             {"record": "failed"}, {"key": "e"}, {"wait": "idle", "timeout": 10},
-             {"sleep": 1.0}, {"key": "v"}, {"wait": "idle", "timeout": 90},
-             {"record": "verify"}]
-    report = run_app(steps, ["--camera", str(clips["owner"]), "--data-root", str(root)],
-                     app_env, tmp_path / "run", timeout=240)
+    steps = [
+        {"wait": "frames", "count": 3},
+        {"wait": "idle", "timeout": 90},
+        {"record": "failed"},
+        {"key": "e"},
+        {"wait": "idle", "timeout": 10},
+        {"sleep": 1.0},
+        {"key": "v"},
+        {"wait": "idle", "timeout": 90},
+        {"record": "verify"},
+    ]
+    report = run_app(
+        steps,
+        ["--camera", str(clips["owner"]), "--data-root", str(root)],
+        app_env,
+        tmp_path / "run",
+        timeout=240,
+    )
     thread.join(5)
     assert_ran_cleanly(report)
     assert "siamese-old.keras" in report["records"]["failed"]["model"]

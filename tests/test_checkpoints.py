@@ -11,8 +11,11 @@ def test_trim_and_read_skip_a_row_cut_by_a_kill(tmp_path):
     run = RunFolder(tmp_path)
     tmp_path.mkdir(exist_ok=True)
     run.history_path.write_text(HISTORY + "3,0.7")  # the kill cut the last row short
-    assert run.read_history() == {"epoch": [0.0, 1.0, 2.0], "accuracy": [0.5, 0.6, 0.7],
-                                  "loss": [0.69, 0.6, 0.5]}
+    assert run.read_history() == {
+        "epoch": [0.0, 1.0, 2.0],
+        "accuracy": [0.5, 0.6, 0.7],
+        "loss": [0.69, 0.6, 0.5],
+    }
     run.trim_history(2)  # the checkpoint has epochs 0 and 1
     assert run.history_path.read_text() == "epoch,accuracy,loss\n0,0.5,0.69\n1,0.6,0.6\n"
 

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from faceapp.decision import Decision, TimedVerification, decide, frame_problem, verified
 from faceapp.crops import cut_face
+from faceapp.decision import Decision, TimedVerification, decide, frame_problem, verified
 from faceapp.errors import FaceappError
 from faceapp.imaging import read_image
 from faceapp.metadata import Thresholds

@@ -5,18 +5,25 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import cv2
 import numpy as np
 import pytest
+from conftest import face_photos
 
 from benchmarks.data import frame_with_face as in_frame
-from conftest import face_photos
 from faceapp.detect import Box, FaceFinder, context_box, fallback_box, find_face
 from faceapp.landmarks import LEFT_EYE_OUTER, NOSE_TIP, RIGHT_EYE_OUTER
 
-
-PHOTOS = [p for person in ("Colin_Powell", "Jennifer_Capriati", "Tiger_Woods", "Nicole_Kidman",
-                           "Carlos_Menem") for p in face_photos(person, slice(0, 3))]
+PHOTOS = [
+    p
+    for person in (
+        "Colin_Powell",
+        "Jennifer_Capriati",
+        "Tiger_Woods",
+        "Nicole_Kidman",
+        "Carlos_Menem",
+    )
+    for p in face_photos(person, slice(0, 3))
+]
 
 
 @pytest.mark.parametrize("face_height", [80, 110, 200, 360, 480])

@@ -20,7 +20,9 @@ scored_pairs = st.lists(
 def brute_force_auc(labels, scores):
     """P(genuine score > impostor score) + half the ties: the AUC's definition."""
     genuine, impostor = scores[labels == 1], scores[labels == 0]
-    wins = (genuine[:, None] > impostor[None, :]).sum() + 0.5 * (genuine[:, None] == impostor[None, :]).sum()
+    wins = (genuine[:, None] > impostor[None, :]).sum() + 0.5 * (
+        genuine[:, None] == impostor[None, :]
+    ).sum()
     return wins / (genuine.size * impostor.size)
 
 
@@ -165,8 +167,7 @@ def test_owner_run_negatives_count_as_seen_people(tmp_path, capsys):
     negative = tmp_path / "root" / "negative"
     negative.mkdir(parents=True)
     (negative / "Anna_0001.jpg").write_bytes(b"\xff\xd8 not decoded here \xff\xd9")
-    metadata = {"training": {"source": "owner", "tree": None,
-                             "data_root": str(tmp_path / "root")}}
+    metadata = {"training": {"source": "owner", "tree": None, "data_root": str(tmp_path / "root")}}
     assert warn_if_seen(metadata, tree, {"Anna", "Bert"}) == 1
     assert "Anna" in capsys.readouterr().err
 

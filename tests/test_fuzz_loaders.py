@@ -15,8 +15,9 @@ from hypothesis.extra import numpy as hnp
 from faceapp.errors import FaceappError
 from faceapp.imaging import INPUT_SHAPE, decode_image, preprocess
 
-FUZZ = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def assert_valid_input(x: np.ndarray) -> None:
@@ -76,8 +77,9 @@ def test_random_arrays_preprocess_or_fail_cleanly(array):
         assert_valid_input(x)
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.binary(min_size=1, max_size=2048), suffix=st.sampled_from([".keras", ".h5"]))
 def test_random_bytes_as_model_file_fail_cleanly(tmp_path_factory, data, suffix):
     from faceapp.model import load_model

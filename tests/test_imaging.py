@@ -9,14 +9,20 @@ from PIL import Image
 
 from faceapp.errors import FaceappError
 from faceapp.imaging import (
-    INPUT_SHAPE, decode_image, list_images, preprocess, preprocess_many, read_image, summarize_skipped,
+    INPUT_SHAPE,
+    decode_image,
+    list_images,
+    preprocess,
+    preprocess_many,
+    read_image,
+    summarize_skipped,
 )
 
 
 def test_real_face_is_100x100_rgb_in_unit_range(face_path):
     x = preprocess(face_path)
     assert x.shape == INPUT_SHAPE and x.dtype == np.float32
-    assert 0.0 <= x.min() and x.max() <= 1.0
+    assert x.min() >= 0.0 and x.max() <= 1.0
     assert x.max() > 0.5  # not accidentally scaled twice
 
 

@@ -1,4 +1,5 @@
-"""``python -m training.import_negatives``: folders and archives into negative/ (no TF, no network)."""
+"""``python -m training.import_negatives``: folders and archives into negative/ (no TF, no
+network)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ def test_import_folder_flattens_skips_corrupt_and_never_overwrites(small_lfw, da
     assert "imported 6 images" in out and "1 unreadable" in out
     assert err.count("\n") == 1 and "skipped 1 unreadable" in err and "Colin_Powell_0099" in err
     assert (negative / "Abdullah_Gul_0001.jpg").read_bytes() == (
-        small_lfw / "Abdullah_Gul" / "Abdullah_Gul_0001.jpg").read_bytes()
+        small_lfw / "Abdullah_Gul" / "Abdullah_Gul_0001.jpg"
+    ).read_bytes()
 
     # an existing file is kept as it is, and a re-run copies nothing again
     (negative / "Colin_Powell_0001.jpg").write_bytes(b"mine")
@@ -77,12 +79,15 @@ def test_clashing_names_keep_their_folder(tmp_path, data_root, face_path):
     assert names(data_root / "negative") == ["a_img.jpg", "b_img.jpg"]
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p / "missing", "source not found"),
-    (lambda p: (p / "empty").mkdir() or p / "empty", "no images found"),
-    (lambda p: (p / "x.tgz").write_bytes(b"not gzip") and p / "x.tgz", "cannot open archive"),
-    (lambda p: (p / "x.txt").write_text("hi") and p / "x.txt", "must be a folder or a .tgz"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p / "missing", "source not found"),
+        (lambda p: (p / "empty").mkdir() or p / "empty", "no images found"),
+        (lambda p: (p / "x.tgz").write_bytes(b"not gzip") and p / "x.tgz", "cannot open archive"),
+        (lambda p: (p / "x.txt").write_text("hi") and p / "x.txt", "must be a folder or a .tgz"),
+    ],
+)
 def test_bad_sources_are_one_line_errors(tmp_path, data_root, capsys, make, message):
     assert main([str(make(tmp_path))]) == 2
     err = capsys.readouterr().err

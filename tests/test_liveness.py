@@ -6,8 +6,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
 from conftest import face_photos
+
 from faceapp.decision import TimedVerification, decide
 from faceapp.detect import FaceFinder
 from faceapp.liveness import MotionCheck
@@ -44,9 +44,10 @@ def test_a_real_talking_head_is_live_within_five_seconds(videos, clip):
     assert verdict.reason == "live: the face moved in three dimensions"
 
 
-@pytest.mark.parametrize("person, kind, seed", [("Colin_Powell", "print", 1),
-                                                ("Nicole_Kidman", "screen", 2),
-                                                ("Tiger_Woods", "print", 3)])
+@pytest.mark.parametrize(
+    "person, kind, seed",
+    [("Colin_Powell", "print", 1), ("Nicole_Kidman", "screen", 2), ("Tiger_Woods", "print", 3)],
+)
 def test_a_photo_held_up_to_the_camera_is_not_live(person, kind, seed):
     still = cv2.imread(str(face_photos(person)[0]))
     check = watch(render(still, kind, seconds=3.0, seed=seed))
@@ -82,8 +83,12 @@ class Verdicts:
     def __init__(self, live):
         from faceapp.liveness import Verdict
 
-        self.answer = Verdict(live, {True: "live: ok", False: "not live: flat",
-                                     None: "not live: no motion seen"}[live], None, 0)
+        self.answer = Verdict(
+            live,
+            {True: "live: ok", False: "not live: flat", None: "not live: no motion seen"}[live],
+            None,
+            0,
+        )
 
     def verdict(self):
         return self.answer
@@ -91,8 +96,11 @@ class Verdicts:
     def final(self):
         from faceapp.liveness import Verdict
 
-        return self.answer if self.answer.live is not None else Verdict(
-            False, self.answer.reason, None, 0)
+        return (
+            self.answer
+            if self.answer.live is not None
+            else Verdict(False, self.answer.reason, None, 0)
+        )
 
 
 def test_a_matching_face_that_is_not_live_is_unverified_and_says_why():
@@ -106,11 +114,10 @@ def test_a_matching_face_that_is_not_live_is_unverified_and_says_why():
         assert outcome.summary().endswith(Verdicts(live).answer.reason)
     waiting = TimedVerification(5.0, clock=lambda: 0.0, liveness=Verdicts(None))
     waiting.add(match)
-    assert not waiting.done               # identity known, liveness not yet: keep watching
+    assert not waiting.done  # identity known, liveness not yet: keep watching
 
 
 def test_someone_else_is_refused_without_waiting_for_liveness():
-    timed = TimedVerification(5.0, reject_after=1, clock=lambda: 0.0,
-                              liveness=Verdicts(None))
+    timed = TimedVerification(5.0, reject_after=1, clock=lambda: 0.0, liveness=Verdicts(None))
     timed.add(decide([0.1, 0.2], Thresholds(0.5, 0.5)))
     assert timed.done and timed.outcome().liveness == ""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import keras
 import numpy as np
@@ -13,7 +12,11 @@ from keras import layers
 from faceapp.errors import FaceappError
 from faceapp.imaging import preprocess
 from faceapp.model import (
-    L1Dist, load_model, make_embedding, make_siamese_model, save_model,
+    L1Dist,
+    load_model,
+    make_embedding,
+    make_siamese_model,
+    save_model,
     siamese_parts,
 )
 
@@ -21,10 +24,12 @@ from faceapp.model import (
 @pytest.fixture(scope="module")
 def faces(lfw):
     """Four real faces: two of one person, two of another."""
-    paths = [lfw / "Colin_Powell" / "Colin_Powell_0001.jpg",
-             lfw / "Colin_Powell" / "Colin_Powell_0002.jpg",
-             lfw / "Tony_Blair" / "Tony_Blair_0001.jpg",
-             lfw / "Tony_Blair" / "Tony_Blair_0002.jpg"]
+    paths = [
+        lfw / "Colin_Powell" / "Colin_Powell_0001.jpg",
+        lfw / "Colin_Powell" / "Colin_Powell_0002.jpg",
+        lfw / "Tony_Blair" / "Tony_Blair_0001.jpg",
+        lfw / "Tony_Blair" / "Tony_Blair_0002.jpg",
+    ]
     return np.stack([preprocess(p) for p in paths])
 
 
@@ -42,7 +47,7 @@ def test_koch_architecture_has_the_papers_parameter_counts():
     embedding = make_embedding("koch")
     assert embedding.count_params() == 38_960_448
     assert embedding.output_shape == (None, 4096)
-    pools = [l for l in embedding.layers if isinstance(l, layers.MaxPooling2D)]
+    pools = [layer for layer in embedding.layers if isinstance(layer, layers.MaxPooling2D)]
     assert [p.pool_size for p in pools] == [(2, 2)] * 3
     assert make_siamese_model("koch", embedding=embedding).count_params() == 38_964_545
 
@@ -94,7 +99,10 @@ def test_full_size_model_round_trip(tmp_path, faces):
     model = make_siamese_model("koch")
     path = save_model(model, tmp_path / "koch.keras")
     reloaded = load_model(path)
-    assert np.abs(predict(model, faces, faces[::-1]) - predict(reloaded, faces, faces[::-1])).max() == 0
+    assert (
+        np.abs(predict(model, faces, faces[::-1]) - predict(reloaded, faces, faces[::-1])).max()
+        == 0
+    )
 
 
 def test_fast_parts_score_like_the_whole_model(tiny_model, faces):
@@ -108,6 +116,7 @@ def test_fast_parts_score_like_the_whole_model(tiny_model, faces):
 
 
 # --- The widely copied tutorial's model file -------------------------------------------
+
 
 def build_tutorial_model():
     """The tutorial's code, as written (64x64 pooling window, two-argument L1Dist)."""
@@ -138,8 +147,9 @@ def build_tutorial_model():
     siamese_layer.name = "distance"
     distances = siamese_layer(embedding(input_image), embedding(validation_image))
     classifier = layers.Dense(1, activation="sigmoid")(distances)
-    return keras.Model(inputs=[input_image, validation_image], outputs=classifier,
-                       name="SiameseNetwork")
+    return keras.Model(
+        inputs=[input_image, validation_image], outputs=classifier, name="SiameseNetwork"
+    )
 
 
 def test_tutorial_h5_file_loads_and_predicts_as_before(tmp_path, faces):
@@ -152,11 +162,12 @@ def test_tutorial_h5_file_loads_and_predicts_as_before(tmp_path, faces):
     loaded = load_model(path)
     assert np.abs(predict(loaded, faces, faces[::-1]) - before).max() == 0.0
     embedding, _, _ = siamese_parts(loaded)
-    pools = [l for l in embedding.layers if isinstance(l, layers.MaxPooling2D)]
+    pools = [layer for layer in embedding.layers if isinstance(layer, layers.MaxPooling2D)]
     assert [p.pool_size for p in pools] == [(64, 64)] * 3  # its own pooling, kept
 
 
 # --- Atomic, non-destructive saving -------------------------------------------------------
+
 
 def test_save_never_overwrites_and_leaves_no_temporary_files(tmp_path, tiny_model):
     path = save_model(tiny_model, tmp_path / "model.keras")
@@ -182,6 +193,7 @@ def test_failed_save_leaves_nothing_behind(tmp_path, tiny_model, monkeypatch):
 
 
 # --- Bad model files ------------------------------------------------------------------------
+
 
 def test_missing_model(tmp_path):
     with pytest.raises(FaceappError, match="model file not found: .*nope.keras"):

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import link_identity_tree
 
 from faceapp.errors import FaceappError
 
 
 def fake_people(counts: dict[str, int]) -> dict[str, list[Path]]:
-    return {name: [Path(f"/x/{name}/{name}_{k:04d}.jpg") for k in range(1, n + 1)]
-            for name, n in counts.items()}
+    return {
+        name: [Path(f"/x/{name}/{name}_{k:04d}.jpg") for k in range(1, n + 1)]
+        for name, n in counts.items()
+    }
 
 
 def test_identity_split_keeps_class_and_head_people_apart():
@@ -73,7 +74,9 @@ def test_compact_architecture_is_a_siamese_with_fast_path():
     assert {"koch", "compact"} <= set(ARCHITECTURES)
     model = make_siamese_model("compact")
     embedding, kernel, bias = siamese_parts(model)
-    vectors = np.asarray(embedding(np.random.rand(2, 100, 100, 3).astype(np.float32), training=False))
+    vectors = np.asarray(
+        embedding(np.random.rand(2, 100, 100, 3).astype(np.float32), training=False)
+    )
     assert vectors.shape == (2, 128) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
     assert kernel.shape == (128, 1)
 
@@ -94,14 +97,43 @@ def test_identity_pretrain_command_end_to_end(lfw, tmp_path):
     singles = [p for p in sorted(lfw.iterdir()) if len(list(p.glob("*.jpg"))) == 1][:3]
     for person in singles:
         (tree / person.name).mkdir()
-        (tree / person.name / f"{person.name}_0001.jpg").symlink_to(person / f"{person.name}_0001.jpg")
+        (tree / person.name / f"{person.name}_0001.jpg").symlink_to(
+            person / f"{person.name}_0001.jpg"
+        )
     out = tmp_path / "root" / "models" / "m.keras"
-    recipes.main(["identity-pretrain", "--lfw", str(tree), "--data-root", str(tmp_path / "root"),
-                  "--architecture", "tiny", "--epochs", "1", "--steps-per-epoch", "2",
-                  "--batch-size", "4", "--head-pairs", "16", "--head-fraction", "0.25",
-                  "--calibration-owners", "1", "--calibration-enroll", "3",
-                  "--calibration-impostors", "2", "--crop", "none", "--output", str(out),
-                  "--verbose", "0"])
+    recipes.main(
+        [
+            "identity-pretrain",
+            "--lfw",
+            str(tree),
+            "--data-root",
+            str(tmp_path / "root"),
+            "--architecture",
+            "tiny",
+            "--epochs",
+            "1",
+            "--steps-per-epoch",
+            "2",
+            "--batch-size",
+            "4",
+            "--head-pairs",
+            "16",
+            "--head-fraction",
+            "0.25",
+            "--calibration-owners",
+            "1",
+            "--calibration-enroll",
+            "3",
+            "--calibration-impostors",
+            "2",
+            "--crop",
+            "none",
+            "--output",
+            str(out),
+            "--verbose",
+            "0",
+        ]
+    )
     model = load_model(out)
     metadata = read_metadata(out)
     assert metadata["training"]["recipe"] == "identity-pretrain"
@@ -118,8 +150,20 @@ def test_identity_pretrain_command_end_to_end(lfw, tmp_path):
     pair = [np.random.rand(1, 100, 100, 3).astype(np.float32)] * 2
     assert np.asarray(model(pair)).shape == (1, 1)
     # refuses to overwrite an existing model (one error line, non-zero exit status)
-    assert recipes.main(["identity-pretrain", "--lfw", str(tree), "--output", str(out),
-                         "--data-root", str(tmp_path / "root")]) != 0
+    assert (
+        recipes.main(
+            [
+                "identity-pretrain",
+                "--lfw",
+                str(tree),
+                "--output",
+                str(out),
+                "--data-root",
+                str(tmp_path / "root"),
+            ]
+        )
+        != 0
+    )
 
 
 def test_tied_head_has_one_weight_and_separates_pairs():
@@ -128,8 +172,9 @@ def test_tied_head_has_one_weight_and_separates_pairs():
     rng = np.random.default_rng(0)
     close = np.abs(rng.normal(0, 0.02, (200, 8)))
     far = np.abs(rng.normal(0, 0.2, (200, 8)))
-    kernel, bias = fit_head(np.vstack([close, far]), np.r_[np.ones(200), np.zeros(200)],
-                            steps=300, head="tied")
+    kernel, bias = fit_head(
+        np.vstack([close, far]), np.r_[np.ones(200), np.zeros(200)], steps=300, head="tied"
+    )
     assert kernel.shape == (8, 1) and np.all(kernel == kernel[0, 0]) and kernel[0, 0] < 0
     logits = np.vstack([close, far]) @ kernel + bias
     assert (logits[:200] > 0).mean() > 0.9 and (logits[200:] < 0).mean() > 0.9
@@ -174,8 +219,14 @@ def test_calibrated_threshold_is_the_most_lenient_within_the_false_accept_bound(
 
 
 def test_mirror_averaged_embedding_is_mirror_invariant_and_saves(tmp_path):
-    from faceapp.model import (load_model, make_embedding, make_siamese_model, mirror_averaged,
-                               save_model, siamese_parts)
+    from faceapp.model import (
+        load_model,
+        make_embedding,
+        make_siamese_model,
+        mirror_averaged,
+        save_model,
+        siamese_parts,
+    )
 
     embedding = mirror_averaged(make_embedding("compact"))
     faces = np.random.default_rng(0).random((2, 100, 100, 3), np.float32)
@@ -199,11 +250,40 @@ def test_identity_pretrain_members_sit_side_by_side_and_see_their_views(lfw, tmp
     link_identity_tree(lfw, tree, people=6, images=3)
     root = tmp_path / "root"
     out = root / "models" / "m.keras"
-    assert recipes.main(["identity-pretrain", "--lfw", str(tree), "--data-root", str(root),
-                         "--architecture", "tiny", "--epochs", "1", "--steps-per-epoch", "2",
-                         "--batch-size", "4", "--head-pairs", "16", "--head-fraction", "0.34",
-                         "--members", "2", "--member-views", "full,inner", "--crop", "none",
-                         "--output", str(out), "--verbose", "0"]) == 0
+    assert (
+        recipes.main(
+            [
+                "identity-pretrain",
+                "--lfw",
+                str(tree),
+                "--data-root",
+                str(root),
+                "--architecture",
+                "tiny",
+                "--epochs",
+                "1",
+                "--steps-per-epoch",
+                "2",
+                "--batch-size",
+                "4",
+                "--head-pairs",
+                "16",
+                "--head-fraction",
+                "0.34",
+                "--members",
+                "2",
+                "--member-views",
+                "full,inner",
+                "--crop",
+                "none",
+                "--output",
+                str(out),
+                "--verbose",
+                "0",
+            ]
+        )
+        == 0
+    )
     metadata = read_metadata(out)
     assert metadata["members"] == 2
     assert metadata["training"]["member_views"] == ["full", "inner"]
@@ -213,8 +293,11 @@ def test_identity_pretrain_members_sit_side_by_side_and_see_their_views(lfw, tmp
     faces = np.random.default_rng(1).random((2, 100, 100, 3), np.float32)
     first, second = np.asarray(member_0(faces)), np.asarray(member_1(faces))
     joined = np.concatenate([first, second], axis=1)
-    assert np.allclose(np.asarray(ensemble(faces)),
-                       joined / np.linalg.norm(joined, axis=1, keepdims=True), atol=1e-5)
+    assert np.allclose(
+        np.asarray(ensemble(faces)),
+        joined / np.linalg.norm(joined, axis=1, keepdims=True),
+        atol=1e-5,
+    )
     # the inner member sees only the central 72x72 square; the full one sees the border too
     bordered = faces.copy()
     bordered[:, :10] = 0.0
@@ -226,7 +309,16 @@ def test_identity_pretrain_members_sit_side_by_side_and_see_their_views(lfw, tmp
 def test_identity_pretrain_refuses_an_unknown_member_view(tmp_path, capsys):
     from training import recipes
 
-    code = recipes.main(["identity-pretrain", "--lfw", str(tmp_path), "--member-views",
-                         "full,eyes", "--data-root", str(tmp_path / "root")])
+    code = recipes.main(
+        [
+            "identity-pretrain",
+            "--lfw",
+            str(tmp_path),
+            "--member-views",
+            "full,eyes",
+            "--data-root",
+            str(tmp_path / "root"),
+        ]
+    )
     assert code != 0
     assert "--member-views: unknown view 'eyes'" in capsys.readouterr().err

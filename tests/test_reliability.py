@@ -23,11 +23,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from conftest import FACES, face_photos, link_identity_tree
-from faceapp.paths import DataRoot
 from reliability_support import odd_images, write_sitecustomize
 from tiny_models import OTHER, OWNER, enrol, exact_match_model
+
+from faceapp.paths import DataRoot
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 POSIX = os.name == "posix"
@@ -66,12 +66,14 @@ def bad_models(tmp_path_factory, exact_model) -> dict[str, Path]:
     inputs = keras.Input((32, 32, 3))
     wrong = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(inputs)))
     save_model(wrong, folder / "wrong_shape.keras")
-    return {"missing": folder / "missing.keras",
-            "truncated": folder / "truncated.keras",
-            "random bytes": folder / "random.keras",
-            "random bytes .h5": folder / "random.h5",
-            "a folder": folder / "folder.keras",
-            "wrong shape": folder / "wrong_shape.keras"}
+    return {
+        "missing": folder / "missing.keras",
+        "truncated": folder / "truncated.keras",
+        "random bytes": folder / "random.keras",
+        "random bytes .h5": folder / "random.h5",
+        "a folder": folder / "folder.keras",
+        "wrong shape": folder / "wrong_shape.keras",
+    }
 
 
 def install_model(model: Path, folder: Path, stem: str | None = None) -> Path:
@@ -93,6 +95,7 @@ def owner_root(tmp_path_factory, exact_model) -> DataRoot:
 
 # --- 3. safety: a .keras model never runs code it carries --------------------------------------
 
+
 def test_keras_model_with_a_lambda_is_refused_and_its_code_never_runs(tmp_path):
     import keras
 
@@ -107,7 +110,8 @@ def test_keras_model_with_a_lambda_is_refused_and_its_code_never_runs(tmp_path):
     code = eval(f"lambda x: (open({str(marker)!r}, 'a').write('ran'), x)[1]")
     payload = keras.layers.Lambda(code)(merged)
     score = keras.layers.Dense(1, activation="sigmoid")(
-        keras.layers.GlobalAveragePooling2D()(payload))
+        keras.layers.GlobalAveragePooling2D()(payload)
+    )
     path = save_model(keras.Model([first, second], score), tmp_path / "evil.keras")
     marker.unlink()  # building the model ran it once, here, on purpose
 
@@ -125,10 +129,12 @@ def test_help_of_every_model_loading_command_says_h5_must_be_trusted():
     from faceapp import cli, verify
     from training import evaluate, run
 
-    helps = {"main.py": cli.build_parser().format_help(),
-             "faceapp.verify": verify.build_parser().format_help(),
-             "training.run": run.build_parser().format_help(),
-             "training.evaluate": evaluate.build_parser().format_help()}
+    helps = {
+        "main.py": cli.build_parser().format_help(),
+        "faceapp.verify": verify.build_parser().format_help(),
+        "training.run": run.build_parser().format_help(),
+        "training.evaluate": evaluate.build_parser().format_help(),
+    }
     for name, text in helps.items():
         flat = " ".join(text.split())
         assert ".h5" in flat and "trusted source" in flat, name
@@ -136,14 +142,18 @@ def test_help_of_every_model_loading_command_says_h5_must_be_trusted():
 
 # --- 1. bad input: flags, thresholds, model files ------------------------------------------------
 
-@pytest.mark.parametrize("module, argv, names", [
-    ("faceapp.verify", ["--timeout", "abc", "x.jpg"], "--timeout"),
-    ("faceapp.verify", ["--frobnicate"], "--frobnicate"),
-    ("training.run", ["--epochs", "many"], "--epochs"),
-    ("training.evaluate", ["pairs", "--limit", "x"], "--limit"),
-    ("training.evaluate", ["nonsense"], "nonsense"),
-    ("training.import_negatives", ["--limit", "ten", "x"], "--limit"),
-])
+
+@pytest.mark.parametrize(
+    "module, argv, names",
+    [
+        ("faceapp.verify", ["--timeout", "abc", "x.jpg"], "--timeout"),
+        ("faceapp.verify", ["--frobnicate"], "--frobnicate"),
+        ("training.run", ["--epochs", "many"], "--epochs"),
+        ("training.evaluate", ["pairs", "--limit", "x"], "--limit"),
+        ("training.evaluate", ["nonsense"], "nonsense"),
+        ("training.import_negatives", ["--limit", "ten", "x"], "--limit"),
+    ],
+)
 def test_argument_errors_are_one_line(module, argv, names, capsys):
     import importlib
 
@@ -156,17 +166,21 @@ def test_argument_errors_are_one_line(module, argv, names, capsys):
     assert names in one_line(capsys.readouterr().err)
 
 
-@pytest.mark.parametrize("argv, names", [
-    (["pairs", "--detection-threshold", "1.5"], "--detection-threshold"),
-    (["pairs", "--detection-threshold", "-0.1"], "--detection-threshold"),
-    (["pairs", "--detection-threshold", "nan"], "--detection-threshold"),
-    (["owner", "--verification-threshold", "abc"], "--verification-threshold"),
-    (["owner", "--max-far", "1.5"], "--max-far"),
-    (["validation", "--target-far", "2"], "--target-far"),
-    (["validation", "--target-far", "-1"], "--target-far"),
-])
-def test_evaluate_thresholds_outside_0_1_are_one_line_errors(argv, names, exact_model,
-                                                              tmp_path, capsys):
+@pytest.mark.parametrize(
+    "argv, names",
+    [
+        (["pairs", "--detection-threshold", "1.5"], "--detection-threshold"),
+        (["pairs", "--detection-threshold", "-0.1"], "--detection-threshold"),
+        (["pairs", "--detection-threshold", "nan"], "--detection-threshold"),
+        (["owner", "--verification-threshold", "abc"], "--verification-threshold"),
+        (["owner", "--max-far", "1.5"], "--max-far"),
+        (["validation", "--target-far", "2"], "--target-far"),
+        (["validation", "--target-far", "-1"], "--target-far"),
+    ],
+)
+def test_evaluate_thresholds_outside_0_1_are_one_line_errors(
+    argv, names, exact_model, tmp_path, capsys
+):
     """Checked before any work (loading the model, reading LFW), so the mistake costs nothing."""
     from training.evaluate import main
 
@@ -176,44 +190,58 @@ def test_evaluate_thresholds_outside_0_1_are_one_line_errors(argv, names, exact_
     assert names in one_line(capsys.readouterr().err)
 
 
-def test_evaluate_validation_of_a_recipe_model_is_a_one_line_error(exact_model, tmp_path,
-                                                                   capsys):
+def test_evaluate_validation_of_a_recipe_model_is_a_one_line_error(exact_model, tmp_path, capsys):
     """training.recipes writes "training" settings without a pair split to rebuild."""
     from faceapp.metadata import write_metadata
     from training.evaluate import main
 
     model = tmp_path / "identity-x.keras"
     model.write_bytes(exact_model.read_bytes())
-    write_metadata(model, {"training": {"recipe": "identity-pretrain", "seed": 42,
-                                        "tree": str(tmp_path), "crop": "detect",
-                                        "data_root": str(tmp_path)}})
+    write_metadata(
+        model,
+        {
+            "training": {
+                "recipe": "identity-pretrain",
+                "seed": 42,
+                "tree": str(tmp_path),
+                "crop": "detect",
+                "data_root": str(tmp_path),
+            }
+        },
+    )
     code = main(["validation", "--model", str(model)])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert "pairs or owner evaluation" in one_line(err)
 
 
-@pytest.mark.parametrize("kind", ["missing", "truncated", "random bytes", "random bytes .h5",
-                                  "a folder", "wrong shape"])
-def test_bad_model_files_are_one_line_errors_in_verify_and_evaluate(kind, bad_models,
-                                                                    owner_root, face_path,
-                                                                    capsys):
+@pytest.mark.parametrize(
+    "kind", ["missing", "truncated", "random bytes", "random bytes .h5", "a folder", "wrong shape"]
+)
+def test_bad_model_files_are_one_line_errors_in_verify_and_evaluate(
+    kind, bad_models, owner_root, face_path, capsys
+):
     from faceapp.verify import main as verify
     from training.evaluate import main as evaluate
 
     model = bad_models[kind]
-    assert verify([str(face_path), "--model", str(model),
-                   "--data-root", str(owner_root.root)]) == 2
+    assert verify([str(face_path), "--model", str(model), "--data-root", str(owner_root.root)]) == 2
     assert model.name in one_line(capsys.readouterr().err)
-    assert evaluate(["pairs", "--model", str(model), "--lfw", str(face_path.parent.parent),
-                     "--limit", "1"]) == 2
+    assert (
+        evaluate(
+            ["pairs", "--model", str(model), "--lfw", str(face_path.parent.parent), "--limit", "1"]
+        )
+        == 2
+    )
     assert model.name in one_line(capsys.readouterr().err)
 
 
 # --- 1. bad input: odd image files at every entry point ------------------------------------------
 
-def test_verify_cli_takes_each_odd_image_and_skips_bad_enrolled_ones(owner_root, face_path,
-                                                                     tmp_path, capsys):
+
+def test_verify_cli_takes_each_odd_image_and_skips_bad_enrolled_ones(
+    owner_root, face_path, tmp_path, capsys
+):
     from faceapp.verify import main
 
     zoo = odd_images(tmp_path / "zoo", face_path)
@@ -222,8 +250,11 @@ def test_verify_cli_takes_each_odd_image_and_skips_bad_enrolled_ones(owner_root,
         code = main([str(path), *root])
         out, err = capsys.readouterr()
         if readable:
-            assert code in (0, 1) and err == "" and out.startswith(("Verified", "Unverified")), \
-                (label, out, err)
+            assert code in (0, 1) and err == "" and out.startswith(("Verified", "Unverified")), (
+                label,
+                out,
+                err,
+            )
         else:
             assert code == 2 and path.name in one_line(err), (label, err)
     # a folder given where a photo is expected: judged frame by frame, never a crash
@@ -242,10 +273,9 @@ def test_verify_cli_takes_each_odd_image_and_skips_bad_enrolled_ones(owner_root,
     assert mode(owner_root.input_image / "input_image.jpg") == 0o600 or not POSIX
 
 
-def test_import_negatives_skips_bad_files_in_one_warning_and_keeps_them_private(face_path,
-                                                                               data_root,
-                                                                               tmp_path,
-                                                                               capsys):
+def test_import_negatives_skips_bad_files_in_one_warning_and_keeps_them_private(
+    face_path, data_root, tmp_path, capsys
+):
     from training.import_negatives import main
 
     source = tmp_path / "source"
@@ -262,25 +292,39 @@ def test_import_negatives_skips_bad_files_in_one_warning_and_keeps_them_private(
         assert {mode(data_root / "negative" / name) for name in imported} == {0o600}
 
 
-def test_training_skips_bad_images_in_one_warning_then_refuses_a_bad_model(bad_models,
-                                                                           face_path, tmp_path,
-                                                                           capsys):
+def test_training_skips_bad_images_in_one_warning_then_refuses_a_bad_model(
+    bad_models, face_path, tmp_path, capsys
+):
     """training.run on owner folders full of odd files: one warning, then (bad --init-from)
     one error naming the model; never a traceback."""
     from training.run import main
 
     root = DataRoot(tmp_path / "root").ensure()
-    for folder, person, which in ((root.anchor, OWNER, slice(0, 6)),
-                                  (root.positive, OWNER, slice(6, 12)),
-                                  (root.negative, OTHER, slice(0, 4)),
-                                  (root.negative, "Tom_Daschle", slice(0, 4))):
+    for folder, person, which in (
+        (root.anchor, OWNER, slice(0, 6)),
+        (root.positive, OWNER, slice(6, 12)),
+        (root.negative, OTHER, slice(0, 4)),
+        (root.negative, "Tom_Daschle", slice(0, 4)),
+    ):
         for photo in face_photos(person, which):
             (folder / photo.name).write_bytes(photo.read_bytes())
     odd_images(root.anchor, face_path)
     for kind in ("truncated", "wrong shape"):
         model = bad_models[kind]
-        code = main(["--data-root", str(root.root), "--architecture", "tiny", "--crop", "none",
-                     "--epochs", "1", "--init-from", str(model)])
+        code = main(
+            [
+                "--data-root",
+                str(root.root),
+                "--architecture",
+                "tiny",
+                "--crop",
+                "none",
+                "--epochs",
+                "1",
+                "--init-from",
+                str(model),
+            ]
+        )
         out, err = capsys.readouterr()
         lines = err.strip().split("\n")
         assert code == 2 and "Traceback" not in err, err
@@ -292,6 +336,7 @@ def test_training_skips_bad_images_in_one_warning_then_refuses_a_bad_model(bad_m
 def test_verify_cli_missing_webcam_and_a_video_that_ends(owner_root, tmp_path, capsys):
     """Not an error: no frame could be judged, exit 1, and the story says why."""
     from app_support import make_video
+
     from faceapp.verify import main
 
     root = ["--data-root", str(owner_root.root)]
@@ -307,8 +352,9 @@ def test_verify_cli_missing_webcam_and_a_video_that_ends(owner_root, tmp_path, c
     assert out.startswith("Unverified: no frame could be judged") and err == "", (out, err)
 
 
-def test_evaluate_leaves_out_pairs_with_odd_images_in_one_warning_each(exact_model, face_path,
-                                                                       tmp_path, capsys):
+def test_evaluate_leaves_out_pairs_with_odd_images_in_one_warning_each(
+    exact_model, face_path, tmp_path, capsys
+):
     """LFW pairs where some photos are unreadable: those pairs are left out, the rest scored."""
     from training.evaluate import main
 
@@ -321,13 +367,24 @@ def test_evaluate_leaves_out_pairs_with_odd_images_in_one_warning_each(exact_mod
     zoo = odd_images(tmp_path / "zoo", face_path)
     (tree / "Anna" / "Anna_0002.jpg").write_bytes(zoo["truncated"][0].read_bytes())
     (tree / "Bert" / "Bert_0003.jpg").write_bytes(zoo["text"][0].read_bytes())
-    (tree / "pairs.txt").write_text("2\t2\n"
-                                    "Anna\t1\t3\nBert\t1\t2\nAnna\t1\tBert\t1\nAnna\t2\tBert\t2\n"
-                                    "Anna\t1\t2\nBert\t1\t2\nAnna\t3\tBert\t3\nAnna\t3\tBert\t1\n")
+    (tree / "pairs.txt").write_text(
+        "2\t2\n"
+        "Anna\t1\t3\nBert\t1\t2\nAnna\t1\tBert\t1\nAnna\t2\tBert\t2\n"
+        "Anna\t1\t2\nBert\t1\t2\nAnna\t3\tBert\t3\nAnna\t3\tBert\t1\n"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # would be a second, multi-line message
-        code = main(["pairs", "--model", str(exact_model), "--lfw", str(tree),
-                     "--out", str(tmp_path / "out")])
+        code = main(
+            [
+                "pairs",
+                "--model",
+                str(exact_model),
+                "--lfw",
+                str(tree),
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
     out, err = capsys.readouterr()
     assert code == 0 and "Traceback" not in err, err
     lines = err.strip().split("\n")
@@ -340,8 +397,9 @@ def test_evaluate_leaves_out_pairs_with_odd_images_in_one_warning_each(exact_mod
 def test_app_worker_reports_each_bad_model_and_keeps_going(bad_models, exact_model, tmp_path):
     """The app's inference process, given bad model files one after another (the newest under
     models/ is used): one error line each, it stays alive, and a good model then works."""
-    from faceapp.worker import InferenceWorker
     from test_worker import EventLog
+
+    from faceapp.worker import InferenceWorker
 
     root = DataRoot(tmp_path / "root").ensure()
     enrol(root.verification_images, face_photos(OWNER, slice(0, 1)))
@@ -355,7 +413,7 @@ def test_app_worker_reports_each_bad_model_and_keeps_going(bad_models, exact_mod
             if k == 0:
                 worker.start()
             else:
-                worker.verify(face)                       # retries loading the newest model
+                worker.verify(face)  # retries loading the newest model
             messages = [log.wait(worker, "error").message]
             while model.name not in messages[-1] and len(messages) < 3:  # earlier request's
                 messages.append(log.wait(worker, "error").message)
@@ -391,8 +449,12 @@ def test_kill_during_captures_never_leaves_a_partial_image(face_path, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     rng = random.Random(6)
     for _ in range(4):
-        process = subprocess.Popen([sys.executable, "-c", CAPTURE_LOOP, str(face_path),
-                                    str(folder)], env=env, stdout=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-c", CAPTURE_LOOP, str(face_path), str(folder)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert process.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.2, 0.6))
         process.send_signal(signal.SIGKILL)
@@ -407,14 +469,20 @@ def test_kill_during_captures_never_leaves_a_partial_image(face_path, tmp_path):
 
 # --- 2 and 4. kill -9 in the middle of a checkpoint write; no network anywhere ------------------
 
+
 def audited_env(tmp_path: Path, **extra) -> tuple[dict, Path]:
     """Environment whose Python processes log every internet connection to the returned file."""
     hooks = write_sitecustomize(tmp_path / "audit_site")
     log = tmp_path / "network.log"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "FACEAPP_NET_LOG": str(log),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(hooks), str(PROJECT_ROOT),
-                                                       os.environ.get("PYTHONPATH")])),
-           **extra}
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "FACEAPP_NET_LOG": str(log),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(hooks), str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
+        ),
+        **extra,
+    }
     return env, log
 
 
@@ -425,8 +493,7 @@ def test_network_audit_hook_catches_a_real_connection(tmp_path):
         server.bind(("127.0.0.1", 0))
         server.listen(1)
         port = server.getsockname()[1]
-        code = (f"import socket; s = socket.create_connection(('127.0.0.1', {port})); "
-                "s.close()")
+        code = f"import socket; s = socket.create_connection(('127.0.0.1', {port})); s.close()"
         subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=30)
     assert f"socket.connect ('127.0.0.1', {port})" in log.read_text()
 
@@ -443,20 +510,45 @@ def test_kill_during_a_checkpoint_write_then_resume_without_network(tmp_path):
     tree = tmp_path / "tree"
     link_identity_tree(FACES, tree, people=8, images=3)
     root = tmp_path / "root"
-    args = [sys.executable, "-m", "training.run", "--data-root", str(root), "--tree", str(tree),
-            "--architecture", "tiny", "--tree-pairs", "32", "--batch-size", "8",
-            "--steps-per-epoch", "1", "--checkpoint-every", "1", "--crop", "none",
-            "--verbose", "2"]
+    args = [
+        sys.executable,
+        "-m",
+        "training.run",
+        "--data-root",
+        str(root),
+        "--tree",
+        str(tree),
+        "--architecture",
+        "tiny",
+        "--tree-pairs",
+        "32",
+        "--batch-size",
+        "8",
+        "--steps-per-epoch",
+        "1",
+        "--checkpoint-every",
+        "1",
+        "--crop",
+        "none",
+        "--verbose",
+        "2",
+    ]
     env, log = audited_env(tmp_path, FACEAPP_SLOW_KERAS_WRITE="3")
-    first = subprocess.Popen([*args, "--epochs", "100"], cwd=PROJECT_ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = subprocess.Popen(
+        [*args, "--epochs", "100"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     half_written = None
     deadline = time.monotonic() + 150
     try:
         while time.monotonic() < deadline and first.poll() is None and half_written is None:
             for temp in root.glob("checkpoints/run-*/.epoch-*.tmp-*"):
                 if not temp.name.startswith(".epoch-0001"):
-                    half_written = temp   # epoch 1 is complete, epoch 2+ is being written
+                    half_written = temp  # epoch 1 is complete, epoch 2+ is being written
             time.sleep(0.05)
     finally:
         first.kill()
@@ -466,16 +558,24 @@ def test_kill_during_a_checkpoint_write_then_resume_without_network(tmp_path):
     state = json.loads((run / "state.json").read_text())
     visible = sorted(p.name for p in run.iterdir() if not p.name.startswith("."))
     assert f"epoch-{state['epoch']:04d}.keras" in visible and state["finished"] is False
-    assert all(name.startswith("epoch-") or name in ("state.json", "history.csv")
-               for name in visible), visible
-    checkpoint = keras.saving.load_model(run / state["checkpoint"],
-                                         custom_objects={"L1Dist": L1Dist})
+    assert all(
+        name.startswith("epoch-") or name in ("state.json", "history.csv") for name in visible
+    ), visible
+    checkpoint = keras.saving.load_model(
+        run / state["checkpoint"], custom_objects={"L1Dist": L1Dist}
+    )
     assert checkpoint.optimizer is not None
 
     done = state["epoch"]
     env.pop("FACEAPP_SLOW_KERAS_WRITE")
-    second = subprocess.run([*args, "--epochs", str(done + 1)], cwd=PROJECT_ROOT, env=env,
-                            capture_output=True, text=True, timeout=180)
+    second = subprocess.run(
+        [*args, "--epochs", str(done + 1)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert f"resuming from the checkpoint at epoch {done}" in second.stdout
     assert not list(run.glob(".*.tmp-*")), "stale temporary files left in the run folder"
@@ -498,6 +598,7 @@ def test_app_and_headless_verify_make_no_network_connection(exact_model, tmp_pat
     import shutil
 
     from app_support import make_video, run_app
+
     from faceapp.autopilot import start_xvfb
 
     env, log = audited_env(tmp_path)
@@ -511,12 +612,23 @@ def test_app_and_headless_verify_make_no_network_connection(exact_model, tmp_pat
     try:
         video = make_video(tmp_path / "owner.avi", face_photos(OWNER, slice(0, 4)))
         env.update(DISPLAY=display, KIVY_HOME=str(tmp_path / "kivy"), KIVY_NO_ARGS="1")
-        steps = [{"wait": "frames", "count": 3}, {"wait": "ready", "timeout": 90},
-                 {"record": "ready"},
-                 {"key": "e"}, {"wait": "idle", "timeout": 60}, {"key": "v"},
-                 {"wait": "idle", "timeout": 60}, {"record": "verify"}]
-        report = run_app(steps, ["--camera", str(video), "--data-root", str(root.root)],
-                         env, tmp_path / "app", timeout=180)
+        steps = [
+            {"wait": "frames", "count": 3},
+            {"wait": "ready", "timeout": 90},
+            {"record": "ready"},
+            {"key": "e"},
+            {"wait": "idle", "timeout": 60},
+            {"key": "v"},
+            {"wait": "idle", "timeout": 60},
+            {"record": "verify"},
+        ]
+        report = run_app(
+            steps,
+            ["--camera", str(video), "--data-root", str(root.root)],
+            env,
+            tmp_path / "app",
+            timeout=180,
+        )
     finally:
         xvfb.terminate()
         xvfb.wait(10)
@@ -526,12 +638,23 @@ def test_app_and_headless_verify_make_no_network_connection(exact_model, tmp_pat
     # the 6 readable odd files and the face enrolled with 'e' are compared; the window stayed
     assert records["verify"]["decision"]["total"] == 7, records["verify"]
     assert records["verify"]["result"] in ("Verified", "Unverified")
-    verify = subprocess.run([sys.executable, "-m", "faceapp.verify", "--data-root",
-                             str(root.root), str(face_photos(OTHER)[0])],
-                            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
+    verify = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "faceapp.verify",
+            "--data-root",
+            str(root.root),
+            str(face_photos(OTHER)[0]),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert verify.returncode == 1 and verify.stdout.startswith("Unverified"), verify.stderr
     assert (log.read_text() if log.exists() else "") == ""
     watched = Path(f"{log}.processes").read_text()
     assert "faceapp.autopilot" in watched and "faceapp.verify" in watched
-    assert "spawn_main" in watched, watched   # the inference worker was watched too
+    assert "spawn_main" in watched, watched  # the inference worker was watched too

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import face_photos
+from tiny_models import OTHER, OWNER, export_tiny
+
 from faceapp.errors import FaceappError
 from faceapp.modelfiles import files_of
-from tiny_models import OTHER, OWNER, export_tiny
 
 pytest.importorskip("keras")
 
@@ -55,8 +55,7 @@ def test_int8_scores_and_decisions_match_float32_on_real_faces(tiny):
     assert np.max(np.abs(scores_a - scores_b)) < 0.01
 
 
-def test_a_model_without_an_int8_copy_is_converted_once_and_cached(copy, tmp_path,
-                                                                   monkeypatch):
+def test_a_model_without_an_int8_copy_is_converted_once_and_cached(copy, tmp_path, monkeypatch):
     from faceapp import convert
 
     copy.with_name("tiny.int8.tflite").unlink()
@@ -88,8 +87,7 @@ def test_a_damaged_int8_copy_is_named_not_run(copy):
     assert load_model(files_of(copy), "int8").runtime == "int8"
 
 
-def test_without_litert_a_model_with_a_keras_file_runs_float32_and_says_why(copy,
-                                                                           monkeypatch):
+def test_without_litert_a_model_with_a_keras_file_runs_float32_and_says_why(copy, monkeypatch):
     import builtins
 
     real_import = builtins.__import__

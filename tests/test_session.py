@@ -8,8 +8,8 @@ import stat
 import cv2
 import numpy as np
 import pytest
-
 from conftest import face_photos
+
 from faceapp.captures import CaptureSaver, capture_of
 from faceapp.decision import decide
 from faceapp.detect import find_face
@@ -44,18 +44,34 @@ class StandInWorker:
         pass
 
     def ready(self, detection=0.7):
-        self.events.append(WorkerEvent("ready", message="ready", info={
-            "model": "shipped model test", "detection_threshold": detection,
-            "verification_threshold": 0.5, "gallery_size": 3, "runtime": "int8"}))
+        self.events.append(
+            WorkerEvent(
+                "ready",
+                message="ready",
+                info={
+                    "model": "shipped model test",
+                    "detection_threshold": detection,
+                    "verification_threshold": 0.5,
+                    "gallery_size": 3,
+                    "runtime": "int8",
+                },
+            )
+        )
 
     def answer(self):
         """Reply to every waiting request."""
         for request_id, _frame, _face, _searched in self.requests:
             scores = self.next_scores.pop(0) if self.next_scores else [0.9, 0.9, 0.9]
             decision = decide(scores, Thresholds(0.7, 0.5))
-            self.events.append(WorkerEvent("result", request_id, decision.summary(),
-                                           decision=decision,
-                                           info={"gallery_size": 3, "note": ""}))
+            self.events.append(
+                WorkerEvent(
+                    "result",
+                    request_id,
+                    decision.summary(),
+                    decision=decision,
+                    info={"gallery_size": 3, "note": ""},
+                )
+            )
         self.requests = []
 
     def verify(self, frame, face=None, searched=False):
@@ -85,15 +101,15 @@ def root(tmp_path) -> DataRoot:
 
 
 def enrol_one(root: DataRoot) -> None:
-    cv2.imwrite(str(root.verification_images / "me.jpg"),
-                cv2.imread(str(face_photos("Colin_Powell")[0])))
+    cv2.imwrite(
+        str(root.verification_images / "me.jpg"), cv2.imread(str(face_photos("Colin_Powell")[0]))
+    )
 
 
 @pytest.fixture
 def session(root):
     worker, clock = StandInWorker(), Clock()
-    session = Session(Settings(root, timeout=5.0), make_worker=lambda d, v: worker,
-                      clock=clock)
+    session = Session(Settings(root, timeout=5.0), make_worker=lambda d, v: worker, clock=clock)
     session.stand_in, session.test_clock = worker, clock
     return session
 
@@ -129,9 +145,9 @@ def test_verify_before_enrolling_says_how(session):
 def test_one_frame_is_sent_with_its_face_and_the_result_shown(session, root):
     enrol_one(root)
     frame = next(frames())
-    session.verify(frame)                      # before "ready": queued in the worker
+    session.verify(frame)  # before "ready": queued in the worker
     assert session.view.busy and "loading the model" in session.view.busy_text
-    (_, sent, face, searched), = session.stand_in.requests
+    ((_, sent, face, searched),) = session.stand_in.requests
     assert sent is frame.image and face is frame.face and searched
     session.stand_in.ready()
     session.stand_in.answer()
@@ -139,7 +155,7 @@ def test_one_frame_is_sent_with_its_face_and_the_result_shown(session, root):
     assert (session.view.result, session.view.tone) == ("Verified", Tone.GOOD)
     assert not session.view.busy and session.last_decision.matches == 3
     session.verify(frame)
-    session.verify(frame)                      # a second press while one runs
+    session.verify(frame)  # a second press while one runs
     assert session.view.status == "a verification is already running"
 
 
@@ -149,16 +165,16 @@ def test_timed_mode_skips_frames_without_a_face_and_stops_at_a_verified_one(sess
     session.stand_in.ready()
     session.tick(None)
     session.verify_timed()
-    session.tick(blank(1))                                   # no face: skipped
+    session.tick(blank(1))  # no face: skipped
     assert session.timed.skipped == {"no face": 1}
-    session.tick(blank(1))                                   # the same frame: not again
+    session.tick(blank(1))  # the same frame: not again
     assert session.timed.skipped == {"no face": 1}
     faces = frames(start=2)
     session.stand_in.next_scores = [[0.1, 0.2, 0.1]]
     session.tick(next(faces))
     assert len(session.stand_in.requests) == 1
     session.stand_in.answer()
-    session.tick(next(faces))                                # result 1: not verified, goes on
+    session.tick(next(faces))  # result 1: not verified, goes on
     assert session.timed is not None and len(session.stand_in.requests) == 1
     session.stand_in.answer()
     session.tick(None)
@@ -173,17 +189,26 @@ def test_timed_mode_waits_for_the_liveness_check_fed_by_the_preview(root):
         live = None
 
         def verdict(self):
-            return Verdict(self.live, "not live: the face moved like a flat picture"
-                           if self.live is False else "undecided", None, 0)
+            return Verdict(
+                self.live,
+                "not live: the face moved like a flat picture"
+                if self.live is False
+                else "undecided",
+                None,
+                0,
+            )
 
         def final(self):
             return self.verdict()
 
     check, started, stopped = Check(), [], []
     worker = StandInWorker()
-    session = Session(Settings(root, timeout=5.0), make_worker=lambda d, v: worker,
-                      start_liveness=lambda: started.append(1) or check,
-                      stop_liveness=lambda: stopped.append(1))
+    session = Session(
+        Settings(root, timeout=5.0),
+        make_worker=lambda d, v: worker,
+        start_liveness=lambda: started.append(1) or check,
+        stop_liveness=lambda: stopped.append(1),
+    )
     enrol_one(root)
     session.start()
     worker.ready()
@@ -192,7 +217,7 @@ def test_timed_mode_waits_for_the_liveness_check_fed_by_the_preview(root):
     assert started == [1] and "move your head" in session.view.busy_text
     session.tick(next(frames(start=2)))
     worker.answer()
-    session.tick(None)                     # the face matches; liveness undecided: waiting
+    session.tick(None)  # the face matches; liveness undecided: waiting
     assert session.timed is not None and session.timed.identity_decided
     check.live = False
     session.tick(None)
@@ -219,8 +244,11 @@ def test_a_dead_worker_is_restarted_and_the_running_check_abandoned(session, roo
     session.start()
     session.stand_in.ready()
     session.verify(next(frames()))
-    session.stand_in.events.append(WorkerEvent("died", message="inference worker stopped "
-                                               "unexpectedly (killed by SIGKILL); restart it"))
+    session.stand_in.events.append(
+        WorkerEvent(
+            "died", message="inference worker stopped unexpectedly (killed by SIGKILL); restart it"
+        )
+    )
     session.tick(None)
     assert session.stand_in.restarts == 1 and session.state is WorkerState.LOADING
     assert (session.view.result, session.view.tone) == ("Error", Tone.BAD)
@@ -239,7 +267,7 @@ def test_a_moved_slider_reaches_the_worker_and_wins_over_the_model(session):
     session.start()
     session.set_threshold("detection", 0.9)
     assert session.stand_in.thresholds == [(0.9, 0.5)]
-    session.set_threshold("detection", 0.9)                  # unchanged: nothing sent
+    session.set_threshold("detection", 0.9)  # unchanged: nothing sent
     assert len(session.stand_in.thresholds) == 1
     session.stand_in.ready(detection=0.6)
     session.tick(None)

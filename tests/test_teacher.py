@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import link_identity_tree
 
-pytest.importorskip("dlib", reason="the dlib teacher extra is not installed "
-                                   "(pip install -r requirements-teacher.txt)")
+pytest.importorskip(
+    "dlib",
+    reason="the dlib teacher extra is not installed (pip install -r requirements-teacher.txt)",
+)
 
 
 def test_teacher_tells_people_apart_on_real_photos(lfw):
     """Same person's photos are closer than two people's: the teacher is worth distilling."""
     from training.teacher import teacher_embedding
 
-    powell = [teacher_embedding(lfw / "Colin_Powell" / f"Colin_Powell_{i:04d}.jpg")[0]
-              for i in (1, 2, 3)]
+    powell = [
+        teacher_embedding(lfw / "Colin_Powell" / f"Colin_Powell_{i:04d}.jpg")[0] for i in (1, 2, 3)
+    ]
     blair = teacher_embedding(lfw / "Tony_Blair" / "Tony_Blair_0001.jpg")[0]
     assert powell[0].shape == (128,)
     same = [np.linalg.norm(powell[0] - powell[k]) for k in (1, 2)]
@@ -48,25 +50,56 @@ def test_identity_pretrain_with_teacher_end_to_end(lfw, tmp_path):
     tree = tmp_path / "tree"
     link_identity_tree(lfw, tree, people=8, images=3)
     (tree / "Tony_Blair").mkdir()  # one single-image person: taught by the teacher only
-    (tree / "Tony_Blair" / "Tony_Blair_0001.jpg").symlink_to(lfw / "Tony_Blair" / "Tony_Blair_0001.jpg")
+    (tree / "Tony_Blair" / "Tony_Blair_0001.jpg").symlink_to(
+        lfw / "Tony_Blair" / "Tony_Blair_0001.jpg"
+    )
     root = tmp_path / "root"
     out = root / "models" / "m.keras"
-    common = ["identity-pretrain", "--lfw", str(tree), "--data-root", str(root), "--epochs", "1",
-              "--steps-per-epoch", "2", "--batch-size", "4", "--head-pairs", "16",
-              "--head-fraction", "0.25", "--crop", "none", "--teacher", "dlib", "--verbose", "0"]
-    assert recipes.main(common + ["--architecture", "compact", "--teacher-singles",
-                                  "--output", str(out)]) == 0
+    common = [
+        "identity-pretrain",
+        "--lfw",
+        str(tree),
+        "--data-root",
+        str(root),
+        "--epochs",
+        "1",
+        "--steps-per-epoch",
+        "2",
+        "--batch-size",
+        "4",
+        "--head-pairs",
+        "16",
+        "--head-fraction",
+        "0.25",
+        "--crop",
+        "none",
+        "--teacher",
+        "dlib",
+        "--verbose",
+        "0",
+    ]
+    assert (
+        recipes.main(
+            common + ["--architecture", "compact", "--teacher-singles", "--output", str(out)]
+        )
+        == 0
+    )
     metadata = read_metadata(out)
     assert metadata["training"]["teacher"] == "dlib"
     assert metadata["data"]["teacher_only_images"] == 1
-    assert metadata["data"]["class_images"] + 1 == len(np.load(
-        root / "cache" / "teacher-dlib-tree.npz")["keys"])
+    assert metadata["data"]["class_images"] + 1 == len(
+        np.load(root / "cache" / "teacher-dlib-tree.npz")["keys"]
+    )
     assert "embedding_loss" in metadata["history"]
     assert (root / "cache" / "teacher-dlib-tree.npz").is_file()
     assert load_model(out) is not None
     # the tiny network's embedding is not 128-d: refused with one line
-    assert recipes.main(common + ["--architecture", "tiny",
-                                  "--output", str(root / "models" / "t.keras")]) == 2
+    assert (
+        recipes.main(
+            common + ["--architecture", "tiny", "--output", str(root / "models" / "t.keras")]
+        )
+        == 2
+    )
 
 
 def test_centred_unit_spreads_the_teachers_cone():
@@ -75,7 +108,7 @@ def test_centred_unit_spreads_the_teachers_cone():
     rng = np.random.default_rng(0)
     cone = np.ones(128) + 0.1 * rng.standard_normal((50, 128))
     unit = cone / np.linalg.norm(cone, axis=1, keepdims=True)
-    assert (unit @ unit.T).min() > 0.8            # raw: everyone looks alike
+    assert (unit @ unit.T).min() > 0.8  # raw: everyone looks alike
     spread = centred_unit(cone)
     assert np.allclose(np.linalg.norm(spread, axis=1), 1.0, atol=1e-6)
     assert abs(np.mean(spread @ spread.T - np.eye(50))) < 0.05
@@ -85,9 +118,20 @@ def test_teacher_flags_that_cannot_work_are_refused_before_any_data_work(tmp_pat
     from training import recipes
 
     missing_tree = tmp_path / "no-such-tree"  # never reached: the flags are checked first
-    assert recipes.main(["identity-pretrain", "--lfw", str(missing_tree),
-                         "--teacher-singles"]) == 2
+    assert recipes.main(["identity-pretrain", "--lfw", str(missing_tree), "--teacher-singles"]) == 2
     assert "--teacher-singles needs --teacher" in capsys.readouterr().err
-    assert recipes.main(["identity-pretrain", "--lfw", str(missing_tree), "--teacher", "dlib",
-                         "--architecture", "tiny"]) == 2
+    assert (
+        recipes.main(
+            [
+                "identity-pretrain",
+                "--lfw",
+                str(missing_tree),
+                "--teacher",
+                "dlib",
+                "--architecture",
+                "tiny",
+            ]
+        )
+        == 2
+    )
     assert "needs a 128-d embedding" in capsys.readouterr().err

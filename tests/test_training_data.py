@@ -161,14 +161,26 @@ def test_source_both_keeps_each_person_on_one_side_and_held_out_people_out(tmp_p
             write_face(root.negative / f"Person_{person}_{k:04d}.jpg", 100 + person)
     pairs_file = tree / "pairs.txt"
     pairs_file.write_text("1\t1\nPerson_11\t1\t2\nPerson_11\t1\tPerson_10\t1\n")
-    settings = {"source": "both", "seed": 5, "val_fraction": 0.3, "pairs_per_anchor": 3,
-                "tree": str(tree), "tree_pairs": 200, "max_people": None,
-                "exclude_pairs": str(pairs_file), "exclude_folds": "all"}
+    settings = {
+        "source": "both",
+        "seed": 5,
+        "val_fraction": 0.3,
+        "pairs_per_anchor": 3,
+        "tree": str(tree),
+        "tree_pairs": 200,
+        "max_people": None,
+        "exclude_pairs": str(pairs_file),
+        "exclude_folds": "all",
+    }
     split = build_split(settings, root)
 
     def who(pairs):
-        return {data.person_of(p) for pair in pairs for p in (pair.first, pair.second)
-                if p.name.startswith("Person_")}
+        return {
+            data.person_of(p)
+            for pair in pairs
+            for p in (pair.first, pair.second)
+            if p.name.startswith("Person_")
+        }
 
     train, val = who(split.train), who(split.validation)
     assert train and val and not train & val

@@ -10,12 +10,15 @@ from faceapp.errors import FaceappError
 from training import distribute
 
 
-@pytest.mark.parametrize("cluster, task, chief", [
-    ({"worker": ["a:1", "b:2"]}, {"type": "worker", "index": 0}, True),
-    ({"worker": ["a:1", "b:2"]}, {"type": "worker", "index": 1}, False),
-    ({"chief": ["c:0"], "worker": ["a:1"]}, {"type": "worker", "index": 0}, False),
-    ({"chief": ["c:0"], "worker": ["a:1"]}, {"type": "chief", "index": 0}, True),
-])
+@pytest.mark.parametrize(
+    "cluster, task, chief",
+    [
+        ({"worker": ["a:1", "b:2"]}, {"type": "worker", "index": 0}, True),
+        ({"worker": ["a:1", "b:2"]}, {"type": "worker", "index": 1}, False),
+        ({"chief": ["c:0"], "worker": ["a:1"]}, {"type": "worker", "index": 0}, False),
+        ({"chief": ["c:0"], "worker": ["a:1"]}, {"type": "chief", "index": 0}, True),
+    ],
+)
 def test_chief_and_worker_count(monkeypatch, cluster, task, chief):
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": task}))
     assert distribute.is_chief() is chief

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import link_identity_tree
 
 from faceapp.imaging import preprocess
@@ -38,9 +37,15 @@ def tiny_tree(lfw, tmp_path_factory) -> Path:
 
 def run_training(args: list[str], env: dict | None = None, **popen) -> subprocess.Popen:
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
-    return subprocess.Popen([sys.executable, "-m", "training.run", *args], cwd=PROJECT_ROOT,
-                            env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "training.run", *args],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **popen,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +59,20 @@ def trained(tiny_tree, tmp_path_factory):
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
-        code = main(["--data-root", str(root), "--tree", str(tiny_tree), "--epochs", "3",
-                     "--checkpoint-every", "2", "--h5", *TINY])
+        code = main(
+            [
+                "--data-root",
+                str(root),
+                "--tree",
+                str(tiny_tree),
+                "--epochs",
+                "3",
+                "--checkpoint-every",
+                "2",
+                "--h5",
+                *TINY,
+            ]
+        )
     assert code == 0, err.getvalue()
     models = sorted((root / "models").glob("*.keras"))
     assert len(models) == 1
@@ -96,10 +113,14 @@ def test_a_real_run_writes_model_metadata_history_plots_and_checkpoint(trained):
 
     int8 = model_path.with_name(model_path.stem + ".int8.tflite")
     assert metadata["int8"]["sha256"] == file_sha256(int8)
-    assert len(metadata["head"]["kernel"]) == 32 and metadata["crop"] == metadata["training"]["crop"]
+    assert (
+        len(metadata["head"]["kernel"]) == 32 and metadata["crop"] == metadata["training"]["crop"]
+    )
     # the corrupt image: one warning line naming it
     warnings = [line for line in stderr.splitlines() if line.startswith("warning:")]
-    assert len(warnings) == 1 and "skipped 1 unreadable" in warnings[0] and "_0099.jpg" in warnings[0]
+    assert (
+        len(warnings) == 1 and "skipped 1 unreadable" in warnings[0] and "_0099.jpg" in warnings[0]
+    )
 
 
 def test_existing_model_is_never_overwritten(trained, tiny_tree, capsys):
@@ -107,7 +128,9 @@ def test_existing_model_is_never_overwritten(trained, tiny_tree, capsys):
 
     root, model_path, _ = trained
     before = model_path.read_bytes()
-    code = main(["--data-root", str(root), "--tree", str(tiny_tree), "--output", str(model_path), *TINY])
+    code = main(
+        ["--data-root", str(root), "--tree", str(tiny_tree), "--output", str(model_path), *TINY]
+    )
     assert code == 2
     assert "refusing to overwrite existing model" in capsys.readouterr().err
     assert model_path.read_bytes() == before
@@ -138,11 +161,13 @@ def test_pipeline_feeds_the_shared_preprocessing(tiny_tree):
     table = data.load_table(data.pair_paths(pairs), warn=False)
     rows = table.indices(pairs)
     (first, second), labels = next(iter(data.make_dataset(rows, table.images, batch_size=8)))
-    assert first.shape == (len(rows), 100, 100, 3) and labels.numpy().tolist() == rows[:, 2].tolist()
+    assert (
+        first.shape == (len(rows), 100, 100, 3) and labels.numpy().tolist() == rows[:, 2].tolist()
+    )
     np.testing.assert_array_equal(first.numpy()[0], preprocess(pairs_first(pairs, table, rows)))
     augmented = data.make_dataset(rows, table.images, 8, shuffle=True, augment=True, seed=1)
     (a, b), _ = next(iter(augmented))
-    assert 0.0 <= float(np.min(a)) and float(np.max(b)) <= 1.0
+    assert float(np.min(a)) >= 0.0 and float(np.max(b)) <= 1.0
 
 
 def pairs_first(pairs, table, rows):
@@ -159,17 +184,54 @@ def test_evaluate_commands_on_the_trained_model(trained, lfw, capsys):
     report = json.loads((out / "validation-report.json").read_text())
     assert report["pairs"] == read_metadata(model_path)["data"]["validation_pairs"]
 
-    assert main(["pairs", "--model", str(model_path), "--lfw", str(lfw), "--folds", "1-2",
-                 "--limit", "5"]) == 0
+    assert (
+        main(
+            [
+                "pairs",
+                "--model",
+                str(model_path),
+                "--lfw",
+                str(lfw),
+                "--folds",
+                "1-2",
+                "--limit",
+                "5",
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "lfw-pairs-report.json").read_text())
     assert [row["fold"] for row in report["folds"]] == [1, 2] and report["pairs"] == 20
-    assert {"mean_accuracy", "std_accuracy", "roc_auc", "eer", "tar_at_far_1e-2", "tar_at_far_1e-3"} <= set(report)
+    assert {
+        "mean_accuracy",
+        "std_accuracy",
+        "roc_auc",
+        "eer",
+        "tar_at_far_1e-2",
+        "tar_at_far_1e-3",
+    } <= set(report)
     scores = pd.read_csv(out / "lfw-pairs-scores.csv")
     assert len(scores) == 20 and scores["score"].between(0, 1).all()
     assert (out / "lfw-pairs-roc.png").exists()
 
-    assert main(["owner", "--model", str(model_path), "--lfw", str(lfw), "--owner", "Tony_Blair",
-                 "--enroll", "5", "--impostors", "20"]) == 0
+    assert (
+        main(
+            [
+                "owner",
+                "--model",
+                str(model_path),
+                "--lfw",
+                str(lfw),
+                "--owner",
+                "Tony_Blair",
+                "--enroll",
+                "5",
+                "--impostors",
+                "20",
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "owner-Tony_Blair-report.json").read_text())
     assert report["impostor_probes"] == 20 and report["genuine_probes"] == 139
     assert 0 <= report["configured"]["far"] <= 1
@@ -178,8 +240,19 @@ def test_evaluate_commands_on_the_trained_model(trained, lfw, capsys):
 
 
 def test_resume_after_kill_continues_from_the_checkpoint(tiny_tree, tmp_path):
-    args = ["--data-root", str(tmp_path), "--tree", str(tiny_tree), "--checkpoint-every", "2",
-            "--steps-per-epoch", "2", "--crop", "none", *TINY]
+    args = [
+        "--data-root",
+        str(tmp_path),
+        "--tree",
+        str(tiny_tree),
+        "--checkpoint-every",
+        "2",
+        "--steps-per-epoch",
+        "2",
+        "--crop",
+        "none",
+        *TINY,
+    ]
     first = run_training([*args, "--epochs", "1000"])
     state_files = tmp_path / "checkpoints"
     deadline = time.monotonic() + 120
@@ -222,10 +295,24 @@ def test_two_workers_train_together_over_loopback(tiny_tree, tmp_path):
     processes = []
     for index in range(2):
         config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        processes.append(run_training(
-            ["--data-root", str(tmp_path), "--tree", str(tiny_tree), "--epochs", "2",
-             "--steps-per-epoch", "2", "--crop", "none", *TINY],
-            env={"TF_CONFIG": json.dumps(config)}))
+        processes.append(
+            run_training(
+                [
+                    "--data-root",
+                    str(tmp_path),
+                    "--tree",
+                    str(tiny_tree),
+                    "--epochs",
+                    "2",
+                    "--steps-per-epoch",
+                    "2",
+                    "--crop",
+                    "none",
+                    *TINY,
+                ],
+                env={"TF_CONFIG": json.dumps(config)},
+            )
+        )
     outputs = []
     for process in processes:
         try:
@@ -260,8 +347,23 @@ def test_owner_folders_and_fine_tuning_from_a_model(trained, lfw, tmp_path):
             (others / person / image.name).symlink_to(image)
     import_negatives(others, root / "negative")
 
-    assert main(["--data-root", str(root), "--init-from", str(model_path), "--epochs", "1",
-                 "--batch-size", "4", "--verbose", "0"]) == 0
+    assert (
+        main(
+            [
+                "--data-root",
+                str(root),
+                "--init-from",
+                str(model_path),
+                "--epochs",
+                "1",
+                "--batch-size",
+                "4",
+                "--verbose",
+                "0",
+            ]
+        )
+        == 0
+    )
     tuned = next((root / "models").glob("*.keras"))
     metadata = read_metadata(tuned)
     assert metadata["architecture"] == "tiny"  # taken from the model it started from
@@ -279,8 +381,21 @@ def test_bf16_run_trains_in_mixed_precision_and_saves_a_float32_model(tiny_tree,
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
-        code = main(["--data-root", str(tmp_path), "--tree", str(tiny_tree), "--epochs", "1",
-                     "--checkpoint-every", "1", "--precision", "bf16", *TINY])
+        code = main(
+            [
+                "--data-root",
+                str(tmp_path),
+                "--tree",
+                str(tiny_tree),
+                "--epochs",
+                "1",
+                "--checkpoint-every",
+                "1",
+                "--precision",
+                "bf16",
+                *TINY,
+            ]
+        )
     assert code == 0, err.getvalue()
     (model_path,) = sorted((tmp_path / "models").glob("*.keras"))
     assert read_metadata(model_path)["training"]["precision"] == "bf16"

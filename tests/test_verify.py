@@ -13,11 +13,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from conftest import face_photos
+from tiny_models import OTHER, OWNER, enrol, exact_match_model, export_tiny
+
 from faceapp.errors import FaceappError
 from faceapp.paths import DataRoot
-from tiny_models import OTHER, OWNER, enrol, exact_match_model, export_tiny
 
 pytest.importorskip("keras")  # the tiny models are made (not run) with Keras
 
@@ -51,6 +51,7 @@ def image(path: Path) -> np.ndarray:
 
 
 # --- the verifier and its gallery --------------------------------------------------------------
+
 
 def test_an_enrolled_face_matches_itself_only(root):
     verifier = verifier_for(root)
@@ -86,7 +87,7 @@ def test_the_gallery_is_kept_on_disk_privately_and_reused_by_the_next_run(root):
     assert stat.S_IMODE(cache.stat().st_mode) == 0o600
     again = verifier_for(root)
     again.verify_frame(image(face_photos(OWNER)[0]))
-    assert again.gallery.embedded == 0       # one embedding: the probe's, not the gallery's
+    assert again.gallery.embedded == 0  # one embedding: the probe's, not the gallery's
 
 
 @pytest.mark.parametrize("damage", ["garbage", "foreign", "stale"])
@@ -131,6 +132,7 @@ def test_no_verification_images_is_a_clear_error(root):
 
 # --- which model runs ---------------------------------------------------------------------------
 
+
 def test_the_model_is_the_flag_else_the_newest_trained_else_the_shipped(tmp_path, exact):
     from faceapp.modelfiles import choose_model
 
@@ -141,13 +143,17 @@ def test_the_model_is_the_flag_else_the_newest_trained_else_the_shipped(tmp_path
     os.utime(old.with_name("old.int8.tflite"), ns=(1, 1))
     new = export_tiny(root.models / "new.keras")
     chosen = choose_model(root)
-    assert (chosen.origin, chosen.keras, chosen.describe()) == ("trained", new,
-                                                               "your model new.keras")
+    assert (chosen.origin, chosen.keras, chosen.describe()) == (
+        "trained",
+        new,
+        "your model new.keras",
+    )
     given = choose_model(root, str(exact.with_name("exact.int8.tflite")))
     assert given.origin == "given" and given.keras == exact
 
 
 # --- the command --------------------------------------------------------------------------------
+
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
     code = main([str(a) for a in argv])
@@ -163,14 +169,20 @@ def test_cli_verifies_the_enrolled_person_and_rejects_another(root, capsys):
     assert (root.input_image / "input_image.jpg").is_file()
     code, out, _ = run_cli(capsys, face_photos(OTHER)[0], *data)
     assert code == 1 and out.startswith("Unverified: 0/5 matches (0%)")
-    code, out, _ = run_cli(capsys, face_photos(OWNER)[0], "--data-root", root.root,
-                           "--verification-threshold", "0.3", "--json")
+    code, out, _ = run_cli(
+        capsys,
+        face_photos(OWNER)[0],
+        "--data-root",
+        root.root,
+        "--verification-threshold",
+        "0.3",
+        "--json",
+    )
     assert code == 1 and '"verified": false' in out and '"verification_threshold": 0.3' in out
     assert '"model": "your model exact.keras (int8)"' in out
 
 
-def test_cli_multi_frame_skips_poor_frames_and_stops_at_the_enrolled_face(root, tmp_path,
-                                                                          capsys):
+def test_cli_multi_frame_skips_poor_frames_and_stops_at_the_enrolled_face(root, tmp_path, capsys):
     frames = tmp_path / "frames"
     frames.mkdir()
     owner = face_photos(OWNER)[0]
@@ -189,20 +201,23 @@ def test_cli_multi_frame_skips_poor_frames_and_stops_at_the_enrolled_face(root, 
     assert code == 1 and out.startswith("Unverified")
 
 
-@pytest.mark.parametrize("make_args, message", [
-    (lambda t: [t / "missing.jpg"], "file not found"),
-    (lambda t: [t / "text.jpg"], "not a readable image"),
-    (lambda t: [t / "empty.jpg"], "empty image file"),
-    (lambda t: [t / "text.jpg", "--model", t / "missing.keras"], "model file not found"),
-    (lambda t: [t / "text.jpg", "--model", t / "text.jpg"], "model file must be a .keras"),
-    (lambda t: [t / "text.jpg", "--detection-threshold", "abc"], "--detection-threshold"),
-    (lambda t: [t / "text.jpg", "--verification-threshold", "1.5"], "between 0 and 1"),
-    (lambda t: [], "nothing to verify"),
-    (lambda t: [t / "text.jpg", "--camera", "0"], "not both"),
-    (lambda t: ["--camera", t / "nope"], "camera source not found"),
-    (lambda t: ["--camera", "0", "--timeout", "-1"], "--timeout"),
-    (lambda t: [t / "text.jpg", "--timeout", "3"], "--timeout needs a video"),
-])
+@pytest.mark.parametrize(
+    "make_args, message",
+    [
+        (lambda t: [t / "missing.jpg"], "file not found"),
+        (lambda t: [t / "text.jpg"], "not a readable image"),
+        (lambda t: [t / "empty.jpg"], "empty image file"),
+        (lambda t: [t / "text.jpg", "--model", t / "missing.keras"], "model file not found"),
+        (lambda t: [t / "text.jpg", "--model", t / "text.jpg"], "model file must be a .keras"),
+        (lambda t: [t / "text.jpg", "--detection-threshold", "abc"], "--detection-threshold"),
+        (lambda t: [t / "text.jpg", "--verification-threshold", "1.5"], "between 0 and 1"),
+        (lambda t: [], "nothing to verify"),
+        (lambda t: [t / "text.jpg", "--camera", "0"], "not both"),
+        (lambda t: ["--camera", t / "nope"], "camera source not found"),
+        (lambda t: ["--camera", "0", "--timeout", "-1"], "--timeout"),
+        (lambda t: [t / "text.jpg", "--timeout", "3"], "--timeout needs a video"),
+    ],
+)
 def test_cli_bad_input_is_one_line_and_exit_2(make_args, message, root, tmp_path, capsys):
     (tmp_path / "text.jpg").write_text("hello")
     (tmp_path / "empty.jpg").write_bytes(b"")
@@ -217,26 +232,52 @@ def test_cli_help_teaches_usage_and_exit_codes(capsys):
         main(["--help"])
     out = capsys.readouterr().out
     assert exit_info.value.code == 0
-    for words in ("0 verified, 1 not verified", "--camera", "--timeout", "trusted source",
-                  "shipped model"):
+    for words in (
+        "0 verified, 1 not verified",
+        "--camera",
+        "--timeout",
+        "trusted source",
+        "shipped model",
+    ):
         assert words in out
 
 
 def test_the_real_command_is_quiet_and_never_imports_tensorflow(root):
     """A fresh process: exit 0, then 2 for a bad file; TensorFlow and Keras never loaded."""
-    script = ("import runpy, sys; sys.argv = ['faceapp.verify'] + sys.argv[1:]\n"
-              "try:\n    runpy.run_module('faceapp.verify', run_name='__main__')\n"
-              "finally:\n    print('tf' if {'tensorflow', 'keras'} & set(sys.modules) "
-              "else 'no tf', file=sys.stderr)\n")
+    script = (
+        "import runpy, sys; sys.argv = ['faceapp.verify'] + sys.argv[1:]\n"
+        "try:\n    runpy.run_module('faceapp.verify', run_name='__main__')\n"
+        "finally:\n    print('tf' if {'tensorflow', 'keras'} & set(sys.modules) "
+        "else 'no tf', file=sys.stderr)\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    command = [sys.executable, "-c", script, "--data-root", str(root.root),
-               "--verification-threshold", "0.1"]
-    good = subprocess.run(command + [str(face_photos(OWNER)[0])], env=env,
-                          capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    command = [
+        sys.executable,
+        "-c",
+        script,
+        "--data-root",
+        str(root.root),
+        "--verification-threshold",
+        "0.1",
+    ]
+    good = subprocess.run(
+        command + [str(face_photos(OWNER)[0])],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
     assert good.returncode == 0, good.stderr
     assert good.stdout.startswith("Verified")
     assert good.stderr == "no tf\n"
-    bad = subprocess.run(command + ["/nonexistent.jpg"], env=env, capture_output=True,
-                         text=True, timeout=120, cwd=PROJECT_ROOT)
+    bad = subprocess.run(
+        command + ["/nonexistent.jpg"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
     assert bad.returncode == 2
     assert bad.stderr == "error: file not found: /nonexistent.jpg\nno tf\n"

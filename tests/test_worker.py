@@ -11,11 +11,11 @@ from pathlib import Path
 
 import cv2
 import pytest
-
 from conftest import face_photos
+from tiny_models import OTHER, OWNER, enrol, exact_match_model
+
 from faceapp.paths import DataRoot
 from faceapp.worker import InferenceWorker, WorkerEvent
-from tiny_models import OTHER, OWNER, enrol, exact_match_model
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 WAIT = 90.0  # seconds; generous for 2 busy cores (the int8 child is ready in about 0.5 s)
@@ -37,8 +37,9 @@ class EventLog(list):
                     self.taken.add(index)
                     return event
             if time.monotonic() > deadline:
-                raise AssertionError(f"no {kind!r} event within {WAIT} s; "
-                                     f"got {[e.kind for e in self]}")
+                raise AssertionError(
+                    f"no {kind!r} event within {WAIT} s; got {[e.kind for e in self]}"
+                )
             self.extend(worker.poll())
             time.sleep(0.01)
 
@@ -70,12 +71,17 @@ def test_worker_verifies_survives_errors_and_restarts_after_kill(worker, root):
     owner, other = frame(OWNER), frame(OTHER)
     log = EventLog()
     worker.start()
-    first = worker.verify(owner)                   # sent before "ready": queued, not lost
+    first = worker.verify(owner)  # sent before "ready": queued, not lost
     ready = wait_for(worker, "ready", log)
     assert log[0].kind == "loading"
-    assert ready.info == {"model": "your model exact.keras", "detection_threshold": 0.5,
-                          "verification_threshold": 0.5, "gallery_size": 1, "runtime": "int8"}
-    assert not root.runtime_cache.exists()         # the int8 copy was beside the model
+    assert ready.info == {
+        "model": "your model exact.keras",
+        "detection_threshold": 0.5,
+        "verification_threshold": 0.5,
+        "gallery_size": 1,
+        "runtime": "int8",
+    }
+    assert not root.runtime_cache.exists()  # the int8 copy was beside the model
     result = wait_for(worker, "result", log)
     assert result.request_id == first and result.decision.verified
     assert result.message.startswith("Verified: 1/1")
@@ -99,12 +105,12 @@ def test_worker_verifies_survives_errors_and_restarts_after_kill(worker, root):
     assert "SIGKILL" in died.message and lost in died.info["lost_requests"]
     assert not worker.is_alive()
     assert all(e.kind != "died" for e in worker.poll())  # reported once
-    refused = worker.verify(owner)                         # dead: answered at once
+    refused = worker.verify(owner)  # dead: answered at once
     assert [(e.kind, e.request_id) for e in worker.poll()] == [("error", refused)]
 
     worker.restart()
     ready = wait_for(worker, "ready", log)
-    assert ready.info["detection_threshold"] == 0.1      # settings survive a restart
+    assert ready.info["detection_threshold"] == 0.1  # settings survive a restart
     worker.verify(owner)
     assert wait_for(worker, "result", log).decision is not None
     worker.stop()
@@ -120,7 +126,7 @@ def test_worker_reports_a_broken_model_and_an_empty_gallery_as_errors(tmp_path):
         worker.start()
         error = wait_for(worker, "error", log)
         assert "broken.keras" in error.message
-        exact_match_model(root.models / "exact.keras")   # trained while the app runs
+        exact_match_model(root.models / "exact.keras")  # trained while the app runs
         request = worker.verify(frame(OWNER))
         assert wait_for(worker, "ready", log).info["gallery_size"] == 0
         error = wait_for(worker, "error", log)
@@ -153,7 +159,13 @@ print(kinds[-1], "tensorflow" in sys.modules, "keras" in sys.modules,
       "libtensorflow" in child)
 """
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=WAIT + 30, cwd=PROJECT_ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT + 30,
+        cwd=PROJECT_ROOT,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["result", "False", "False", "False"]

@@ -39,9 +39,21 @@ def export_tiny(path: Path, model=None, crop: str = "aligned") -> Path:
     if model is None:
         keras.utils.set_random_seed(0)
         model = make_siamese_model("tiny")
-    export(model, path, model_metadata(
-        architecture="tiny", crop=crop, detection_threshold=0.5, threshold_rule="test",
-        settings={}, data={}, metrics={}, training_seconds=0.0, epochs=0))
+    export(
+        model,
+        path,
+        model_metadata(
+            architecture="tiny",
+            crop=crop,
+            detection_threshold=0.5,
+            threshold_rule="test",
+            settings={},
+            data={},
+            metrics={},
+            training_seconds=0.0,
+            epochs=0,
+        ),
+    )
     return path
 
 
@@ -63,6 +75,7 @@ def exact_match_model(path: Path, crop: str = "aligned") -> Path:
     model = make_siamese_model("tiny")
     head = model.get_layer("classifier")
     kernel, bias = head.get_weights()
-    head.set_weights([np.full_like(kernel, -HEAD_SLOPE),
-                      np.full_like(bias, HEAD_SLOPE * SAME_PHOTO_DISTANCE)])
+    head.set_weights(
+        [np.full_like(kernel, -HEAD_SLOPE), np.full_like(bias, HEAD_SLOPE * SAME_PHOTO_DISTANCE)]
+    )
     return export_tiny(path, model, crop)

@@ -31,13 +31,14 @@ import cv2
 import numpy as np
 
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
+from faceapp.imaging import read_image
 
 KINDS = ("print", "screen")
 FRAME_SIZE = (640, 480)
 FPS = 25.0
-SUBFRAMES = 3        # renders averaged into one frame: the motion blur of a 1/50 s exposure
-SUPERSAMPLE = 2      # rendered this many times larger, then area-averaged: a lens's blur
-FOCAL = 620.0        # the camera's focal length in pixels (a laptop webcam's ~55 deg field)
+SUBFRAMES = 3  # renders averaged into one frame: the motion blur of a 1/50 s exposure
+SUPERSAMPLE = 2  # rendered this many times larger, then area-averaged: a lens's blur
+FOCAL = 620.0  # the camera's focal length in pixels (a laptop webcam's ~55 deg field)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Attack:
 
     file: str
     kind: str
-    source: str          # the still: "<clip>@<frame>" or an LFW photo "<Person>/<file>"
+    source: str  # the still: "<clip>@<frame>" or an LFW photo "<Person>/<file>"
     seed: int
 
 
@@ -55,32 +56,43 @@ def hand_path(rng: np.random.Generator, frames: int, fps: float = FPS) -> np.nda
     sheet's height) and distance (multiples of the starting distance), each a sum of slow
     random sways plus a little tremor."""
     t = np.arange(frames * SUBFRAMES) / (fps * SUBFRAMES)
-    amplitude = np.array([rng.uniform(4, 20), rng.uniform(4, 15), rng.uniform(2, 10),
-                          rng.uniform(0.03, 0.15), rng.uniform(0.03, 0.12),
-                          rng.uniform(0.03, 0.15)])
+    amplitude = np.array(
+        [
+            rng.uniform(4, 20),
+            rng.uniform(4, 15),
+            rng.uniform(2, 10),
+            rng.uniform(0.03, 0.15),
+            rng.uniform(0.03, 0.12),
+            rng.uniform(0.03, 0.15),
+        ]
+    )
     path = np.zeros((len(t), 6))
     for axis in range(6):
         for _ in range(3):
             frequency, phase = rng.uniform(0.1, 1.2), rng.uniform(0, 2 * math.pi)
             path[:, axis] += amplitude[axis] / 3 * np.sin(2 * math.pi * frequency * t + phase)
         tremor = rng.uniform(4, 9)
-        path[:, axis] += amplitude[axis] * 0.04 * np.sin(2 * math.pi * tremor * t
-                                                         + rng.uniform(0, 6.3))
+        path[:, axis] += (
+            amplitude[axis] * 0.04 * np.sin(2 * math.pi * tremor * t + rng.uniform(0, 6.3))
+        )
     path[:, 5] += 1.0
     return path
 
 
-def plane_homography(pose: np.ndarray, sheet: tuple[int, int], distance: float,
-                     centre: tuple[float, float]) -> np.ndarray:
+def plane_homography(
+    pose: np.ndarray, sheet: tuple[int, int], distance: float, centre: tuple[float, float]
+) -> np.ndarray:
     """The 3x3 map from the sheet's pixels to the camera frame, for one pose."""
     yaw, pitch, roll = np.radians(pose[:3])
     width, height = sheet
     cy, sy = math.cos(yaw), math.sin(yaw)
     cp, sp = math.cos(pitch), math.sin(pitch)
     cr, sr = math.cos(roll), math.sin(roll)
-    rotation = (np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
-                @ np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
-                @ np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]]))
+    rotation = (
+        np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
+        @ np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
+        @ np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    )
     # sheet pixel (u, v) -> metric point on the sheet, centred; the sheet is `height` units tall
     to_sheet = np.array([[1, 0, -width / 2], [0, 1, -height / 2], [0, 0, 1]], float)
     translation = np.array([pose[3] * height, pose[4] * height, pose[5] * distance])
@@ -96,8 +108,7 @@ def dress(still: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
     if kind == "print":
         image = 0.5 + (image - 0.5) * rng.uniform(0.6, 0.85) + rng.uniform(0.0, 0.08)
         image *= np.array([rng.uniform(0.85, 0.95), rng.uniform(0.92, 1.0), 1.0])  # BGR: warm
-        grain = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32),
-                                 (0, 0), 0.8)
+        grain = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), 0.8)
         image += grain[:, :, None] * rng.uniform(0.01, 0.03)
         border, colour = int(0.08 * height), (0.93, 0.95, 0.96)
     else:
@@ -106,28 +117,37 @@ def dress(still: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
         # the screen's pixel grid: a fine grating that the camera samples into moire
         pitch = rng.uniform(2.2, 3.5)
         v, u = np.mgrid[0:height, 0:width].astype(np.float32)
-        grid = (0.5 + 0.5 * np.cos(2 * np.pi * u / pitch)) * (0.5 + 0.5 * np.cos(
-            2 * np.pi * v / pitch))
+        grid = (0.5 + 0.5 * np.cos(2 * np.pi * u / pitch)) * (
+            0.5 + 0.5 * np.cos(2 * np.pi * v / pitch)
+        )
         image *= (1 - rng.uniform(0.15, 0.35)) + rng.uniform(0.15, 0.35) * grid[:, :, None]
         border, colour = int(0.05 * height), (0.02, 0.02, 0.02)
     image = np.clip(image, 0, 1)
-    return cv2.copyMakeBorder((image * 255).astype(np.uint8), border, border, border, border,
-                              cv2.BORDER_CONSTANT, value=tuple(int(c * 255) for c in colour))
+    return cv2.copyMakeBorder(
+        (image * 255).astype(np.uint8),
+        border,
+        border,
+        border,
+        border,
+        cv2.BORDER_CONSTANT,
+        value=tuple(int(c * 255) for c in colour),
+    )
 
 
 def background(rng: np.random.Generator, size=FRAME_SIZE) -> np.ndarray:
     """A room behind the sheet: smooth, dull random colours with some blurred structure."""
     width, height = size
-    small = (rng.uniform(50, 190, (6, 8, 1)) + rng.uniform(-18, 18, (6, 8, 3))).astype(
-        np.float32)
+    small = (rng.uniform(50, 190, (6, 8, 1)) + rng.uniform(-18, 18, (6, 8, 3))).astype(np.float32)
     field = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
-    detail = cv2.GaussianBlur(rng.uniform(-30, 30, (height, width, 3)).astype(np.float32),
-                              (0, 0), 6)
+    detail = cv2.GaussianBlur(
+        rng.uniform(-30, 30, (height, width, 3)).astype(np.float32), (0, 0), 6
+    )
     return np.clip(field + detail, 0, 255).astype(np.uint8)
 
 
-def render(still: np.ndarray, kind: str, seconds: float, seed: int,
-           size=FRAME_SIZE, fps: float = FPS) -> list[np.ndarray]:
+def render(
+    still: np.ndarray, kind: str, seconds: float, seed: int, size=FRAME_SIZE, fps: float = FPS
+) -> list[np.ndarray]:
     """The frames of one replay attack (BGR uint8)."""
     rng = np.random.default_rng(seed)
     sheet = dress(still, kind, rng)
@@ -142,8 +162,9 @@ def render(still: np.ndarray, kind: str, seconds: float, seed: int,
     glare_at = rng.uniform(0.2, 0.8, 2) * np.array([width, height])
     glare_size, glare_strength = rng.uniform(40, 140), rng.uniform(0.0, 0.35)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    glare = glare_strength * np.exp(-((xx - glare_at[0]) ** 2 + (yy - glare_at[1]) ** 2)
-                                    / (2 * glare_size ** 2))
+    glare = glare_strength * np.exp(
+        -((xx - glare_at[0]) ** 2 + (yy - glare_at[1]) ** 2) / (2 * glare_size**2)
+    )
     noise = rng.uniform(1.5, 5.0)
     mask_src = np.full((sheet_h, sheet_w), 255, np.uint8)
     # sampling the sheet straight onto the frame's pixels would alias its fine detail into
@@ -155,12 +176,19 @@ def render(still: np.ndarray, kind: str, seconds: float, seed: int,
     for k in range(frames):
         acc = np.zeros((height, width, 3), np.float32)
         for s in range(SUBFRAMES):
-            h = zoom @ plane_homography(path[k * SUBFRAMES + s], (sheet_w, sheet_h), distance,
-                                        centre)
-            warped = cv2.resize(cv2.warpPerspective(sheet, h, big, flags=cv2.INTER_LINEAR),
-                                size, interpolation=cv2.INTER_AREA)
-            mask = cv2.resize(cv2.warpPerspective(mask_src, h, big, flags=cv2.INTER_LINEAR),
-                              size, interpolation=cv2.INTER_AREA)
+            h = zoom @ plane_homography(
+                path[k * SUBFRAMES + s], (sheet_w, sheet_h), distance, centre
+            )
+            warped = cv2.resize(
+                cv2.warpPerspective(sheet, h, big, flags=cv2.INTER_LINEAR),
+                size,
+                interpolation=cv2.INTER_AREA,
+            )
+            mask = cv2.resize(
+                cv2.warpPerspective(mask_src, h, big, flags=cv2.INTER_LINEAR),
+                size,
+                interpolation=cv2.INTER_AREA,
+            )
             alpha = mask.astype(np.float32)[:, :, None] / 255.0
             lit = warped.astype(np.float32) + 255.0 * glare[:, :, None] * alpha
             acc += lit * alpha + room * (1 - alpha)
@@ -170,8 +198,9 @@ def render(still: np.ndarray, kind: str, seconds: float, seed: int,
 
 
 def write_video(path: Path, frames: list[np.ndarray], fps: float = FPS) -> Path:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps,
-                             frames[0].shape[1::-1])
+    writer = cv2.VideoWriter(
+        str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, frames[0].shape[1::-1]
+    )
     if not writer.isOpened():
         raise FaceappError(f"cannot write video {path}")
     for frame in frames:
@@ -191,31 +220,31 @@ def clip_still(clip: Path, index: int) -> np.ndarray:
     return frame
 
 
-def make_attacks(out: Path, clips: list[Path], photos: list[Path], per_clip: int,
-                 seconds: float, seed: int) -> list[Attack]:
+def make_attacks(
+    out: Path, clips: list[Path], photos: list[Path], per_clip: int, seconds: float, seed: int
+) -> list[Attack]:
     """Write ``per_clip`` attacks from stills of each clip and one from each photo, both
     kinds in turn; return what was written (also in ``out/manifest.json``)."""
     from faceapp.storage import write_bytes_atomic
 
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    jobs = []
+    jobs: list[tuple[str, Path, int | None]] = []  # (name, clip or photo, frame or None)
     for clip in clips:
         count = int(cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FRAME_COUNT)) or 1
-        for k in range(per_clip):
+        for _ in range(per_clip):
             index = int(rng.integers(0, count))
-            jobs.append((f"{clip.stem}@{index}", lambda c=clip, i=index: clip_still(c, i)))
-    for photo in photos:
-        jobs.append((f"{photo.parent.name}/{photo.name}",
-                     lambda p=photo: cv2.imread(str(p))))
+            jobs.append((f"{clip.stem}@{index}", clip, index))
+    jobs += [(f"{photo.parent.name}/{photo.name}", photo, None) for photo in photos]
     attacks = []
-    for number, (source, load) in enumerate(jobs):
+    for number, (source, file, frame) in enumerate(jobs):
         kind = KINDS[number % len(KINDS)]
-        attack_seed = int(rng.integers(0, 2 ** 31))
+        attack_seed = int(rng.integers(0, 2**31))
         name = f"attack-{number:03d}-{kind}.avi"
         target = out / name
         if not target.exists():
-            write_video(target, render(load(), kind, seconds, attack_seed))
+            still = clip_still(file, frame) if frame is not None else read_image(file)
+            write_video(target, render(still, kind, seconds, attack_seed))
         attacks.append(Attack(name, kind, source, attack_seed))
         print(f"{name}: {kind} of {source}", flush=True)
     manifest = json.dumps([asdict(a) for a in attacks], indent=2) + "\n"
@@ -224,18 +253,34 @@ def make_attacks(out: Path, clips: list[Path], photos: list[Path], per_clip: int
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m training.attacks",
-                           description="Write replay-attack videos (a photo held up to the "
-                                       "camera, printed or on a screen) for measuring the "
-                                       "liveness check.")
+    parser = OneLineParser(
+        prog="python -m training.attacks",
+        description="Write replay-attack videos (a photo held up to the "
+        "camera, printed or on a screen) for measuring the "
+        "liveness check.",
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="where the videos go")
-    parser.add_argument("--videos", required=True, metavar="DIR",
-                        help="real clips whose frames become stills (e.g. ../shared/data/videos)")
+    parser.add_argument(
+        "--videos",
+        required=True,
+        metavar="DIR",
+        help="real clips whose frames become stills (e.g. ../shared/data/videos)",
+    )
     parser.add_argument("--lfw", metavar="DIR", help="LFW, for photos as stills too")
-    parser.add_argument("--photos", type=int, default=30, metavar="N",
-                        help="LFW photos used as stills, one per person (default: 30)")
-    parser.add_argument("--per-clip", type=int, default=20, metavar="N",
-                        help="attacks made from stills of each clip (default: 20)")
+    parser.add_argument(
+        "--photos",
+        type=int,
+        default=30,
+        metavar="N",
+        help="LFW photos used as stills, one per person (default: 30)",
+    )
+    parser.add_argument(
+        "--per-clip",
+        type=int,
+        default=20,
+        metavar="N",
+        help="attacks made from stills of each clip (default: 20)",
+    )
     parser.add_argument("--seconds", type=float, default=6.0, help="length (default: 6)")
     parser.add_argument("--seed", type=int, default=0, help="default: 0")
     return parser
@@ -252,8 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.data import sample_photos
 
         photos = sample_photos(Path(args.lfw), args.photos, seed=args.seed)
-    attacks = make_attacks(Path(args.out), clips, photos, args.per_clip, args.seconds,
-                           args.seed)
+    attacks = make_attacks(Path(args.out), clips, photos, args.per_clip, args.seconds, args.seed)
     print(f"{len(attacks)} attacks in {args.out}")
     return 0
 

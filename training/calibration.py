@@ -17,8 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from training.owner_eval import (OwnerScenario, enrolment, lowest_threshold_within,
-                                 probe_scores, sweep)
+from training.owner_eval import (
+    OwnerScenario,
+    enrolment,
+    lowest_threshold_within,
+    probe_scores,
+    sweep,
+)
 
 CALIBRATION_MAX_FAR = 0.005  # half the 1% target: 1,500 impostor decisions are a small sample
 
@@ -32,16 +37,18 @@ class Calibration:
         return [p for s in self.scenarios for p in s.verification + s.genuine + s.impostors]
 
 
-def hold_out(people: dict[str, list[Path]], owners: int, impostors: int, enroll: int = 50,
-             seed: int = 0) -> tuple[Calibration | None, dict[str, list[Path]]]:
+def hold_out(
+    people: dict[str, list[Path]], owners: int, impostors: int, enroll: int = 50, seed: int = 0
+) -> tuple[Calibration | None, dict[str, list[Path]]]:
     """Take ``owners`` (most photos first; more than ``enroll`` each) and ``impostors``
     single-photo people out of ``people``. Returns ``(calibration, the other people)``;
     ``calibration`` is None when ``owners`` is 0 or nobody qualifies."""
     if owners <= 0:
         return None, people
     rng = np.random.default_rng(seed)
-    ranked = sorted((n for n in people if len(people[n]) > enroll),
-                    key=lambda n: (-len(people[n]), n))[:owners]
+    ranked = sorted(
+        (n for n in people if len(people[n]) > enroll), key=lambda n: (-len(people[n]), n)
+    )[:owners]
     singles = sorted(n for n in people if len(people[n]) == 1)
     strangers = [singles[k] for k in sorted(rng.permutation(len(singles))[:impostors])]
     if not ranked or not strangers:
@@ -55,8 +62,9 @@ def hold_out(people: dict[str, list[Path]], owners: int, impostors: int, enroll:
     return Calibration(scenarios), {n: v for n, v in people.items() if n not in taken}
 
 
-def detection_threshold(calibration: Calibration, scorer, verification: float,
-                        max_far: float = CALIBRATION_MAX_FAR) -> dict | None:
+def detection_threshold(
+    calibration: Calibration, scorer, verification: float, max_far: float = CALIBRATION_MAX_FAR
+) -> dict | None:
     """The lowest detection threshold whose pooled false-accept rate over the calibration
     owners is at most ``max_far`` under the app's rule, with its rates; None if none."""
     scores, labels = [], []
@@ -69,6 +77,10 @@ def detection_threshold(calibration: Calibration, scorer, verification: float,
     row = lowest_threshold_within(sweep(pooled, np.concatenate(labels), verification), max_far)
     if row is None:
         return None
-    return {**row, "max_far": max_far, "owners": [s.owner for s in calibration.scenarios],
-            "genuine_probes": int(sum(np.sum(y == 1) for y in labels)),
-            "impostor_decisions": int(sum(np.sum(y == 0) for y in labels))}
+    return {
+        **row,
+        "max_far": max_far,
+        "owners": [s.owner for s in calibration.scenarios],
+        "genuine_probes": int(sum(np.sum(y == 1) for y in labels)),
+        "impostor_decisions": int(sum(np.sum(y == 0) for y in labels)),
+    }

@@ -80,7 +80,9 @@ class RunFolder:
             os.close(os.open(self.history_path, os.O_CREAT | os.O_WRONLY, 0o600))
 
     def write_state(self, **state) -> None:
-        write_bytes_atomic(self.state_path, (json.dumps(state, indent=2) + "\n").encode(), overwrite=True)
+        write_bytes_atomic(
+            self.state_path, (json.dumps(state, indent=2) + "\n").encode(), overwrite=True
+        )
 
     def checkpoint_path(self, epoch: int) -> Path:
         return self.folder / f"epoch-{epoch:04d}.keras"
@@ -99,8 +101,9 @@ class RunFolder:
             return
         header, body = rows[0], rows[1:]
         column = header.index("epoch") if "epoch" in header else 0
-        kept = [row for row in body if _complete(row, len(header))
-                and int(float(row[column])) < epochs]
+        kept = [
+            row for row in body if _complete(row, len(header)) and int(float(row[column])) < epochs
+        ]
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerows([header, *kept])
         write_bytes_atomic(self.history_path, out.getvalue().encode(), overwrite=True)

@@ -25,16 +25,23 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
 from faceapp.crops import CROPS
 from faceapp.errors import FaceappError
-from faceapp.imaging import INPUT_SHAPE, is_image_file, list_images, preprocess, read_image, summarize_skipped
+from faceapp.imaging import (
+    INPUT_SHAPE,
+    is_image_file,
+    list_images,
+    preprocess,
+    read_image,
+    summarize_skipped,
+)
 from faceapp.paths import DataRoot
 
 MIN_OWNER_IMAGES = 2  # one for each side of the split
@@ -59,7 +66,7 @@ class PairSplit:
     validation: list[Pair] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
-    def extend(self, other: "PairSplit") -> None:
+    def extend(self, other: PairSplit) -> None:
         self.train += other.train
         self.validation += other.validation
         for key, value in other.counts.items():
@@ -67,6 +74,7 @@ class PairSplit:
 
 
 # --- 1. Listing -----------------------------------------------------------------------
+
 
 def person_of(path: Path) -> str:
     """Who a flattened file shows: ``Colin_Powell_0001.jpg`` -> ``Colin_Powell``, else its stem."""
@@ -119,7 +127,7 @@ def people_in_pairs_file(path: Path, folds: Sequence[int] | None = None) -> set[
     """Everyone named in an LFW pairs file (optionally only in some folds): to hold them out."""
     from training.pairs_protocol import read_pairs_file  # small, no TensorFlow
 
-    names = set()
+    names: set[str] = set()
     for pair in read_pairs_file(path, folds):
         names.update((pair.first_person, pair.second_person))
     return names
@@ -128,12 +136,17 @@ def people_in_pairs_file(path: Path, folds: Sequence[int] | None = None) -> set[
 def add_held_out_arguments(parser, example: str = "4-5") -> None:
     """``--exclude-pairs FILE`` and ``--exclude-folds SPEC``, the two flags whose values
     :func:`held_out_people` turns into the people kept out of training."""
-    parser.add_argument("--exclude-pairs", metavar="FILE",
-                        help="an LFW pairs file whose people are held out of training entirely "
-                             "(default: none)")
-    parser.add_argument("--exclude-folds", default="all", metavar="SPEC",
-                        help=f"which folds of --exclude-pairs to hold out, e.g. {example} "
-                             "(default: all)")
+    parser.add_argument(
+        "--exclude-pairs",
+        metavar="FILE",
+        help="an LFW pairs file whose people are held out of training entirely (default: none)",
+    )
+    parser.add_argument(
+        "--exclude-folds",
+        default="all",
+        metavar="SPEC",
+        help=f"which folds of --exclude-pairs to hold out, e.g. {example} (default: all)",
+    )
 
 
 def held_out_people(pairs_file: str | Path | None, folds: str | None = "all") -> set[str]:
@@ -147,6 +160,7 @@ def held_out_people(pairs_file: str | Path | None, folds: str | None = "all") ->
 
 
 # --- 2. Splitting ---------------------------------------------------------------------
+
 
 def split_keys(keys: Iterable[str], val_fraction: float, seed: int) -> tuple[set[str], set[str]]:
     """Deterministically send ``val_fraction`` of the keys to validation, the rest to train.
@@ -174,9 +188,13 @@ def split_images(images: list[Path], val_fraction: float, seed: int, by_person: 
 
 # --- 3. Pairing -----------------------------------------------------------------------
 
+
 def owner_pairs(
-    anchors: list[Path], positives: list[Path], negatives: list[Path],
-    per_anchor: int, rng: np.random.Generator,
+    anchors: list[Path],
+    positives: list[Path],
+    negatives: list[Path],
+    per_anchor: int,
+    rng: np.random.Generator,
 ) -> list[Pair]:
     """Each anchor with ``per_anchor`` random positives (1) and as many negatives (0)."""
     pairs = []
@@ -215,8 +233,12 @@ def shuffle_pairs(pairs: list[Pair], seed: int) -> list[Pair]:
 
 
 def owner_split(
-    root: DataRoot, val_fraction: float, seed: int, per_anchor: int = 1,
-    people_sides: tuple[set[str], set[str]] | None = None, exclude: Iterable[str] = (),
+    root: DataRoot,
+    val_fraction: float,
+    seed: int,
+    per_anchor: int = 1,
+    people_sides: tuple[set[str], set[str]] | None = None,
+    exclude: Iterable[str] = (),
 ) -> PairSplit:
     """Split the owner's folders (anchors/positives by image, negatives by person), then pair.
 
@@ -234,8 +256,10 @@ def owner_split(
         tree_train, tree_val = people_sides or (set(), set())
         excluded, own_train = set(exclude), set(n_train)
         kept = [p for p in negatives if person_of(p) not in excluded]
-        in_train = {p: person_of(p) in tree_train
-                    or (person_of(p) not in tree_val and p in own_train) for p in kept}
+        in_train = {
+            p: person_of(p) in tree_train or (person_of(p) not in tree_val and p in own_train)
+            for p in kept
+        }
         n_train = [p for p in kept if in_train[p]]
         n_val = [p for p in kept if not in_train[p]]
     if not n_val or not n_train:
@@ -287,14 +311,21 @@ def build_split(settings: dict, root: DataRoot) -> PairSplit:
     seed, fraction = settings["seed"], settings["val_fraction"]
     exclude, people, sides = set(), None, None
     if settings["source"] in ("tree", "both"):
-        exclude = held_out_people(settings.get("exclude_pairs"),
-                                                settings.get("exclude_folds"))
+        exclude = held_out_people(settings.get("exclude_pairs"), settings.get("exclude_folds"))
         people = list_tree(Path(settings["tree"]), exclude, settings.get("max_people"))
         # the tree's people split (as tree_split makes it): owner negatives follow it
         sides = split_keys(people, fraction, seed)
     if settings["source"] in ("owner", "both"):
-        split.extend(owner_split(root, fraction, seed, settings["pairs_per_anchor"],
-                                               people_sides=sides, exclude=exclude))
+        split.extend(
+            owner_split(
+                root,
+                fraction,
+                seed,
+                settings["pairs_per_anchor"],
+                people_sides=sides,
+                exclude=exclude,
+            )
+        )
     if people is not None:
         split.extend(tree_split(people, settings["tree_pairs"], fraction, seed))
         split.counts["excluded_people"] = len(exclude)
@@ -304,6 +335,7 @@ def build_split(settings: dict, root: DataRoot) -> PairSplit:
 
 
 # --- 4. Loading images once -----------------------------------------------------------
+
 
 def load_face(path: Path, crop: str = "none") -> np.ndarray:
     """One image as the network's input, its face cut the way the app cuts it for a model
@@ -331,8 +363,9 @@ class ImageTable:
         return np.asarray(rows, dtype=np.int32).reshape(-1, 3)
 
 
-def load_table(paths: Iterable[Path], crop: str = "none", workers: int = 2,
-               warn: bool = True) -> ImageTable:
+def load_table(
+    paths: Iterable[Path], crop: str = "none", workers: int = 2, warn: bool = True
+) -> ImageTable:
     """Decode each distinct path once (a small thread pool: OpenCV releases the GIL).
 
     With ``crop="detect"`` the images are read one at a time: faceapp.detect shares one
@@ -356,7 +389,9 @@ def load_table(paths: Iterable[Path], crop: str = "none", workers: int = 2,
         workers = 1
     with ThreadPoolExecutor(max(1, workers)) as pool:
         results = list(pool.map(load, unique))
-    images, index, skipped = [], {}, []
+    images: list[np.ndarray] = []
+    index: dict[Path, int] = {}
+    skipped: list[tuple[object, str]] = []
     for path, (image, problem) in zip(unique, results):
         if image is None:
             skipped.append((path, problem))
@@ -376,6 +411,7 @@ def pair_paths(pairs: Iterable[Pair]) -> set[Path]:
 
 # --- 5. tf.data -------------------------------------------------------------------------
 
+
 def augment_image(image, tf):
     """The seed's augmentation: brightness, contrast, flip, JPEG quality, saturation."""
     image = tf.image.random_brightness(image, max_delta=0.02)
@@ -387,8 +423,12 @@ def augment_image(image, tf):
 
 
 def make_dataset(
-    rows: np.ndarray, table: np.ndarray, batch_size: int,
-    shuffle: bool = False, augment: bool = False, seed: int = 0,
+    rows: np.ndarray,
+    table: np.ndarray,
+    batch_size: int,
+    shuffle: bool = False,
+    augment: bool = False,
+    seed: int = 0,
 ):
     """A batched ``tf.data.Dataset`` of ``((first, second), label)`` from index rows."""
     import tensorflow as tf

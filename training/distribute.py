@@ -104,5 +104,5 @@ def prepare_multi_worker_fit(model) -> None:
             return tree.map_structure(lambda v: strategy.reduce("MEAN", v, axis=None), values)
         return original(values, strategy, reduction)
 
-    reduce_per_replica._faceapp_patched = True
+    reduce_per_replica._faceapp_patched = True  # type: ignore[attr-defined]
     trainer.reduce_per_replica = reduce_per_replica

@@ -43,7 +43,8 @@ def default_lfw() -> Path:
     return Path(os.environ.get("FACEAPP_LFW", LFW_DEFAULT))
 
 
-# --- shared helpers ---------------------------------------------------------------------------
+# --- shared helpers -------------------------------------------------------------------------------
+
 
 def open_model(args):
     """The model to evaluate (``--model`` > newest trained > shipped), on ``--runtime``."""
@@ -70,8 +71,9 @@ def output_folder(args, model) -> Path:
 
 
 def write_json(path: Path, value: dict) -> Path:
-    return write_bytes_atomic(path, (json.dumps(value, indent=2, default=str) + "\n").encode(),
-                              overwrite=True)
+    return write_bytes_atomic(
+        path, (json.dumps(value, indent=2, default=str) + "\n").encode(), overwrite=True
+    )
 
 
 def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
@@ -111,13 +113,17 @@ def seen_people(metadata: dict, tree: Path) -> set[str] | None:
 def warn_if_seen(metadata: dict, tree: Path, scored: set[str]) -> int:
     overlap = scored & (seen_people(metadata, tree) or set())
     if overlap:
-        print(f"warning: {len(overlap)} of the {len(scored)} people scored here were in the "
-              f"model's training data (e.g. {sorted(overlap)[0]}); these numbers are optimistic. "
-              "Train with --exclude-pairs/--exclude-folds to hold them out.", file=sys.stderr)
+        print(
+            f"warning: {len(overlap)} of the {len(scored)} people scored here were in the "
+            f"model's training data (e.g. {sorted(overlap)[0]}); these numbers are optimistic. "
+            "Train with --exclude-pairs/--exclude-folds to hold them out.",
+            file=sys.stderr,
+        )
     return len(overlap)
 
 
-# --- validation ---------------------------------------------------------------------------------
+# --- validation -----------------------------------------------------------------------------------
+
 
 def run_validation(args) -> dict:
     from training.data import build_split
@@ -127,13 +133,16 @@ def run_validation(args) -> dict:
     metadata = model.metadata.values
     settings = metadata.get("training")
     if not settings or "source" not in settings:  # e.g. training.recipes: no pair split
-        raise FaceappError(f"{model.files.metadata_path} has no training settings; "
-                           "use the pairs or owner evaluation instead")
+        raise FaceappError(
+            f"{model.files.metadata_path} has no training settings; "
+            "use the pairs or owner evaluation instead"
+        )
     root = DataRoot.resolve(args.data_root or settings["data_root"])
     split = build_split(settings, root)
     pairs = split.validation
-    scorer = PairScorer(model, {p for pair in pairs for p in (pair.first, pair.second)},
-                        crop=args.crop)
+    scorer = PairScorer(
+        model, {p for pair in pairs for p in (pair.first, pair.second)}, crop=args.crop
+    )
     pairs = [p for p in pairs if scorer.has(p.first) and scorer.has(p.second)]
     labels = np.array([p.label for p in pairs])
     scores = scorer.scores([p.first for p in pairs], [p.second for p in pairs])
@@ -146,16 +155,21 @@ def run_validation(args) -> dict:
     write_json(out / "validation-report.json", {"model": str(model_file(model)), **report})
     at = report["at_threshold"]
     print(f"validation pairs: {report['pairs']} ({report['genuine_pairs']} genuine)")
-    print(f"at threshold {threshold:.3f}: accuracy {at['accuracy']:.3f}, precision "
-          f"{at['precision']:.3f}, recall {at['recall']:.3f}, FAR {at['far']:.3f}")
-    print(f"ROC AUC {report['roc_auc']:.3f}, EER {report['eer']:.3f}; threshold "
-          f"{report['threshold_at_target_far']:.3f} gives FAR <= {args.target_far:g} "
-          f"with TAR {report['tar_at_target_far']:.3f}")
+    print(
+        f"at threshold {threshold:.3f}: accuracy {at['accuracy']:.3f}, precision "
+        f"{at['precision']:.3f}, recall {at['recall']:.3f}, FAR {at['far']:.3f}"
+    )
+    print(
+        f"ROC AUC {report['roc_auc']:.3f}, EER {report['eer']:.3f}; threshold "
+        f"{report['threshold_at_target_far']:.3f} gives FAR <= {args.target_far:g} "
+        f"with TAR {report['tar_at_target_far']:.3f}"
+    )
     print(f"reports: {out}")
     return report
 
 
-# --- LFW pairs -------------------------------------------------------------------------------------
+# --- LFW pairs ------------------------------------------------------------------------------------
+
 
 def run_pairs(args) -> dict:
     from training.scoring import PairScorer
@@ -166,14 +180,17 @@ def run_pairs(args) -> dict:
     if not lfw.is_dir():
         raise FaceappError(f"LFW folder not found: {lfw} (give --lfw DIR or set FACEAPP_LFW)")
     pairs_file = Path(args.pairs_file) if args.pairs_file else lfw / "pairs.txt"
-    pairs = pairs_protocol.read_pairs_file(pairs_file, pairs_protocol.parse_folds(args.folds),
-                                           args.limit)
+    pairs = pairs_protocol.read_pairs_file(
+        pairs_file, pairs_protocol.parse_folds(args.folds), args.limit
+    )
     paths = [pair.paths(lfw) for pair in pairs]
     scorer = PairScorer(model, {p for two in paths for p in two}, crop=args.crop)
     kept = [k for k, (a, b) in enumerate(paths) if scorer.has(a) and scorer.has(b)]
     if len(kept) < len(pairs):
-        print(f"warning: {len(pairs) - len(kept)} pairs left out (image missing or unreadable)",
-              file=sys.stderr)
+        print(
+            f"warning: {len(pairs) - len(kept)} pairs left out (image missing or unreadable)",
+            file=sys.stderr,
+        )
     pairs = [pairs[k] for k in kept]
     paths = [paths[k] for k in kept]
     scores = scorer.scores([a for a, _ in paths], [b for _, b in paths])
@@ -181,29 +198,50 @@ def run_pairs(args) -> dict:
     folds = np.array([p.fold for p in pairs])
     scored_people = {name for p in pairs for name in (p.first_person, p.second_person)}
     report = pairs_protocol.protocol_report(folds, labels, scores)
-    report.update(model=str(model_file(model)), runtime=model.runtime,
-                  pairs_file=str(pairs_file),
-                  seen_people=warn_if_seen(metadata, lfw, scored_people))
+    report.update(
+        model=str(model_file(model)),
+        runtime=model.runtime,
+        pairs_file=str(pairs_file),
+        seen_people=warn_if_seen(metadata, lfw, scored_people),
+    )
     out = output_folder(args, model)
-    write_csv(out / "lfw-pairs-scores.csv",
-              ["fold", "first_person", "first_number", "second_person", "second_number", "same", "score"],
-              [[p.fold, p.first_person, p.first_number, p.second_person, p.second_number, p.same,
-                f"{s:.6f}"] for p, s in zip(pairs, scores)])
+    write_csv(
+        out / "lfw-pairs-scores.csv",
+        ["fold", "first_person", "first_number", "second_person", "second_number", "same", "score"],
+        [
+            [
+                p.fold,
+                p.first_person,
+                p.first_number,
+                p.second_person,
+                p.second_number,
+                p.same,
+                f"{s:.6f}",
+            ]
+            for p, s in zip(pairs, scores)
+        ],
+    )
     roc = metrics.roc_curve(labels, scores)
-    plots.plot_roc({f"LFW pairs (AUC {report['roc_auc']:.3f})": (roc.fpr, roc.tpr)},
-                   out / "lfw-pairs-roc.png")
+    plots.plot_roc(
+        {f"LFW pairs (AUC {report['roc_auc']:.3f})": (roc.fpr, roc.tpr)}, out / "lfw-pairs-roc.png"
+    )
     write_json(out / "lfw-pairs-report.json", report)
     for row in report["folds"]:
-        print(f"fold {row['fold']}: accuracy {row['accuracy']:.4f} at threshold "
-              f"{row['threshold']:.4f} (from {row['threshold_from']})")
-    print(f"LFW pairs ({report['pairs']}): accuracy {report['mean_accuracy']:.4f} +- "
-          f"{report['std_accuracy']:.4f}, ROC AUC {report['roc_auc']:.4f}, EER {report['eer']:.4f}, "
-          f"TAR {report['tar_at_far_1e-2']:.4f} at FAR 1%, {report['tar_at_far_1e-3']:.4f} at 0.1%")
+        print(
+            f"fold {row['fold']}: accuracy {row['accuracy']:.4f} at threshold "
+            f"{row['threshold']:.4f} (from {row['threshold_from']})"
+        )
+    print(
+        f"LFW pairs ({report['pairs']}): accuracy {report['mean_accuracy']:.4f} +- "
+        f"{report['std_accuracy']:.4f}, ROC AUC {report['roc_auc']:.4f}, EER {report['eer']:.4f}, "
+        f"TAR {report['tar_at_far_1e-2']:.4f} at FAR 1%, {report['tar_at_far_1e-3']:.4f} at 0.1%"
+    )
     print(f"reports: {out}")
     return report
 
 
-# --- enrolled owner ------------------------------------------------------------------------------
+# --- enrolled owner -------------------------------------------------------------------------------
+
 
 def run_owner(args) -> dict:
     from training.scoring import PairScorer
@@ -213,10 +251,12 @@ def run_owner(args) -> dict:
     lfw = Path(args.lfw) if args.lfw else default_lfw()
     # strangers the model never trained on, unless asked otherwise (then: optimistic FAR)
     exclude = set() if args.any_impostors else (seen_people(metadata, lfw) or set())
-    scenario = owner_eval.build_scenario(lfw, args.owner, args.enroll, args.impostors, args.seed,
-                                         exclude=exclude)
-    scorer = PairScorer(model, set(scenario.verification + scenario.genuine + scenario.impostors),
-                        crop=args.crop)
+    scenario = owner_eval.build_scenario(
+        lfw, args.owner, args.enroll, args.impostors, args.seed, exclude=exclude
+    )
+    scorer = PairScorer(
+        model, set(scenario.verification + scenario.genuine + scenario.impostors), crop=args.crop
+    )
     scores, labels = owner_eval.probe_scores(scorer, scenario)
     thresholds = Thresholds.resolve(args.detection_threshold, args.verification_threshold, metadata)
     configured = owner_eval.decision_rates(scores, labels, thresholds)
@@ -237,26 +277,48 @@ def run_owner(args) -> dict:
     }
     out = output_folder(args, model)
     stem = f"owner-{scenario.owner}"
-    write_csv(out / f"{stem}-sweep.csv", ["detection_threshold", "verification_threshold", "far", "frr"],
-              [[r["detection_threshold"], r["verification_threshold"], f"{r['far']:.6f}",
-                f"{r['frr']:.6f}"] for r in rows])
-    plots.plot_tradeoff([r["detection_threshold"] for r in rows], [r["far"] for r in rows],
-                        [r["frr"] for r in rows], out / f"{stem}-tradeoff.png", thresholds.detection)
+    write_csv(
+        out / f"{stem}-sweep.csv",
+        ["detection_threshold", "verification_threshold", "far", "frr"],
+        [
+            [
+                r["detection_threshold"],
+                r["verification_threshold"],
+                f"{r['far']:.6f}",
+                f"{r['frr']:.6f}",
+            ]
+            for r in rows
+        ],
+    )
+    plots.plot_tradeoff(
+        [r["detection_threshold"] for r in rows],
+        [r["far"] for r in rows],
+        [r["frr"] for r in rows],
+        out / f"{stem}-tradeoff.png",
+        thresholds.detection,
+    )
     write_json(out / f"{stem}-report.json", report)
-    print(f"owner {scenario.owner}: {report['verification_images']} verification images, "
-          f"{report['genuine_probes']} genuine and {report['impostor_probes']} impostor probes")
-    print(f"at detection {thresholds.detection:.2f} / verification {thresholds.verification:.2f}: "
-          f"false-reject rate {configured['frr']:.3f}, false-accept rate {configured['far']:.3f}")
+    print(
+        f"owner {scenario.owner}: {report['verification_images']} verification images, "
+        f"{report['genuine_probes']} genuine and {report['impostor_probes']} impostor probes"
+    )
+    print(
+        f"at detection {thresholds.detection:.2f} / verification {thresholds.verification:.2f}: "
+        f"false-reject rate {configured['frr']:.3f}, false-accept rate {configured['far']:.3f}"
+    )
     if best:
-        print(f"lowest FRR with FAR <= {args.max_far:g}: detection threshold "
-              f"{best['detection_threshold']:.2f} (FRR {best['frr']:.3f}, FAR {best['far']:.3f})")
+        print(
+            f"lowest FRR with FAR <= {args.max_far:g}: detection threshold "
+            f"{best['detection_threshold']:.2f} (FRR {best['frr']:.3f}, FAR {best['far']:.3f})"
+        )
     else:
         print(f"no detection threshold keeps FAR <= {args.max_far:g}")
     print(f"reports: {out}")
     return report
 
 
-# --- liveness ------------------------------------------------------------------------------------
+# --- liveness -------------------------------------------------------------------------------------
+
 
 def run_liveness(args) -> dict:
     """APCER and BPCER of the liveness check: tuned on some clips and attacks, measured on
@@ -269,8 +331,9 @@ def run_liveness(args) -> dict:
     if not clips:
         raise FaceappError(f"no .mp4 clips in {videos} (give --videos DIR)")
     final_clips = set(args.final_clips.split(",")) if args.final_clips else {clips[-1].stem}
-    trials = (le.live_trials(clips, args.seconds, args.fps, args.step)
-              + le.attack_trials(Path(args.attacks)))
+    trials = le.live_trials(clips, args.seconds, args.fps, args.step) + le.attack_trials(
+        Path(args.attacks)
+    )
     lfw_attacks = [t for t in trials if t.source == "lfw"]
     final_lfw = set(map(id, lfw_attacks[1::2]))  # every second LFW attack is kept for the end
     outcomes = []
@@ -285,10 +348,15 @@ def run_liveness(args) -> dict:
     tuning = [o for o in outcomes if not final(o)]
     measured = [o for o in outcomes if final(o)]
     chosen = le.choose_threshold(tuning)
-    report = {"final_clips": sorted(final_clips), "seconds": args.seconds, "fps": args.fps,
-              "shipped": le.rates(measured, PARALLAX_THRESHOLD),
-              "tuning": le.rates(tuning, PARALLAX_THRESHOLD),
-              "chosen_on_tuning": chosen, "at_chosen": le.rates(measured, chosen)}
+    report = {
+        "final_clips": sorted(final_clips),
+        "seconds": args.seconds,
+        "fps": args.fps,
+        "shipped": le.rates(measured, PARALLAX_THRESHOLD),
+        "tuning": le.rates(tuning, PARALLAX_THRESHOLD),
+        "chosen_on_tuning": chosen,
+        "at_chosen": le.rates(measured, chosen),
+    }
     rounds = []  # each clip held out in turn, the threshold chosen on the rest
     for clip in clips:
         held = [o for o in outcomes if o.trial.source == clip.stem]
@@ -300,103 +368,191 @@ def run_liveness(args) -> dict:
     write_json(out / "liveness-report.json", report)
     write_json(out / "liveness-trials.json", {"trials": [le.describe(o) for o in outcomes]})
     shipped = report["shipped"]
-    print(f"threshold {PARALLAX_THRESHOLD} (shipped), measured on {', '.join(sorted(final_clips))} "
-          f"and {len(final_lfw)} LFW attacks: APCER {shipped['apcer']:.1%} "
-          f"(print {shipped.get('apcer_print', 0):.1%}, screen {shipped.get('apcer_screen', 0):.1%}), "
-          f"BPCER {shipped['bpcer']:.1%} of {shipped['live_presentations']} live presentations")
+    print(
+        f"threshold {PARALLAX_THRESHOLD} (shipped), measured on {', '.join(sorted(final_clips))} "
+        f"and {len(final_lfw)} LFW attacks: APCER {shipped['apcer']:.1%} "
+        f"(print {shipped.get('apcer_print', 0):.1%}, "
+        f"screen {shipped.get('apcer_screen', 0):.1%}), "
+        f"BPCER {shipped['bpcer']:.1%} of {shipped['live_presentations']} live presentations"
+    )
     print(f"threshold chosen on the tuning material: {chosen:.4f}")
     for row in rounds:
-        print(f"held out {row['clip']}: threshold {row['threshold']:.4f}, APCER "
-              f"{row['apcer']:.1%}, BPCER {row['bpcer']:.1%}")
+        print(
+            f"held out {row['clip']}: threshold {row['threshold']:.4f}, APCER "
+            f"{row['apcer']:.1%}, BPCER {row['bpcer']:.1%}"
+        )
     print(f"reports: {out}")
     return report
 
 
 # --- command line ---------------------------------------------------------------------------------
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m training.evaluate",
         description="Measure a trained model's error rates and draw them as PNG plots.",
         epilog="examples:\n"
-               "  python -m training.evaluate validation\n"
-               "  python -m training.evaluate pairs --folds 7-8\n"
-               "  python -m training.evaluate owner --owner Colin_Powell --enroll 50\n\n"
-               "Legacy .h5 models can run code when loaded: use only .h5 files from a trusted\n"
-               "source (.keras files load in Keras safe mode).",
+        "  python -m training.evaluate validation\n"
+        "  python -m training.evaluate pairs --folds 7-8\n"
+        "  python -m training.evaluate owner --owner Colin_Powell --enroll 50\n\n"
+        "Legacy .h5 models can run code when loaded: use only .h5 files from a trusted\n"
+        "source (.keras files load in Keras safe mode).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common = argparse.ArgumentParser(add_help=False, parents=[data_root_flag()])
-    common.add_argument("--model", metavar="FILE",
-                        help="model to evaluate (.keras, .int8.tflite or .json of a model; a "
-                             ".h5 only from a trusted source); default: the newest trained "
-                             "under <data root>/models/, else the shipped model")
-    common.add_argument("--crop", choices=CROPS,
-                        help="face crop before resizing (default: the one the model trained with)")
-    common.add_argument("--out", metavar="DIR",
-                        help="report folder (default: <model>.eval/ beside a trained model, "
-                             "<data root>/eval/<name>/ for the shipped one)")
-    common.add_argument("--runtime", choices=("int8", "keras"), default="int8",
-                        help="embed with the model's int8 copy on LiteRT, what the app runs "
-                             "(default), or the float32 Keras model")
-    common.add_argument("--detection-threshold", metavar="T",
-                        help="a match is a score above this (default: the model's metadata, else 0.5)")
-    lfw = argparse.ArgumentParser(add_help=False)
-    lfw.add_argument("--lfw", metavar="DIR",
-                     help="LFW identity tree (default: $FACEAPP_LFW, else ../shared/data/lfw)")
+    common = OneLineParser(add_help=False, parents=[data_root_flag()])
+    common.add_argument(
+        "--model",
+        metavar="FILE",
+        help="model to evaluate (.keras, .int8.tflite or .json of a model; a "
+        ".h5 only from a trusted source); default: the newest trained "
+        "under <data root>/models/, else the shipped model",
+    )
+    common.add_argument(
+        "--crop",
+        choices=CROPS,
+        help="face crop before resizing (default: the one the model trained with)",
+    )
+    common.add_argument(
+        "--out",
+        metavar="DIR",
+        help="report folder (default: <model>.eval/ beside a trained model, "
+        "<data root>/eval/<name>/ for the shipped one)",
+    )
+    common.add_argument(
+        "--runtime",
+        choices=("int8", "keras"),
+        default="int8",
+        help="embed with the model's int8 copy on LiteRT, what the app runs "
+        "(default), or the float32 Keras model",
+    )
+    common.add_argument(
+        "--detection-threshold",
+        metavar="T",
+        help="a match is a score above this (default: the model's metadata, else 0.5)",
+    )
+    lfw = OneLineParser(add_help=False)
+    lfw.add_argument(
+        "--lfw",
+        metavar="DIR",
+        help="LFW identity tree (default: $FACEAPP_LFW, else ../shared/data/lfw)",
+    )
 
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    validation = commands.add_parser("validation", parents=[common],
-                                     help="the validation pairs of the model's training run")
-    validation.add_argument("--target-far", type=float, default=0.01, metavar="FAR",
-                            help="report the threshold with this false-accept rate (default: 0.01)")
+    validation = commands.add_parser(
+        "validation", parents=[common], help="the validation pairs of the model's training run"
+    )
+    validation.add_argument(
+        "--target-far",
+        type=float,
+        default=0.01,
+        metavar="FAR",
+        help="report the threshold with this false-accept rate (default: 0.01)",
+    )
 
     pairs = commands.add_parser("pairs", parents=[common, lfw], help="the LFW pairs protocol")
-    pairs.add_argument("--pairs-file", metavar="FILE",
-                       help="pairs file, pairs.txt format (default: <lfw>/pairs.txt)")
-    pairs.add_argument("--folds", default="all", metavar="SPEC",
-                       help="folds to score, e.g. 7-8 or 1,3 (default: all); thresholds of each fold "
-                            "come from the other chosen folds")
-    pairs.add_argument("--limit", type=int, metavar="N",
-                       help="only the first N same and N different pairs of each fold (quick checks)")
+    pairs.add_argument(
+        "--pairs-file",
+        metavar="FILE",
+        help="pairs file, pairs.txt format (default: <lfw>/pairs.txt)",
+    )
+    pairs.add_argument(
+        "--folds",
+        default="all",
+        metavar="SPEC",
+        help="folds to score, e.g. 7-8 or 1,3 (default: all); thresholds of each fold "
+        "come from the other chosen folds",
+    )
+    pairs.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="only the first N same and N different pairs of each fold (quick checks)",
+    )
 
-    owner = commands.add_parser("owner", parents=[common, lfw],
-                                help="one enrolled person against many strangers, the app's rule")
-    owner.add_argument("--owner", default="Colin_Powell", help="person folder (default: Colin_Powell)")
-    owner.add_argument("--enroll", type=int, default=50, metavar="N",
-                       help="verification images of the owner (default: 50); the rest are probes")
-    owner.add_argument("--impostors", type=int, default=500, metavar="N",
-                       help="other people, one image each (default: 500)")
-    owner.add_argument("--verification-threshold", metavar="T",
-                       help="verified when the fraction of matches is above this "
-                            "(default: the model's metadata, else 0.5)")
-    owner.add_argument("--max-far", type=float, default=0.01, metavar="FAR",
-                       help="report the detection threshold with the lowest FRR at this FAR (default: 0.01)")
+    owner = commands.add_parser(
+        "owner",
+        parents=[common, lfw],
+        help="one enrolled person against many strangers, the app's rule",
+    )
+    owner.add_argument(
+        "--owner", default="Colin_Powell", help="person folder (default: Colin_Powell)"
+    )
+    owner.add_argument(
+        "--enroll",
+        type=int,
+        default=50,
+        metavar="N",
+        help="verification images of the owner (default: 50); the rest are probes",
+    )
+    owner.add_argument(
+        "--impostors",
+        type=int,
+        default=500,
+        metavar="N",
+        help="other people, one image each (default: 500)",
+    )
+    owner.add_argument(
+        "--verification-threshold",
+        metavar="T",
+        help="verified when the fraction of matches is above this "
+        "(default: the model's metadata, else 0.5)",
+    )
+    owner.add_argument(
+        "--max-far",
+        type=float,
+        default=0.01,
+        metavar="FAR",
+        help="report the detection threshold with the lowest FRR at this FAR (default: 0.01)",
+    )
     owner.add_argument("--seed", type=int, default=0, help="seed for choosing images (default: 0)")
-    owner.add_argument("--any-impostors", action="store_true",
-                       help="also take strangers the model was trained on (by default only "
-                            "people its metadata says it never saw)")
-    live = commands.add_parser("liveness", parents=[data_root_flag()],
-                               help="APCER and BPCER of the liveness check (live clips "
-                                    "against replay attacks)")
+    owner.add_argument(
+        "--any-impostors",
+        action="store_true",
+        help="also take strangers the model was trained on (by default only "
+        "people its metadata says it never saw)",
+    )
+    live = commands.add_parser(
+        "liveness",
+        parents=[data_root_flag()],
+        help="APCER and BPCER of the liveness check (live clips against replay attacks)",
+    )
     live.add_argument("--videos", required=True, metavar="DIR", help="the live clips (.mp4)")
-    live.add_argument("--attacks", required=True, metavar="DIR",
-                      help="replay attacks made by python -m training.attacks")
-    live.add_argument("--final-clips", metavar="NAMES",
-                      help="clips (and attacks made from them) kept out of tuning, for the "
-                           "figures (default: the last clip by name)")
-    live.add_argument("--seconds", type=float, default=5.0,
-                      help="seconds of each presentation (default: 5, the app's timeout)")
+    live.add_argument(
+        "--attacks",
+        required=True,
+        metavar="DIR",
+        help="replay attacks made by python -m training.attacks",
+    )
+    live.add_argument(
+        "--final-clips",
+        metavar="NAMES",
+        help="clips (and attacks made from them) kept out of tuning, for the "
+        "figures (default: the last clip by name)",
+    )
+    live.add_argument(
+        "--seconds",
+        type=float,
+        default=5.0,
+        help="seconds of each presentation (default: 5, the app's timeout)",
+    )
     live.add_argument("--fps", type=float, default=25.0, help="frames per second (default: 25)")
-    live.add_argument("--step", type=float, default=1.5,
-                      help="seconds between the starts of live presentations (default: 1.5)")
-    live.add_argument("--out", metavar="DIR",
-                      help="report folder (default: <data root>/eval)")
+    live.add_argument(
+        "--step",
+        type=float,
+        default=1.5,
+        help="seconds between the starts of live presentations (default: 1.5)",
+    )
+    live.add_argument("--out", metavar="DIR", help="report folder (default: <data root>/eval)")
     return parser
 
 
-COMMANDS = {"validation": run_validation, "pairs": run_pairs, "owner": run_owner,
-            "liveness": run_liveness}
+COMMANDS = {
+    "validation": run_validation,
+    "pairs": run_pairs,
+    "owner": run_owner,
+    "liveness": run_liveness,
+}
 
 
 def check_numbers(args) -> None:

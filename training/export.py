@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import shlex
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from faceapp.errors import FaceappError, one_line
 from faceapp.imaging import INPUT_SHAPE
-from faceapp.metadata import (DEFAULT_VERIFICATION_THRESHOLD, int8_path, metadata_path,
-                              write_metadata)
+from faceapp.metadata import (
+    DEFAULT_VERIFICATION_THRESHOLD,
+    int8_path,
+    metadata_path,
+    write_metadata,
+)
 from faceapp.paths import DataRoot
 from faceapp.storage import unique_name, write_bytes_atomic
 
@@ -47,9 +51,19 @@ def invocation(module: str) -> str:
     return shlex.join(["python", "-m", module, *sys.argv[1:]])
 
 
-def model_metadata(*, architecture: str, crop: str, detection_threshold: float,
-                   threshold_rule: str, settings: dict, data: dict, metrics: dict,
-                   training_seconds: float, epochs: int, **extra: Any) -> dict:
+def model_metadata(
+    *,
+    architecture: str,
+    crop: str,
+    detection_threshold: float,
+    threshold_rule: str,
+    settings: dict,
+    data: dict,
+    metrics: dict,
+    training_seconds: float,
+    epochs: int,
+    **extra: Any,
+) -> dict:
     """The metadata every trained model carries (``extra``: a trainer's own keys)."""
     return {
         "format": FORMAT,
@@ -59,7 +73,7 @@ def model_metadata(*, architecture: str, crop: str, detection_threshold: float,
         "detection_threshold": round(float(detection_threshold), 4),
         "detection_threshold_rule": threshold_rule,
         "verification_threshold": DEFAULT_VERIFICATION_THRESHOLD,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "training": settings,
         "data": data,
         "epochs": epochs,
@@ -81,11 +95,17 @@ def export(model, path: Path, metadata: dict) -> dict:
     try:
         flatbuffer, head = runtime_parts(model)
     except Exception as error:  # noqa: BLE001 - the Keras model is saved; the app converts
-        print(f"note: no int8 copy written ({one_line(error)[:200]}); the app converts the "
-              "model on its first start", file=sys.stderr)
+        print(
+            f"note: no int8 copy written ({one_line(error)[:200]}); the app converts the "
+            "model on its first start",
+            file=sys.stderr,
+        )
     else:
         copy = write_bytes_atomic(int8_path(path), flatbuffer)
-        metadata = {**metadata, "head": head.to_json(),
-                    "int8": {"file": copy.name, "sha256": sha256_of(flatbuffer)}}
+        metadata = {
+            **metadata,
+            "head": head.to_json(),
+            "int8": {"file": copy.name, "sha256": sha256_of(flatbuffer)},
+        }
     write_metadata(path, metadata)
     return metadata

@@ -21,26 +21,31 @@ Used by ``python -m training.recipes identity-pretrain`` (docs/accuracy.md). The
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
 from faceapp.errors import FaceappError
 from training.data import load_table
 
-
 # --- 1. Who trains what ----------------------------------------------------------------------
+
 
 @dataclass
 class IdentitySplit:
     classes: dict[str, list[Path]]  # people the classifier learns (capped image lists)
-    head: dict[str, list[Path]]     # people for the head's pairs and the threshold
+    head: dict[str, list[Path]]  # people for the head's pairs and the threshold
 
 
-def identity_split(people: dict[str, list[Path]], min_images: int = 2, max_images: int = 50,
-                   head_fraction: float = 0.1, seed: int = 0) -> IdentitySplit:
+def identity_split(
+    people: dict[str, list[Path]],
+    min_images: int = 2,
+    max_images: int = 50,
+    head_fraction: float = 0.1,
+    seed: int = 0,
+) -> IdentitySplit:
     """Class people: ``min_images``+ images (at most ``max_images`` each, seeded choice);
     head people: ``head_fraction`` of the people with 2+ images, plus everyone with fewer
     than ``min_images`` (the single-image people, unless ``min_images`` is 1: then each is a
@@ -62,19 +67,21 @@ def identity_split(people: dict[str, list[Path]], min_images: int = 2, max_image
                 images = [images[i] for i in picked]
             classes[name] = images
     if len(classes) < 2:
-        raise FaceappError(f"too few people with {min_images}+ images to pre-train on "
-                           f"({len(classes)})")
+        raise FaceappError(
+            f"too few people with {min_images}+ images to pre-train on ({len(classes)})"
+        )
     return IdentitySplit(classes, head)
 
 
 # --- 2. Decoding once, cached ----------------------------------------------------------------
+
 
 def save_npz(path: Path, **arrays: np.ndarray) -> None:
     """Write arrays to an ``.npz`` cache atomically and privately (replacing the old one)."""
     from faceapp.storage import atomic_path
 
     with atomic_path(path, overwrite=True) as temp:  # temp keeps the .npz suffix
-        np.savez(temp, **arrays)
+        np.savez(temp, **arrays)  # type: ignore[arg-type]
 
 
 def cached_table(paths: Iterable[Path], crop: str, cache: Path | None):
@@ -97,12 +104,14 @@ def cached_table(paths: Iterable[Path], crop: str, cache: Path | None):
             keys = sorted(stored)
             save_npz(cache, keys=np.array(keys), images=np.stack([stored[k] for k in keys]))
     kept = [p for p in paths if str(p) in stored]
-    images = (np.stack([stored[str(p)] for p in kept]) if kept
-              else np.zeros((0, 100, 100, 3), np.uint8))
+    images = (
+        np.stack([stored[str(p)] for p in kept]) if kept else np.zeros((0, 100, 100, 3), np.uint8)
+    )
     return images, {p: k for k, p in enumerate(kept)}
 
 
 # --- 3. The margin classifier ----------------------------------------------------------------
+
 
 def _keras():
     import keras
@@ -115,10 +124,11 @@ def make_cosine_classifier(classes: int, name: str = "identity_classifier"):
     keras = _keras()
     from keras import ops
 
-    class CosineClassifier(keras.layers.Layer):
+    class CosineClassifier(keras.layers.Layer):  # type: ignore[name-defined]
         def build(self, input_shape):
-            self.kernel = self.add_weight(shape=(int(input_shape[-1]), classes),
-                                          initializer="glorot_uniform", name="kernel")
+            self.kernel = self.add_weight(
+                shape=(int(input_shape[-1]), classes), initializer="glorot_uniform", name="kernel"
+            )
 
         def call(self, x):
             x = x / (ops.norm(x, axis=-1, keepdims=True) + 1e-7)
@@ -153,6 +163,7 @@ def cosine_distance(y_true, y_pred):
 
 # --- 4. Data ----------------------------------------------------------------------------------
 
+
 def augment_face(image, tf, min_crop: int = 86):
     """Flip, a random square crop of ``min_crop``-100 px resized back (scale and shift),
     brightness, contrast, saturation, and grey 10% of the time. ``image``: float [0, 1]."""
@@ -169,17 +180,26 @@ def augment_face(image, tf, min_crop: int = 86):
     return tf.clip_by_value(image, 0.0, 1.0)
 
 
-def identity_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int,
-                     augment: bool = True, seed: int = 0, targets: np.ndarray | None = None):
+def identity_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
+    augment: bool = True,
+    seed: int = 0,
+    targets: np.ndarray | None = None,
+):
     """Endless shuffled batches of (float image, class) from a uint8 table; with a teacher's
     ``targets`` (N, D): (image, {"cosines": class, "embedding": target}). The teacher's
     vector is of the un-augmented image, so the student also learns invariance."""
     import tensorflow as tf
 
     table = tf.constant(images)
-    extra = np.zeros((len(images), 0), np.float32) if targets is None else targets.astype(np.float32)
+    extra = (
+        np.zeros((len(images), 0), np.float32) if targets is None else targets.astype(np.float32)
+    )
     dataset = tf.data.Dataset.from_tensor_slices(
-        (np.arange(len(images)), labels.astype(np.int32), extra))
+        (np.arange(len(images)), labels.astype(np.int32), extra)
+    )
     dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).repeat()
 
     def lookup(i, label, target):
@@ -204,11 +224,12 @@ class ViewBatches:
     -1 for photos that only teach through the teacher.
     """
 
-    def __new__(cls, pictures, labels, targets, batch_size: int, seed: int = 0,
-                steps: int | None = None):
+    def __new__(
+        cls, pictures, labels, targets, batch_size: int, seed: int = 0, steps: int | None = None
+    ):
         keras = _keras()
 
-        class _Batches(keras.utils.PyDataset):
+        class _Batches(keras.utils.PyDataset):  # type: ignore[name-defined]
             def __init__(self):
                 super().__init__(workers=1, use_multiprocessing=False)
                 self.steps = steps or max(1, len(pictures) // batch_size)
@@ -222,8 +243,10 @@ class ViewBatches:
                 photos = rng.integers(0, len(pictures), batch_size)
                 views = rng.integers(0, pictures.shape[1], batch_size)
                 images = pictures[photos, views].astype(np.float32) / np.float32(255.0)
-                return images, {"cosines": labels[photos].astype(np.int32),
-                                "embedding": targets[photos, views]}
+                return images, {
+                    "cosines": labels[photos].astype(np.int32),
+                    "embedding": targets[photos, views],
+                }
 
             def on_epoch_end(self):
                 self.epoch += 1
@@ -236,9 +259,14 @@ class ViewBatches:
 HEADS = ("tied", "free")
 
 
-def fit_head(features: np.ndarray, labels: np.ndarray, steps: int = 500,
-             learning_rate: float = 0.05, l2: float = 1e-4,
-             head: str = "tied") -> tuple[np.ndarray, np.ndarray]:
+def fit_head(
+    features: np.ndarray,
+    labels: np.ndarray,
+    steps: int = 500,
+    learning_rate: float = 0.05,
+    l2: float = 1e-4,
+    head: str = "tied",
+) -> tuple[np.ndarray, np.ndarray]:
     """Logistic regression ``sigmoid(f @ w + b)`` by full-batch Adam in NumPy.
 
     ``features`` are ``|e(a) - e(b)|`` (N, D). Returns ``(kernel (D, 1), bias (1,))`` float32,
@@ -250,9 +278,10 @@ def fit_head(features: np.ndarray, labels: np.ndarray, steps: int = 500,
     accuracy against the tied one (docs/accuracy.md).
     """
     if head == "tied":
-        w, b = fit_head(features.sum(axis=1, keepdims=True), labels, steps, learning_rate,
-                        l2, head="free")
-        return np.full((features.shape[1], 1), w[0, 0], np.float32), b
+        weight, bias = fit_head(
+            features.sum(axis=1, keepdims=True), labels, steps, learning_rate, l2, head="free"
+        )
+        return np.full((features.shape[1], 1), weight[0, 0], np.float32), bias
     x = features.astype(np.float64)
     y = labels.astype(np.float64)
     scale = x.std(axis=0).mean() + 1e-8  # well-conditioned start whatever the embedding's scale
@@ -265,10 +294,10 @@ def fit_head(features: np.ndarray, labels: np.ndarray, steps: int = 500,
         p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
         grad = np.concatenate([x.T @ (p - y) / len(y) + l2 * w, [np.mean(p - y)]])
         m = 0.9 * m + 0.1 * grad
-        v = 0.999 * v + 0.001 * grad ** 2
-        step = learning_rate * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+        v = 0.999 * v + 0.001 * grad**2
+        step = learning_rate * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
         w -= step[:-1]
-        b -= step[-1]
+        b -= float(step[-1])
     return (w / scale).astype(np.float32).reshape(-1, 1), np.array([b], np.float32)
 
 

@@ -14,16 +14,17 @@ it stops with a clear message saying what to do instead.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tarfile
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from faceapp.errors import FaceappError, OneLineParser, cli_guard, one_line
 from faceapp.imaging import IMAGE_SUFFIXES, decode_image, is_image_file, summarize_skipped
@@ -42,8 +43,10 @@ class ImportResult:
     skipped: list[tuple[object, str]] = field(default_factory=list)
 
     def summary(self, target: Path) -> str:
-        return (f"imported {self.copied} images into {target} "
-                f"({self.existing} already there, {len(self.skipped)} unreadable)")
+        return (
+            f"imported {self.copied} images into {target} "
+            f"({self.existing} already there, {len(self.skipped)} unreadable)"
+        )
 
 
 def is_archive(path: Path) -> bool:
@@ -53,14 +56,20 @@ def is_archive(path: Path) -> bool:
 def _flat_names(relatives: list[str]) -> list[str]:
     """File names in ``negative/``: the base name, or the whole path joined by ``_`` on a clash."""
     counts = Counter(Path(r).name for r in relatives)
-    return [Path(r).name if counts[Path(r).name] == 1 else "_".join(Path(r).parts) for r in relatives]
+    return [
+        Path(r).name if counts[Path(r).name] == 1 else "_".join(Path(r).parts) for r in relatives
+    ]
 
 
 @contextmanager
 def folder_images(source: Path) -> Iterator[list[tuple[str, Callable[[], bytes]]]]:
     """``[(relative path, read bytes)]`` for every image under ``source``, sorted."""
-    files = sorted(p for p in source.rglob("*") if is_image_file(p)
-                   and not any(part.startswith(".") for part in p.relative_to(source).parts))
+    files = sorted(
+        p
+        for p in source.rglob("*")
+        if is_image_file(p)
+        and not any(part.startswith(".") for part in p.relative_to(source).parts)
+    )
     yield [(str(path.relative_to(source)), path.read_bytes) for path in files]
 
 
@@ -73,7 +82,7 @@ def archive_images(archive: Path) -> Iterator[list[tuple[str, Callable[[], bytes
     images themselves.
     """
     try:
-        tar = tarfile.open(archive, "r:*")
+        tar = tarfile.open(archive, "r:*")  # noqa: SIM115 - closed by the `with tar` below
     except (tarfile.TarError, OSError) as error:
         raise FaceappError(f"cannot open archive {archive}: {one_line(error)}") from None
     with tar:
@@ -81,19 +90,25 @@ def archive_images(archive: Path) -> Iterator[list[tuple[str, Callable[[], bytes
             members = [m for m in tar.getmembers() if m.isfile()]
         except (tarfile.TarError, OSError, EOFError) as error:
             raise FaceappError(f"corrupt archive {archive}: {one_line(error)}") from None
-        entries = []
+        entries: list[tuple[str, Callable[[], bytes]]] = []
         for member in members:
             name = Path(member.name)
-            if (name.suffix.lower() not in IMAGE_SUFFIXES or name.name.startswith(".")
-                    or name.is_absolute() or ".." in name.parts or member.size > MAX_IMAGE_BYTES):
+            if (
+                name.suffix.lower() not in IMAGE_SUFFIXES
+                or name.name.startswith(".")
+                or name.is_absolute()
+                or ".." in name.parts
+                or member.size > MAX_IMAGE_BYTES
+            ):
                 continue
 
-            def read(member=member) -> bytes:
-                handle = tar.extractfile(member)
-                return handle.read() if handle else b""
-
-            entries.append((member.name, read))
+            entries.append((member.name, functools.partial(_read_member, tar, member)))
         yield entries
+
+
+def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    handle = tar.extractfile(member)
+    return handle.read() if handle else b""
 
 
 def open_source(source: Path):
@@ -107,7 +122,9 @@ def open_source(source: Path):
     raise FaceappError(f"source must be a folder or a .tgz/.tar.gz/.tar archive: {source}")
 
 
-def import_negatives(source: str | os.PathLike, target: Path, limit: int | None = None) -> ImportResult:
+def import_negatives(
+    source: str | os.PathLike, target: Path, limit: int | None = None
+) -> ImportResult:
     """Copy the images of a folder or archive flat into ``target``; never overwrite."""
     source = Path(source)
     with open_source(source) as entries:
@@ -148,10 +165,13 @@ def download(url: str, target: Path, timeout: float = 30.0) -> Path:
         return target
     print(f"downloading {url} -> {target} (about 180 MB)", flush=True)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, atomic_path(target) as temp:
-            with open(temp, "wb") as out:
-                while chunk := response.read(1 << 20):
-                    out.write(chunk)
+        with (
+            urllib.request.urlopen(url, timeout=timeout) as response,
+            atomic_path(target) as temp,
+            open(temp, "wb") as out,
+        ):
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
     except (urllib.error.URLError, OSError, TimeoutError) as error:
         reason = getattr(error, "reason", error)
         raise FaceappError(
@@ -165,22 +185,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m training.import_negatives",
         description="Copy other people's face images (an LFW folder or archive) flat into "
-                    "<data root>/negative/, skipping files already there and unreadable images.",
+        "<data root>/negative/, skipping files already there and unreadable images.",
         epilog="examples:\n"
-               "  python -m training.import_negatives ../shared/data/lfw\n"
-               "  python -m training.import_negatives lfw.tgz --limit 300\n"
-               "  python -m training.import_negatives --download",
+        "  python -m training.import_negatives ../shared/data/lfw\n"
+        "  python -m training.import_negatives lfw.tgz --limit 300\n"
+        "  python -m training.import_negatives --download",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("source", nargs="?",
-                        help="a folder of images (searched recursively) or a .tgz/.tar.gz/.tar archive")
-    parser.add_argument("--data-root", metavar="DIR",
-                        help="data root (default: $FACEAPP_DATA_ROOT, else application_data/)")
-    parser.add_argument("--limit", type=int, metavar="N",
-                        help="copy at most N new images (default: all)")
-    parser.add_argument("--download", action="store_true",
-                        help="first download the public LFW archive into <data root>/downloads/ "
-                             "(needs internet; fails with a clear message offline)")
+    parser.add_argument(
+        "source",
+        nargs="?",
+        help="a folder of images (searched recursively) or a .tgz/.tar.gz/.tar archive",
+    )
+    parser.add_argument(
+        "--data-root",
+        metavar="DIR",
+        help="data root (default: $FACEAPP_DATA_ROOT, else application_data/)",
+    )
+    parser.add_argument(
+        "--limit", type=int, metavar="N", help="copy at most N new images (default: all)"
+    )
+    parser.add_argument(
+        "--download",
+        action="store_true",
+        help="first download the public LFW archive into <data root>/downloads/ "
+        "(needs internet; fails with a clear message offline)",
+    )
     parser.add_argument("--url", default=LFW_URL, help=f"archive to download (default: {LFW_URL})")
     return parser
 

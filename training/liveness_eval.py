@@ -35,8 +35,8 @@ class Trial:
     start: int
     mirrored: bool
     live: bool
-    kind: str          # "live", "print" or "screen"
-    source: str        # the clip's stem, or "lfw" for attacks made from LFW photos
+    kind: str  # "live", "print" or "screen"
+    source: str  # the clip's stem, or "lfw" for attacks made from LFW photos
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,10 @@ class Outcome:
     threshold can be applied afterwards (:meth:`live_at`)."""
 
     trial: Trial
-    score: float | None   # the median parallax when it decided (or at the end)
-    decided: bool         # it saw enough moving frames to decide
-    seconds: float        # video time until it decided (or the end)
-    reason: str           # why, when it did not decide
+    score: float | None  # the median parallax when it decided (or at the end)
+    decided: bool  # it saw enough moving frames to decide
+    seconds: float  # video time until it decided (or the end)
+    reason: str  # why, when it did not decide
 
     def live_at(self, threshold: float) -> bool:
         return self.decided and self.score is not None and self.score > threshold
@@ -58,7 +58,7 @@ class Outcome:
 def read_frames(video: Path, start: int, count: int, mirrored: bool) -> list[np.ndarray]:
     capture = cv2.VideoCapture(str(video))
     capture.set(cv2.CAP_PROP_POS_FRAMES, start)
-    frames = []
+    frames: list[np.ndarray] = []
     while len(frames) < count:
         ok, frame = capture.read()
         if not ok:
@@ -87,9 +87,17 @@ def attack_trials(folder: Path) -> list[Trial]:
         entries = json.loads(manifest.read_text())
     except (OSError, ValueError) as error:
         raise FaceappError(f"cannot read {manifest}: {error}") from None
-    return [Trial(str(folder / entry["file"]), 0, False, False, entry["kind"],
-                  entry["source"].split("@")[0] if "@" in entry["source"] else "lfw")
-            for entry in entries]
+    return [
+        Trial(
+            str(folder / entry["file"]),
+            0,
+            False,
+            False,
+            entry["kind"],
+            entry["source"].split("@")[0] if "@" in entry["source"] else "lfw",
+        )
+        for entry in entries
+    ]
 
 
 def run_trial(trial: Trial, seconds: float, fps: float) -> Outcome:
@@ -98,8 +106,7 @@ def run_trial(trial: Trial, seconds: float, fps: float) -> Outcome:
     from faceapp.liveness import MotionCheck
 
     finder, check = FaceFinder(track=True), MotionCheck()
-    frames = read_frames(Path(trial.video), trial.start, int(round(seconds * fps)),
-                         trial.mirrored)
+    frames = read_frames(Path(trial.video), trial.start, int(round(seconds * fps)), trial.mirrored)
     for count, frame in enumerate(frames, start=1):
         check.add(frame, finder.find(frame))
         if len(check.parallax) >= check.needed:
@@ -112,16 +119,26 @@ def rates(outcomes: list[Outcome], threshold: float) -> dict:
     """APCER per attack kind (and the worst), BPCER, and the counts behind them."""
     live = [o for o in outcomes if o.trial.live]
     accepted = [o for o in live if o.live_at(threshold)]
-    report = {"threshold": threshold, "live_presentations": len(live),
-              "bpcer": float(1 - len(accepted) / len(live)) if live else None,
-              "seconds_to_live_median": (float(np.median([o.seconds for o in accepted]))
-                                         if accepted else None)}
+    report = {
+        "threshold": threshold,
+        "live_presentations": len(live),
+        "bpcer": float(1 - len(accepted) / len(live)) if live else None,
+        "seconds_to_live_median": (
+            float(np.median([o.seconds for o in accepted])) if accepted else None
+        ),
+    }
     kinds = sorted({o.trial.kind for o in outcomes if not o.trial.live})
     for kind in kinds:
         attacks = [o for o in outcomes if o.trial.kind == kind]
         report[f"apcer_{kind}"] = float(np.mean([o.live_at(threshold) for o in attacks]))
         report[f"attacks_{kind}"] = len(attacks)
-    report["apcer"] = max((report[f"apcer_{k}"] for k in kinds), default=None)
+    report["apcer"] = max(
+        (
+            float(np.mean([o.live_at(threshold) for o in outcomes if o.trial.kind == k]))
+            for k in kinds
+        ),
+        default=None,
+    )
     return report
 
 
@@ -140,5 +157,10 @@ def choose_threshold(outcomes: list[Outcome], margin: float = 1.25) -> float:
 
 
 def describe(outcome: Outcome) -> dict:
-    return {**asdict(outcome.trial), "score": outcome.score, "decided": outcome.decided,
-            "seconds": outcome.seconds, "reason": outcome.reason}
+    return {
+        **asdict(outcome.trial),
+        "score": outcome.score,
+        "decided": outcome.decided,
+        "seconds": outcome.seconds,
+        "reason": outcome.reason,
+    }

@@ -12,6 +12,7 @@ detection threshold showing the trade-off.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,12 +38,20 @@ def enrolment(images: list[Path], enroll: int, rng: np.random.Generator):
     """``(verification, genuine)``: ``enroll`` of one person's ``images`` drawn at random as
     the verification images (in their original order), the others as genuine probes."""
     chosen = set(rng.choice(len(images), size=enroll, replace=False).tolist())
-    return ([p for k, p in enumerate(images) if k in chosen],
-            [p for k, p in enumerate(images) if k not in chosen])
+    return (
+        [p for k, p in enumerate(images) if k in chosen],
+        [p for k, p in enumerate(images) if k not in chosen],
+    )
 
 
-def build_scenario(tree: Path, owner: str, enroll: int = 50, impostors: int = 500,
-                   seed: int = 0, exclude: set[str] = frozenset()) -> OwnerScenario:
+def build_scenario(
+    tree: Path,
+    owner: str,
+    enroll: int = 50,
+    impostors: int = 500,
+    seed: int = 0,
+    exclude: Iterable[str] = (),
+) -> OwnerScenario:
     """Pick the verification images, genuine probes and impostor probes from ``tree``."""
     tree = Path(tree)
     folder = tree / owner
@@ -55,10 +64,12 @@ def build_scenario(tree: Path, owner: str, enroll: int = 50, impostors: int = 50
             "(the rest are the genuine probes)"
         )
     rng = np.random.default_rng(seed)
+    excluded = set(exclude)
     verification, genuine = enrolment(images, enroll, rng)
     others = sorted(
-        p for p in tree.iterdir()
-        if p.is_dir() and p.name != owner and p.name not in exclude and not p.name.startswith(".")
+        p
+        for p in tree.iterdir()
+        if p.is_dir() and p.name != owner and p.name not in excluded and not p.name.startswith(".")
     )
     picked = rng.permutation(len(others))
     probes = []
@@ -89,12 +100,15 @@ def probe_scores(scorer, scenario: OwnerScenario) -> tuple[np.ndarray, np.ndarra
 
 def decision_rates(scores: np.ndarray, labels: np.ndarray, thresholds: Thresholds) -> dict:
     """FRR and FAR when each probe is decided by the app's rule at ``thresholds``."""
-    return _rates(verified(scores, thresholds.detection, thresholds.verification), labels,
-                  thresholds.detection, thresholds.verification)
+    return _rates(
+        verified(scores, thresholds.detection, thresholds.verification),
+        labels,
+        thresholds.detection,
+        thresholds.verification,
+    )
 
 
-def _rates(accepted: np.ndarray, labels: np.ndarray, detection: float,
-           verification: float) -> dict:
+def _rates(accepted: np.ndarray, labels: np.ndarray, detection: float, verification: float) -> dict:
     genuine, impostor = labels == 1, labels == 0
     return {
         "detection_threshold": float(detection),
@@ -108,8 +122,9 @@ def sweep(scores: np.ndarray, labels: np.ndarray, verification: float) -> list[d
     """The same rule for every detection threshold in 0.00, 0.01, ..., 1.00 (vectorised)."""
     rows = []
     for detection in SWEEP:
-        rows.append(_rates(verified(scores, detection, verification), labels, detection,
-                           verification))
+        rows.append(
+            _rates(verified(scores, detection, verification), labels, detection, verification)
+        )
     return rows
 
 
@@ -123,4 +138,6 @@ def lowest_threshold_within(rows: list[dict], max_far: float) -> dict | None:
 def best_detection_threshold(rows: list[dict], max_far: float = 0.01) -> dict | None:
     """The sweep row with the lowest FRR among those with FAR <= ``max_far`` (None if none)."""
     allowed = [row for row in rows if row["far"] <= max_far]
-    return min(allowed, key=lambda row: (row["frr"], row["detection_threshold"])) if allowed else None
+    return (
+        min(allowed, key=lambda row: (row["frr"], row["detection_threshold"])) if allowed else None
+    )

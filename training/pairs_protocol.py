@@ -12,9 +12,9 @@ accuracies, plus ROC AUC, EER and TAR at 1% and 0.1% FAR over all chosen pairs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -45,7 +45,7 @@ def parse_folds(text: str | None) -> list[int] | None:
     """``"1-3,7"`` -> ``[1, 2, 3, 7]``; None or ``"all"`` -> None (every fold)."""
     if text is None or text.strip().lower() in ("", "all"):
         return None
-    folds = set()
+    folds: set[int] = set()
     try:
         for part in text.split(","):
             if "-" in part:
@@ -58,8 +58,9 @@ def parse_folds(text: str | None) -> list[int] | None:
     return sorted(folds)
 
 
-def read_pairs_file(path: str | Path, folds: Sequence[int] | None = None,
-                    limit: int | None = None) -> list[LfwPair]:
+def read_pairs_file(
+    path: str | Path, folds: Sequence[int] | None = None, limit: int | None = None
+) -> list[LfwPair]:
     """The pairs of ``path`` in the chosen folds (1-based); ``limit`` same+different per fold."""
     path = Path(path)
     try:
@@ -73,7 +74,9 @@ def read_pairs_file(path: str | Path, folds: Sequence[int] | None = None,
         raise FaceappError(f"pairs file is empty: {path}")
     header = lines[0].split()
     try:
-        n_folds, per_fold = (int(header[0]), int(header[1])) if len(header) == 2 else (1, int(header[0]))
+        n_folds, per_fold = (
+            (int(header[0]), int(header[1])) if len(header) == 2 else (1, int(header[0]))
+        )
     except (ValueError, IndexError):
         raise FaceappError(f"{path}:1: header must be 'FOLDS<TAB>N' or 'N'") from None
     body = lines[1:]
@@ -122,13 +125,15 @@ def cross_fold(folds: np.ndarray, labels: np.ndarray, scores: np.ndarray) -> lis
         others = ~here if len(chosen) > 1 else here
         threshold, _ = metrics.best_accuracy_threshold(labels[others], scores[others])
         rates = metrics.rates_at(labels[here], scores[here], threshold)
-        rows.append({
-            "fold": int(fold),
-            "pairs": int(here.sum()),
-            "threshold": threshold,
-            "accuracy": rates["accuracy"],
-            "threshold_from": "other folds" if len(chosen) > 1 else "same fold",
-        })
+        rows.append(
+            {
+                "fold": int(fold),
+                "pairs": int(here.sum()),
+                "threshold": threshold,
+                "accuracy": rates["accuracy"],
+                "threshold_from": "other folds" if len(chosen) > 1 else "same fold",
+            }
+        )
     return rows
 
 

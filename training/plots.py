@@ -6,8 +6,8 @@ Matplotlib runs headless (Agg). Each function writes one file atomically and ret
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 

@@ -20,107 +20,213 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from faceapp.crops import DEFAULT_CROP
 from faceapp.errors import FaceappError, cli_guard
 from faceapp.imaging import INPUT_SHAPE
 from faceapp.metadata import DEFAULT_VERIFICATION_THRESHOLD
 from faceapp.model import ARCHITECTURES
 from faceapp.paths import DataRoot
 from training import calibration as calibrating
-from training import export
-from training import identity
+from training import export, identity
 from training.checkpoints import run_id
-from faceapp.crops import DEFAULT_CROP
 from training.data import CROPS, add_held_out_arguments, held_out_people, list_tree, tree_pairs
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m training.recipes",
-                                     description="Training recipes (docs/accuracy.md).")
+    parser = argparse.ArgumentParser(
+        prog="python -m training.recipes", description="Training recipes (docs/accuracy.md)."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="RECIPE")
-    p = commands.add_parser("identity-pretrain",
-                            help="CosFace identity pre-training of the embedding, then the head")
-    p.add_argument("--lfw", required=True, metavar="DIR", help="identity tree (one folder per person)")
+    p = commands.add_parser(
+        "identity-pretrain", help="CosFace identity pre-training of the embedding, then the head"
+    )
+    p.add_argument(
+        "--lfw", required=True, metavar="DIR", help="identity tree (one folder per person)"
+    )
     add_held_out_arguments(p)
-    p.add_argument("--data-root", metavar="DIR",
-                   help="models/, checkpoints/ and cache/ go here (default: $FACEAPP_DATA_ROOT, "
-                        "else application_data/)")
+    p.add_argument(
+        "--data-root",
+        metavar="DIR",
+        help="models/, checkpoints/ and cache/ go here (default: $FACEAPP_DATA_ROOT, "
+        "else application_data/)",
+    )
     p.add_argument("--output", metavar="FILE", help="model file (.keras; default: models/<unique>)")
-    p.add_argument("--crop", choices=CROPS, default=DEFAULT_CROP,
-                   help=f"how faces are cut (faceapp.crops; default: {DEFAULT_CROP}, the app's)")
-    p.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="compact",
-                   help="embedding network (default: compact)")
-    p.add_argument("--min-images", type=int, default=2, metavar="N",
-                   help="people with at least N images become classes; 1 makes each "
-                        "single-image person a class too (default: 2)")
-    p.add_argument("--max-images", type=int, default=50, metavar="N",
-                   help="at most N images per class person (default: 50)")
-    p.add_argument("--head-fraction", type=float, default=0.1, metavar="F",
-                   help="share of people kept out of the classifier for the head (default: 0.1)")
-    p.add_argument("--head-pairs", type=int, default=6000, metavar="N",
-                   help="pairs of head people that fit the head and threshold (default: 6000)")
-    p.add_argument("--loss", choices=("cosface", "softmax"), default="cosface",
-                   help="cosface (margin) or softmax (normalised, margin 0) (default: cosface)")
+    p.add_argument(
+        "--crop",
+        choices=CROPS,
+        default=DEFAULT_CROP,
+        help=f"how faces are cut (faceapp.crops; default: {DEFAULT_CROP}, the app's)",
+    )
+    p.add_argument(
+        "--architecture",
+        choices=sorted(ARCHITECTURES),
+        default="compact",
+        help="embedding network (default: compact)",
+    )
+    p.add_argument(
+        "--min-images",
+        type=int,
+        default=2,
+        metavar="N",
+        help="people with at least N images become classes; 1 makes each "
+        "single-image person a class too (default: 2)",
+    )
+    p.add_argument(
+        "--max-images",
+        type=int,
+        default=50,
+        metavar="N",
+        help="at most N images per class person (default: 50)",
+    )
+    p.add_argument(
+        "--head-fraction",
+        type=float,
+        default=0.1,
+        metavar="F",
+        help="share of people kept out of the classifier for the head (default: 0.1)",
+    )
+    p.add_argument(
+        "--head-pairs",
+        type=int,
+        default=6000,
+        metavar="N",
+        help="pairs of head people that fit the head and threshold (default: 6000)",
+    )
+    p.add_argument(
+        "--loss",
+        choices=("cosface", "softmax"),
+        default="cosface",
+        help="cosface (margin) or softmax (normalised, margin 0) (default: cosface)",
+    )
     p.add_argument("--margin", type=float, default=0.35, help="CosFace margin (default: 0.35)")
     p.add_argument("--scale", type=float, default=30.0, help="CosFace scale (default: 30)")
-    p.add_argument("--teacher", choices=("dlib",),
-                   help="also distil a teacher's embeddings into the network: dlib, which "
-                        "needs pip install -r requirements-teacher.txt at training time only; "
-                        "the app never needs it (default: no teacher)")
-    p.add_argument("--teacher-weight", type=float, default=10.0, metavar="W",
-                   help="weight of the distillation loss 1 - cos(student, teacher) beside the "
-                        "identity loss (default: 10)")
-    p.add_argument("--teacher-views", type=int, default=1, metavar="K",
-                   help="with --teacher: distil K views of every photo (the aligned photo "
-                        "and K-1 augmented copies, each embedded by the teacher once and "
-                        "cached; training.views) instead of one; needs --crop aligned "
-                        "(default: 1)")
-    p.add_argument("--workers", type=int, default=2, metavar="N",
-                   help="processes that embed with the teacher (default: 2)")
-    p.add_argument("--teacher-singles", action="store_true",
-                   help="with --teacher: also distil the photos of single-image people (no "
-                        "class for them); the head is then fitted on held-back people with "
-                        "2+ images only")
-    p.add_argument("--head", choices=identity.HEADS, default="tied",
-                   help="the Dense(1) head on |e(a) - e(b)|: tied (one weight for every "
-                        "dimension, a function of the L1 distance) or free (one weight each) "
-                        "(default: tied; it measured better, docs/accuracy.md)")
-    p.add_argument("--no-mirror-average", action="store_true",
-                   help="do not build the mirror average into the saved embedding (by "
-                        "default each face is embedded with its mirror image and the two "
-                        "averaged: two passes per face, better accuracy)")
-    p.add_argument("--calibration-owners", type=int, default=3, metavar="N",
-                   help="people with the most photos (more than --calibration-enroll) held "
-                        "out of training to choose the app's detection threshold under its "
-                        "vote; 0 uses the best-accuracy threshold on head pairs (default: 3)")
-    p.add_argument("--calibration-enroll", type=int, default=50, metavar="N",
-                   help="verification images per calibration owner, as the app would have "
-                        "(default: 50)")
-    p.add_argument("--calibration-impostors", type=int, default=500, metavar="N",
-                   help="single-photo people held out as the calibration owners' strangers "
-                        "(default: 500)")
-    p.add_argument("--members", type=int, default=1, metavar="N",
-                   help="train N embedding networks (seeds --seed, --seed+1, ...) and save "
-                        "them side by side as one embedding (an ensemble): N times the "
-                        "training and the per-face cost (default: 1)")
-    p.add_argument("--member-views", default="full", metavar="VIEW[,VIEW...]",
-                   help="what each member looks at, in turn: full (the whole face crop) "
-                        "or inner (its central 72%% square, resized: the face without hair "
-                        "and background); e.g. full,inner (default: full)")
+    p.add_argument(
+        "--teacher",
+        choices=("dlib",),
+        help="also distil a teacher's embeddings into the network: dlib, which "
+        "needs pip install -r requirements-teacher.txt at training time only; "
+        "the app never needs it (default: no teacher)",
+    )
+    p.add_argument(
+        "--teacher-weight",
+        type=float,
+        default=10.0,
+        metavar="W",
+        help="weight of the distillation loss 1 - cos(student, teacher) beside the "
+        "identity loss (default: 10)",
+    )
+    p.add_argument(
+        "--teacher-views",
+        type=int,
+        default=1,
+        metavar="K",
+        help="with --teacher: distil K views of every photo (the aligned photo "
+        "and K-1 augmented copies, each embedded by the teacher once and "
+        "cached; training.views) instead of one; needs --crop aligned "
+        "(default: 1)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="processes that embed with the teacher (default: 2)",
+    )
+    p.add_argument(
+        "--teacher-singles",
+        action="store_true",
+        help="with --teacher: also distil the photos of single-image people (no "
+        "class for them); the head is then fitted on held-back people with "
+        "2+ images only",
+    )
+    p.add_argument(
+        "--head",
+        choices=identity.HEADS,
+        default="tied",
+        help="the Dense(1) head on |e(a) - e(b)|: tied (one weight for every "
+        "dimension, a function of the L1 distance) or free (one weight each) "
+        "(default: tied; it measured better, docs/accuracy.md)",
+    )
+    p.add_argument(
+        "--no-mirror-average",
+        action="store_true",
+        help="do not build the mirror average into the saved embedding (by "
+        "default each face is embedded with its mirror image and the two "
+        "averaged: two passes per face, better accuracy)",
+    )
+    p.add_argument(
+        "--calibration-owners",
+        type=int,
+        default=3,
+        metavar="N",
+        help="people with the most photos (more than --calibration-enroll) held "
+        "out of training to choose the app's detection threshold under its "
+        "vote; 0 uses the best-accuracy threshold on head pairs (default: 3)",
+    )
+    p.add_argument(
+        "--calibration-enroll",
+        type=int,
+        default=50,
+        metavar="N",
+        help="verification images per calibration owner, as the app would have (default: 50)",
+    )
+    p.add_argument(
+        "--calibration-impostors",
+        type=int,
+        default=500,
+        metavar="N",
+        help="single-photo people held out as the calibration owners' strangers (default: 500)",
+    )
+    p.add_argument(
+        "--members",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train N embedding networks (seeds --seed, --seed+1, ...) and save "
+        "them side by side as one embedding (an ensemble): N times the "
+        "training and the per-face cost (default: 1)",
+    )
+    p.add_argument(
+        "--member-views",
+        default="full",
+        metavar="VIEW[,VIEW...]",
+        help="what each member looks at, in turn: full (the whole face crop) "
+        "or inner (its central 72%% square, resized: the face without hair "
+        "and background); e.g. full,inner (default: full)",
+    )
     p.add_argument("--no-augment", action="store_true", help="turn augmentation off")
     p.add_argument("--epochs", type=int, default=30, help="epochs (default: 30)")
-    p.add_argument("--steps-per-epoch", type=int, metavar="N",
-                   help="steps per epoch (default: one pass over the class images)")
+    p.add_argument(
+        "--steps-per-epoch",
+        type=int,
+        metavar="N",
+        help="steps per epoch (default: one pass over the class images)",
+    )
     p.add_argument("--batch-size", type=int, default=64, metavar="N", help="default: 64")
-    p.add_argument("--learning-rate", type=float, default=2e-3, metavar="LR",
-                   help="peak Adam learning rate, cosine-decayed to 1%% (default: 2e-3)")
-    p.add_argument("--weight-decay", type=float, default=5e-4, metavar="WD",
-                   help="AdamW weight decay (default: 5e-4)")
-    p.add_argument("--max-minutes", type=float, metavar="M",
-                   help="stop pre-training (of each member) after M minutes of fitting "
-                        "(default: no limit)")
+    p.add_argument(
+        "--learning-rate",
+        type=float,
+        default=2e-3,
+        metavar="LR",
+        help="peak Adam learning rate, cosine-decayed to 1%% (default: 2e-3)",
+    )
+    p.add_argument(
+        "--weight-decay",
+        type=float,
+        default=5e-4,
+        metavar="WD",
+        help="AdamW weight decay (default: 5e-4)",
+    )
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        metavar="M",
+        help="stop pre-training (of each member) after M minutes of fitting (default: no limit)",
+    )
     p.add_argument("--seed", type=int, default=42, help="default: 42")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2)
     return parser
@@ -132,8 +238,9 @@ def check_flags(args) -> None:
 
     unknown = sorted(set(args.member_views.split(",")) - set(VIEWS))
     if unknown:
-        raise FaceappError(f"--member-views: unknown view {unknown[0]!r} "
-                           f"(known: {', '.join(VIEWS)})")
+        raise FaceappError(
+            f"--member-views: unknown view {unknown[0]!r} (known: {', '.join(VIEWS)})"
+        )
     if args.teacher_singles and not args.teacher:
         raise FaceappError("--teacher-singles needs --teacher")
     if args.teacher_views > 1 and (not args.teacher or args.crop != "aligned"):
@@ -145,8 +252,10 @@ def check_flags(args) -> None:
         require_dlib()
         size = make_embedding(args.architecture).output_shape[-1]
         if size != TEACHER_DIM:
-            raise FaceappError(f"--teacher {args.teacher} needs a {TEACHER_DIM}-d embedding; "
-                               f"--architecture {args.architecture} gives {size}")
+            raise FaceappError(
+                f"--teacher {args.teacher} needs a {TEACHER_DIM}-d embedding; "
+                f"--architecture {args.architecture} gives {size}"
+            )
 
 
 def identity_pretrain(args) -> dict:
@@ -156,11 +265,16 @@ def identity_pretrain(args) -> dict:
     path = export.output_path(args.output, root, "identity-")
     lfw = Path(args.lfw)
     people = list_tree(lfw, exclude=held_out_people(args.exclude_pairs, args.exclude_folds))
-    calibration, people = calibrating.hold_out(people, args.calibration_owners,
-                                               args.calibration_impostors,
-                                               args.calibration_enroll, args.seed)
-    split = identity.identity_split(people, args.min_images, args.max_images,
-                                    args.head_fraction, args.seed)
+    calibration, people = calibrating.hold_out(
+        people,
+        args.calibration_owners,
+        args.calibration_impostors,
+        args.calibration_enroll,
+        args.seed,
+    )
+    split = identity.identity_split(
+        people, args.min_images, args.max_images, args.head_fraction, args.seed
+    )
     rng = np.random.default_rng(args.seed)
     head, singles = split.head, {}
     if args.teacher and args.teacher_singles:
@@ -173,55 +287,83 @@ def identity_pretrain(args) -> dict:
     single_paths = [p for images in singles.values() for p in images]
     cache = root.root / "cache" / f"{lfw.resolve().name}-{args.crop}.npz"
     images, index = identity.cached_table(
-        class_paths + single_paths + [p for pair in pairs for p in (pair.first, pair.second)]
-        + (calibration.paths if calibration else []), args.crop, cache)
+        class_paths
+        + single_paths
+        + [p for pair in pairs for p in (pair.first, pair.second)]
+        + (calibration.paths if calibration else []),
+        args.crop,
+        cache,
+    )
     names = sorted(split.classes)
-    rows, labels = [], []
+    row_list, label_list = [], []
     for label, name in enumerate(names):
         for p in split.classes[name]:
             if p.resolve() in index:
-                rows.append(index[p.resolve()])
-                labels.append(label)
-    rows += [index[p.resolve()] for p in single_paths if p.resolve() in index]
-    labels += [-1] * (len(rows) - len(labels))  # no class: one_hot(-1) is all zeros
-    rows, labels = np.asarray(rows), np.asarray(labels)
+                row_list.append(index[p.resolve()])
+                label_list.append(label)
+    row_list += [index[p.resolve()] for p in single_paths if p.resolve() in index]
+    label_list += [-1] * (len(row_list) - len(label_list))  # no class: one_hot(-1) is zeros
+    rows, labels = np.asarray(row_list), np.asarray(label_list)
     targets, training_images = None, images[rows]
     if args.teacher and args.teacher_views > 1:
         training_images, targets, labels = teacher_view_targets(
-            root, lfw, index, rows, labels, args.teacher_views, args.workers)
+            root, lfw, index, rows, labels, args.teacher_views, args.workers
+        )
     elif args.teacher:
         targets, rows, labels = teacher_targets(root, lfw, images, index, rows, labels)
         training_images = images[rows]
     settings = {
         "command": export.invocation("training.recipes"),
-        "recipe": "identity-pretrain", "tree": str(lfw.resolve()),
+        "recipe": "identity-pretrain",
+        "tree": str(lfw.resolve()),
         "exclude_pairs": str(Path(args.exclude_pairs).resolve()) if args.exclude_pairs else None,
-        "exclude_folds": args.exclude_folds, "max_people": None, "crop": args.crop,
-        "architecture": args.architecture, "min_images": args.min_images,
-        "max_images": args.max_images, "head_fraction": args.head_fraction,
-        "head_pairs": args.head_pairs, "loss": args.loss, "margin": args.margin,
-        "scale": args.scale, "augment": not args.no_augment, "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate, "weight_decay": args.weight_decay,
-        "steps_per_epoch": args.steps_per_epoch, "seed": args.seed, "data_root": str(root.root),
-        "head": args.head, "mirror_average": not args.no_mirror_average, "members": args.members,
+        "exclude_folds": args.exclude_folds,
+        "max_people": None,
+        "crop": args.crop,
+        "architecture": args.architecture,
+        "min_images": args.min_images,
+        "max_images": args.max_images,
+        "head_fraction": args.head_fraction,
+        "head_pairs": args.head_pairs,
+        "loss": args.loss,
+        "margin": args.margin,
+        "scale": args.scale,
+        "augment": not args.no_augment,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "weight_decay": args.weight_decay,
+        "steps_per_epoch": args.steps_per_epoch,
+        "seed": args.seed,
+        "data_root": str(root.root),
+        "head": args.head,
+        "mirror_average": not args.no_mirror_average,
+        "members": args.members,
         "member_views": [member_view(args, k) for k in range(args.members)],
         "calibration_owners": [s.owner for s in calibration.scenarios] if calibration else [],
         "calibration_impostors": len(calibration.scenarios[0].impostors) if calibration else 0,
     }
     if args.teacher:
-        settings.update(teacher=args.teacher, teacher_weight=args.teacher_weight,
-                        teacher_singles=args.teacher_singles, teacher_views=args.teacher_views)
+        settings.update(
+            teacher=args.teacher,
+            teacher_weight=args.teacher_weight,
+            teacher_singles=args.teacher_singles,
+            teacher_views=args.teacher_views,
+        )
     steps = args.steps_per_epoch or max(1, len(rows) // args.batch_size)
-    print(f"data: {len(names)} class people, {len(rows)} images ({len(single_paths)} of "
-          f"single-image people, teacher only); {len(head)} head people, "
-          f"{len(pairs)} head pairs; {steps} steps x {args.epochs} epochs", flush=True)
+    print(
+        f"data: {len(names)} class people, {len(rows)} images ({len(single_paths)} of "
+        f"single-image people, teacher only); {len(head)} head people, "
+        f"{len(pairs)} head pairs; {steps} steps x {args.epochs} epochs",
+        flush=True,
+    )
 
     backup = root.checkpoints / ("recipe-" + run_id(settings)[4:])
     fit_started = time.monotonic()
     members, history = [], {}
     for member in range(args.members):
-        embedding, history = pretrain_member(args, member, len(names), training_images, labels,
-                                             targets, steps, backup)
+        embedding, history = pretrain_member(
+            args, member, len(names), training_images, labels, targets, steps, backup
+        )
         members.append(embedding)
     fit_seconds = time.monotonic() - fit_started
 
@@ -234,39 +376,60 @@ def identity_pretrain(args) -> dict:
 
         embedding = mirror_averaged(embedding)
     pairs = [p for p in pairs if p.first.resolve() in index and p.second.resolve() in index]
-    model, summary, chosen = head_and_threshold(embedding, images, index, pairs, calibration,
-                                                args.head)
+    model, summary, chosen = head_and_threshold(
+        embedding, images, index, pairs, calibration, args.head
+    )
     if chosen is not None:
         threshold = chosen["detection_threshold"]
-        threshold_rule = (f"lowest with FAR <= {chosen['max_far']:.1%} under the app's "
-                          f"vote on calibration owners (not trained on)")
+        threshold_rule = (
+            f"lowest with FAR <= {chosen['max_far']:.1%} under the app's "
+            f"vote on calibration owners (not trained on)"
+        )
     else:
         if calibration:
-            print("warning: no detection threshold keeps the calibration owners' false "
-                  "accepts within bounds; using the head pairs' best-accuracy threshold",
-                  file=sys.stderr)
+            print(
+                "warning: no detection threshold keeps the calibration owners' false "
+                "accepts within bounds; using the head pairs' best-accuracy threshold",
+                file=sys.stderr,
+            )
         threshold = round(summary["best_accuracy_threshold"], 4)
         threshold_rule = "best accuracy on the head people's pairs (not trained on)"
 
-    metadata = export.export(model, path, export.model_metadata(
-        architecture=args.architecture, crop=args.crop, detection_threshold=threshold,
-        threshold_rule=threshold_rule, settings=settings,
-        data={"class_people": len(names), "class_images": int(np.sum(labels >= 0)),
-              "teacher_only_images": int(np.sum(labels < 0)),
-              "head_people": len(head), "head_pairs": len(pairs)},
-        metrics={"head_pairs": summary, "calibration": chosen},
-        training_seconds=time.monotonic() - started_all,
-        epochs=len(next(iter(history.values()), [])) or args.epochs,
-        members=args.members, pretrain_seconds=round(fit_seconds, 1),
-        history={k: [round(float(x), 4) for x in v] for k, v in history.items()}))
+    metadata = export.export(
+        model,
+        path,
+        export.model_metadata(
+            architecture=args.architecture,
+            crop=args.crop,
+            detection_threshold=threshold,
+            threshold_rule=threshold_rule,
+            settings=settings,
+            data={
+                "class_people": len(names),
+                "class_images": int(np.sum(labels >= 0)),
+                "teacher_only_images": int(np.sum(labels < 0)),
+                "head_people": len(head),
+                "head_pairs": len(pairs),
+            },
+            metrics={"head_pairs": summary, "calibration": chosen},
+            training_seconds=time.monotonic() - started_all,
+            epochs=len(next(iter(history.values()), [])) or args.epochs,
+            members=args.members,
+            pretrain_seconds=round(fit_seconds, 1),
+            history={k: [round(float(x), 4) for x in v] for k, v in history.items()},
+        ),
+    )
     for member in range(args.members):  # the model is saved: the members' copies can go
         (backup / f"member-{member}.npz").unlink(missing_ok=True)
     print(f"model: {path}")
-    print(f"head pairs ({len(pairs)}): best accuracy {summary['best_accuracy']:.3f} at "
-          f"{summary['best_accuracy_threshold']:.3f}, ROC AUC {summary['roc_auc']:.3f}; "
-          f"detection threshold {threshold:.2f} ({threshold_rule}); "
-          f"pre-training {fit_seconds / 60:.1f} min, total "
-          f"{metadata['training_seconds'] / 60:.1f} min", flush=True)
+    print(
+        f"head pairs ({len(pairs)}): best accuracy {summary['best_accuracy']:.3f} at "
+        f"{summary['best_accuracy_threshold']:.3f}, ROC AUC {summary['roc_auc']:.3f}; "
+        f"detection threshold {threshold:.2f} ({threshold_rule}); "
+        f"pre-training {fit_seconds / 60:.1f} min, total "
+        f"{metadata['training_seconds'] / 60:.1f} min",
+        flush=True,
+    )
     return metadata
 
 
@@ -276,8 +439,16 @@ def member_view(args, member: int) -> str:
     return views[member % len(views)]
 
 
-def pretrain_member(args, member: int, classes: int, images: np.ndarray, labels: np.ndarray,
-                    targets, steps: int, backup: Path):
+def pretrain_member(
+    args,
+    member: int,
+    classes: int,
+    images: np.ndarray,
+    labels: np.ndarray,
+    targets,
+    steps: int,
+    backup: Path,
+):
     """Pre-train one embedding network (seed ``args.seed + member``) as an identity
     classifier, with the teacher's pull when ``targets`` are given. Resumable: epochs are
     backed up under ``backup/member-<k>/`` and a finished member's weights are kept in
@@ -288,8 +459,11 @@ def pretrain_member(args, member: int, classes: int, images: np.ndarray, labels:
     from faceapp.model import make_viewing_embedding
 
     keras.utils.set_random_seed(args.seed + member)
-    embedding = make_viewing_embedding(args.architecture, member_view(args, member),
-                                       f"member_{member}" if args.members > 1 else "embedding")
+    embedding = make_viewing_embedding(
+        args.architecture,
+        member_view(args, member),
+        f"member_{member}" if args.members > 1 else "embedding",
+    )
     finished = backup / f"member-{member}.npz"
     if finished.is_file():
         with np.load(finished) as stored:
@@ -302,6 +476,9 @@ def pretrain_member(args, member: int, classes: int, images: np.ndarray, labels:
     margin = args.margin if args.loss == "cosface" else 0.0
     identity_loss = identity.margin_loss(classes, args.scale, margin)
     accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    losses: Any
+    metric_spec: Any
+    loss_weights: Any
     if targets is None:
         classifier = keras.Model(image, cosines)
         losses, metric_spec, loss_weights = identity_loss, [accuracy], None
@@ -311,17 +488,27 @@ def pretrain_member(args, member: int, classes: int, images: np.ndarray, labels:
         metric_spec = {"cosines": [accuracy]}
         loss_weights = {"cosines": 1.0, "embedding": args.teacher_weight}
     schedule = keras.optimizers.schedules.CosineDecay(
-        args.learning_rate, decay_steps=steps * args.epochs, alpha=0.01)
+        args.learning_rate, decay_steps=steps * args.epochs, alpha=0.01
+    )
     classifier.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
-        loss=losses, loss_weights=loss_weights, metrics=metric_spec)
+        loss=losses,
+        loss_weights=loss_weights,
+        metrics=metric_spec,
+    )
     if images.ndim == 5:  # several views of each photo, each with its teacher vector
-        dataset = identity.ViewBatches(images, labels, targets, args.batch_size,
-                                       seed=args.seed + member, steps=steps)
+        dataset = identity.ViewBatches(
+            images, labels, targets, args.batch_size, seed=args.seed + member, steps=steps
+        )
     else:
-        dataset = identity.identity_dataset(images, labels, args.batch_size,
-                                            augment=not args.no_augment,
-                                            seed=args.seed + member, targets=targets)
+        dataset = identity.identity_dataset(
+            images,
+            labels,
+            args.batch_size,
+            augment=not args.no_augment,
+            seed=args.seed + member,
+            targets=targets,
+        )
     callbacks = [keras.callbacks.BackupAndRestore(str(backup / f"member-{member}"))]
     if args.max_minutes:
         started = time.monotonic()
@@ -333,15 +520,20 @@ def pretrain_member(args, member: int, classes: int, images: np.ndarray, labels:
                     self.model.stop_training = True
 
         callbacks.append(TimeLimit())
-    history = classifier.fit(dataset, epochs=args.epochs,
-                             steps_per_epoch=None if images.ndim == 5 else steps,
-                             callbacks=callbacks, verbose=args.verbose)
+    history = classifier.fit(
+        dataset,
+        epochs=args.epochs,
+        steps_per_epoch=None if images.ndim == 5 else steps,
+        callbacks=callbacks,
+        verbose=args.verbose,
+    )
     identity.save_npz(finished, **{f"w{k}": w for k, w in enumerate(embedding.get_weights())})
     return embedding, history.history
 
 
-def head_and_threshold(embedding, images: np.ndarray, index: dict, pairs: list,
-                       calibration, head: str):
+def head_and_threshold(
+    embedding, images: np.ndarray, index: dict, pairs: list, calibration, head: str
+):
     """Fit the head on the head people's ``pairs`` and, with ``calibration``, choose the
     app's detection threshold under its vote. Returns ``(Siamese model, head-pair summary,
     calibration result or None)``."""
@@ -357,20 +549,23 @@ def head_and_threshold(embedding, images: np.ndarray, index: dict, pairs: list,
     vectors[used] = embed(embedding, images[used].astype(np.float32) / np.float32(255.0))
     firsts, seconds = [p.first for p in pairs], [p.second for p in pairs]
     labels = np.array([p.label for p in pairs])
-    features = np.abs(vectors[[rows_of[p] for p in firsts]]
-                      - vectors[[rows_of[p] for p in seconds]])
+    features = np.abs(
+        vectors[[rows_of[p] for p in firsts]] - vectors[[rows_of[p] for p in seconds]]
+    )
     kernel, bias = identity.fit_head(features, labels, head=head)
     scorer = EmbeddingScorer(vectors, rows_of, Head(kernel, bias))
     chosen = None
     if calibration:
-        chosen = calibrating.detection_threshold(calibration, scorer,
-                                                 DEFAULT_VERIFICATION_THRESHOLD)
+        chosen = calibrating.detection_threshold(
+            calibration, scorer, DEFAULT_VERIFICATION_THRESHOLD
+        )
     summary = metrics.summary(labels, scorer.scores(firsts, seconds))
     return identity.attach_head(embedding, kernel, bias), summary, chosen
 
 
-def teacher_targets(root: DataRoot, lfw: Path, images: np.ndarray, index: dict,
-                    rows: np.ndarray, labels: np.ndarray):
+def teacher_targets(
+    root: DataRoot, lfw: Path, images: np.ndarray, index: dict, rows: np.ndarray, labels: np.ndarray
+):
     """The dlib teacher's unit embedding for every training row (computed once, cached);
     rows the teacher could not read are dropped. Returns ``(targets, rows, labels)``."""
     from training import teacher
@@ -383,8 +578,15 @@ def teacher_targets(root: DataRoot, lfw: Path, images: np.ndarray, index: dict,
     return targets.astype(np.float32), rows, labels
 
 
-def teacher_view_targets(root: DataRoot, lfw: Path, index: dict, rows: np.ndarray,
-                         labels: np.ndarray, views: int, workers: int):
+def teacher_view_targets(
+    root: DataRoot,
+    lfw: Path,
+    index: dict,
+    rows: np.ndarray,
+    labels: np.ndarray,
+    views: int,
+    workers: int,
+):
     """Every training photo as ``views`` pictures, each with the dlib teacher's vector of
     that picture (training.views; computed once, cached). Returns ``(pictures (N, views,
     100, 100, 3) uint8, distillation targets (N, views, 128), labels (N,))``; photos
@@ -394,12 +596,15 @@ def teacher_view_targets(root: DataRoot, lfw: Path, index: dict, rows: np.ndarra
 
     by_row = {row: path for path, row in index.items()}
     label_of = {by_row[r]: label for r, label in zip(rows, labels)}
-    kept, pictures, vectors = view_table([by_row[r] for r in rows],
-                                         cache_folder(root, lfw, views, 0), views, seed=0,
-                                         workers=workers)
+    kept, pictures, vectors = view_table(
+        [by_row[r] for r in rows], cache_folder(root, lfw, views, 0), views, seed=0, workers=workers
+    )
     targets = teacher.centred_unit(vectors.reshape(-1, vectors.shape[-1]))
-    return (pictures, targets.reshape(vectors.shape).astype(np.float32),
-            np.array([label_of[p] for p in kept]))
+    return (
+        pictures,
+        targets.reshape(vectors.shape).astype(np.float32),
+        np.array([label_of[p] for p in kept]),
+    )
 
 
 COMMANDS = {"identity-pretrain": identity_pretrain}

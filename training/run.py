@@ -25,6 +25,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from faceapp.crops import DEFAULT_CROP
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
 from faceapp.metadata import read_metadata
 from faceapp.model import ARCHITECTURES, DEFAULT_ARCHITECTURE
@@ -33,10 +34,15 @@ from faceapp.storage import write_bytes_atomic
 from training import data as training_data
 from training import export
 from training.checkpoints import RunFolder, run_id
-from faceapp.crops import DEFAULT_CROP
-from training.data import CROPS, PairSplit
-from training.distribute import (STRATEGIES, is_chief, is_multi_worker, make_strategy,
-                                 prepare_multi_worker_fit, worker_count)
+from training.data import CROPS
+from training.distribute import (
+    STRATEGIES,
+    is_chief,
+    is_multi_worker,
+    make_strategy,
+    prepare_multi_worker_fit,
+    worker_count,
+)
 
 PRECISIONS = ("fp32", "bf16")
 
@@ -63,83 +69,180 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m training.run",
         description="Train the Siamese face verifier on pairs of face images and save it "
-                    "(.keras + metadata JSON + history CSV + plots) under <data root>/models/.",
+        "(.keras + metadata JSON + history CSV + plots) under <data root>/models/.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     data = parser.add_argument_group("data")
-    data.add_argument("--data-root", metavar="DIR",
-                      help="data root with anchor/ positive/ negative/ models/ checkpoints/ "
-                           "(default: $FACEAPP_DATA_ROOT, else application_data/)")
-    data.add_argument("--source", choices=("owner", "tree", "both"),
-                      help="owner: anchor/positive/negative folders; tree: identity folders "
-                           "(--tree); both (default: tree when --tree is given, else owner)")
-    data.add_argument("--tree", metavar="DIR",
-                      help="identity tree: one folder of images per person, like LFW (default: none)")
-    data.add_argument("--tree-pairs", type=int, default=20000, metavar="N",
-                      help="pairs drawn from the tree, half same-person (default: 20000)")
-    data.add_argument("--max-people", type=int, metavar="N",
-                      help="use only the first N people of the tree (default: all)")
+    data.add_argument(
+        "--data-root",
+        metavar="DIR",
+        help="data root with anchor/ positive/ negative/ models/ checkpoints/ "
+        "(default: $FACEAPP_DATA_ROOT, else application_data/)",
+    )
+    data.add_argument(
+        "--source",
+        choices=("owner", "tree", "both"),
+        help="owner: anchor/positive/negative folders; tree: identity folders "
+        "(--tree); both (default: tree when --tree is given, else owner)",
+    )
+    data.add_argument(
+        "--tree",
+        metavar="DIR",
+        help="identity tree: one folder of images per person, like LFW (default: none)",
+    )
+    data.add_argument(
+        "--tree-pairs",
+        type=int,
+        default=20000,
+        metavar="N",
+        help="pairs drawn from the tree, half same-person (default: 20000)",
+    )
+    data.add_argument(
+        "--max-people",
+        type=int,
+        metavar="N",
+        help="use only the first N people of the tree (default: all)",
+    )
     training_data.add_held_out_arguments(data, example="7-8")
-    data.add_argument("--pairs-per-anchor", type=int, default=1, metavar="K",
-                      help="owner data: each anchor is paired with K positives and K negatives "
-                           "(default: 1, the seed's)")
-    data.add_argument("--crop", choices=CROPS, default=DEFAULT_CROP,
-                      help="how faces are cut (faceapp.crops): aligned by landmarks as the app "
-                           "does, detect (the Haar box of models trained before alignment) "
-                           f"or none (the whole image) (default: {DEFAULT_CROP})")
-    data.add_argument("--val-fraction", type=float, default=0.3, metavar="F",
-                      help="share of people (tree) or images (owner) held out for validation "
-                           "(default: 0.3)")
-    data.add_argument("--augment", action="store_true",
-                      help="random brightness, contrast, flip, JPEG quality and saturation "
-                           "on training images (default: off)")
-    data.add_argument("--seed", type=int, default=42,
-                      help="seed for the split, the pairs, shuffling and weights (default: 42)")
+    data.add_argument(
+        "--pairs-per-anchor",
+        type=int,
+        default=1,
+        metavar="K",
+        help="owner data: each anchor is paired with K positives and K negatives "
+        "(default: 1, the seed's)",
+    )
+    data.add_argument(
+        "--crop",
+        choices=CROPS,
+        default=DEFAULT_CROP,
+        help="how faces are cut (faceapp.crops): aligned by landmarks as the app "
+        "does, detect (the Haar box of models trained before alignment) "
+        f"or none (the whole image) (default: {DEFAULT_CROP})",
+    )
+    data.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.3,
+        metavar="F",
+        help="share of people (tree) or images (owner) held out for validation (default: 0.3)",
+    )
+    data.add_argument(
+        "--augment",
+        action="store_true",
+        help="random brightness, contrast, flip, JPEG quality and saturation "
+        "on training images (default: off)",
+    )
+    data.add_argument(
+        "--seed",
+        type=int,
+        default=42,
+        help="seed for the split, the pairs, shuffling and weights (default: 42)",
+    )
 
     model = parser.add_argument_group("model and training")
-    model.add_argument("--architecture", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCHITECTURE,
-                       help=f"embedding network (default: {DEFAULT_ARCHITECTURE}; tiny for tests)")
-    model.add_argument("--init-from", metavar="MODEL",
-                       help="start from this trained model (.keras, or a .h5 from a trusted "
-                            "source) instead of random weights (default: none)")
+    model.add_argument(
+        "--architecture",
+        choices=sorted(ARCHITECTURES),
+        default=DEFAULT_ARCHITECTURE,
+        help=f"embedding network (default: {DEFAULT_ARCHITECTURE}; tiny for tests)",
+    )
+    model.add_argument(
+        "--init-from",
+        metavar="MODEL",
+        help="start from this trained model (.keras, or a .h5 from a trusted "
+        "source) instead of random weights (default: none)",
+    )
     model.add_argument("--epochs", type=int, default=50, help="epochs to train (default: 50)")
-    model.add_argument("--batch-size", type=int, default=16, metavar="N",
-                       help="pairs per step, over all devices and workers (default: 16)")
-    model.add_argument("--learning-rate", type=float, default=1e-4, metavar="LR",
-                       help="Adam learning rate (default: 1e-4)")
-    model.add_argument("--precision", choices=PRECISIONS, default="fp32",
-                       help="bf16: mixed precision (bfloat16 maths, float32 weights), about 2x "
-                            "faster on CPUs with AVX512_BF16 and on recent GPUs; the saved "
-                            "model is float32 either way (default: fp32)")
-    model.add_argument("--steps-per-epoch", type=int, metavar="N",
-                       help="steps per epoch (default: one pass over the training pairs)")
-    model.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
-                       help="stop after PATIENCE epochs without a lower validation loss and keep "
-                            "the best weights (default: 0, off)")
-    model.add_argument("--strategy", choices=STRATEGIES, default="auto",
-                       help="auto: multi-worker when TF_CONFIG names several workers, mirrored "
-                            "when there are several GPUs, else one device (default: auto)")
+    model.add_argument(
+        "--batch-size",
+        type=int,
+        default=16,
+        metavar="N",
+        help="pairs per step, over all devices and workers (default: 16)",
+    )
+    model.add_argument(
+        "--learning-rate",
+        type=float,
+        default=1e-4,
+        metavar="LR",
+        help="Adam learning rate (default: 1e-4)",
+    )
+    model.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="fp32",
+        help="bf16: mixed precision (bfloat16 maths, float32 weights), about 2x "
+        "faster on CPUs with AVX512_BF16 and on recent GPUs; the saved "
+        "model is float32 either way (default: fp32)",
+    )
+    model.add_argument(
+        "--steps-per-epoch",
+        type=int,
+        metavar="N",
+        help="steps per epoch (default: one pass over the training pairs)",
+    )
+    model.add_argument(
+        "--early-stopping",
+        type=int,
+        default=0,
+        metavar="PATIENCE",
+        help="stop after PATIENCE epochs without a lower validation loss and keep "
+        "the best weights (default: 0, off)",
+    )
+    model.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="auto",
+        help="auto: multi-worker when TF_CONFIG names several workers, mirrored "
+        "when there are several GPUs, else one device (default: auto)",
+    )
 
     out = parser.add_argument_group("checkpoints and output")
-    out.add_argument("--checkpoint-every", type=int, default=10, metavar="N",
-                     help="save a checkpoint every N epochs and at the end (default: 10)")
-    out.add_argument("--fresh", action="store_true",
-                     help="ignore an unfinished run with the same settings instead of resuming it")
-    out.add_argument("--tensorboard", action="store_true",
-                     help="also write TensorBoard logs into the run's checkpoint folder")
-    out.add_argument("--output", metavar="FILE",
-                     help="model file to write, .keras (default: a new unique name under models/); "
-                          "an existing file is never overwritten")
+    out.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=10,
+        metavar="N",
+        help="save a checkpoint every N epochs and at the end (default: 10)",
+    )
+    out.add_argument(
+        "--fresh",
+        action="store_true",
+        help="ignore an unfinished run with the same settings instead of resuming it",
+    )
+    out.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="also write TensorBoard logs into the run's checkpoint folder",
+    )
+    out.add_argument(
+        "--output",
+        metavar="FILE",
+        help="model file to write, .keras (default: a new unique name under models/); "
+        "an existing file is never overwritten",
+    )
     out.add_argument("--h5", action="store_true", help="also save a legacy .h5 copy of the model")
-    out.add_argument("--target-far", type=float, default=0.01, metavar="FAR",
-                     help="report the threshold giving this false-accept rate (default: 0.01)")
-    out.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
-                     help="Keras output: 0 silent, 1 progress bar, 2 one line per epoch (default: 1)")
+    out.add_argument(
+        "--target-far",
+        type=float,
+        default=0.01,
+        metavar="FAR",
+        help="report the threshold giving this false-accept rate (default: 0.01)",
+    )
+    out.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=1,
+        help="Keras output: 0 silent, 1 progress bar, 2 one line per epoch (default: 1)",
+    )
     return parser
 
 
-# --- settings and data ---------------------------------------------------------------------
+# --- settings and data ----------------------------------------------------------------------------
+
 
 def resolve_source(args) -> str:
     source = args.source or ("tree" if args.tree else "owner")
@@ -151,10 +254,13 @@ def resolve_source(args) -> str:
 
 
 def check_numbers(args) -> None:
-    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size),
-                        ("--checkpoint-every", args.checkpoint_every),
-                        ("--tree-pairs", args.tree_pairs),
-                        ("--pairs-per-anchor", args.pairs_per_anchor)):
+    for flag, value in (
+        ("--epochs", args.epochs),
+        ("--batch-size", args.batch_size),
+        ("--checkpoint-every", args.checkpoint_every),
+        ("--tree-pairs", args.tree_pairs),
+        ("--pairs-per-anchor", args.pairs_per_anchor),
+    ):
         if value < 1:
             raise FaceappError(f"{flag} must be at least 1, got {value}")
     if args.steps_per_epoch is not None and args.steps_per_epoch < 1:
@@ -196,7 +302,8 @@ def output_path(args, root: DataRoot) -> Path:
     return path
 
 
-# --- the model ---------------------------------------------------------------------------------
+# --- the model ------------------------------------------------------------------------------------
+
 
 def compile_model(model, learning_rate: float) -> None:
     import keras
@@ -204,9 +311,11 @@ def compile_model(model, learning_rate: float) -> None:
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.BinaryCrossentropy(),
-        metrics=[keras.metrics.BinaryAccuracy(name="accuracy"),
-                 keras.metrics.Precision(name="precision"),
-                 keras.metrics.Recall(name="recall")],
+        metrics=[
+            keras.metrics.BinaryAccuracy(name="accuracy"),
+            keras.metrics.Precision(name="precision"),
+            keras.metrics.Recall(name="recall"),
+        ],
     )
 
 
@@ -224,8 +333,9 @@ def build_model(settings: dict, resume: tuple[Path, int] | None):
         try:
             return keras.saving.load_model(resume[0], custom_objects={"L1Dist": L1Dist})
         except Exception as error:  # corrupt checkpoint: say which file
-            raise FaceappError(f"cannot load checkpoint {resume[0]}: {error}; "
-                               "rerun with --fresh to start over") from None
+            raise FaceappError(
+                f"cannot load checkpoint {resume[0]}: {error}; rerun with --fresh to start over"
+            ) from None
     mixed = settings.get("precision") == "bf16"
     if settings["init_from"] and not mixed:
         model = load_model(settings["init_from"])
@@ -288,7 +398,8 @@ def make_checkpoint_callback(run: RunFolder, every: int, chief: bool, settings: 
     return PeriodicCheckpoint()
 
 
-# --- evaluation and export -------------------------------------------------------------------
+# --- evaluation and export ------------------------------------------------------------------------
+
 
 def validation_scores(model, table, rows):
     """Scores of the validation rows, embedding each table image once."""
@@ -306,8 +417,19 @@ def validation_scores(model, table, rows):
     return Head(kernel, bias).pair_scores(vectors[rows[:, 0]], vectors[rows[:, 1]])
 
 
-def save_run(model, path: Path, args, settings, split, table, train_rows, val_rows,
-             run: RunFolder, seconds: float, epochs_done: int) -> dict:
+def save_run(
+    model,
+    path: Path,
+    args,
+    settings,
+    split,
+    table,
+    train_rows,
+    val_rows,
+    run: RunFolder,
+    seconds: float,
+    epochs_done: int,
+) -> dict:
     """Write the model (training.export), its history, plots and metadata; return the
     metadata."""
     from faceapp.model import save_model
@@ -324,24 +446,42 @@ def save_run(model, path: Path, args, settings, split, table, train_rows, val_ro
     files = {}
     if run.history_path.exists():
         files["history"] = write_bytes_atomic(
-            Path(f"{stem}.history.csv"), run.history_path.read_bytes()).name
+            Path(f"{stem}.history.csv"), run.history_path.read_bytes()
+        ).name
         history = run.read_history()
         if history:
             files["curves_plot"] = plots.plot_history(history, Path(f"{stem}.curves.png")).name
     roc = metrics.roc_curve(labels, scores)
-    files["roc_plot"] = plots.plot_roc({"validation": (roc.fpr, roc.tpr)}, Path(f"{stem}.roc.png")).name
+    files["roc_plot"] = plots.plot_roc(
+        {"validation": (roc.fpr, roc.tpr)}, Path(f"{stem}.roc.png")
+    ).name
     files["scores_plot"] = plots.plot_score_histograms(
-        labels, scores, Path(f"{stem}.scores.png"), detection_threshold).name
-    metadata = export.export(model, path, export.model_metadata(
-        architecture=settings["architecture"], crop=settings["crop"],
-        detection_threshold=detection_threshold,
-        threshold_rule="best accuracy on the validation pairs", settings=settings,
-        data={**split.counts, "train_pairs": int(len(train_rows)),
-              "validation_pairs": int(len(val_rows)), "images_loaded": int(len(table.images)),
-              "images_skipped": len(table.skipped)},
-        metrics={"validation": summary}, training_seconds=seconds, epochs=epochs_done,
-        command=export.invocation("training.run"),
-        files=files, checkpoints=str(run.folder)))
+        labels, scores, Path(f"{stem}.scores.png"), detection_threshold
+    ).name
+    metadata = export.export(
+        model,
+        path,
+        export.model_metadata(
+            architecture=settings["architecture"],
+            crop=settings["crop"],
+            detection_threshold=detection_threshold,
+            threshold_rule="best accuracy on the validation pairs",
+            settings=settings,
+            data={
+                **split.counts,
+                "train_pairs": int(len(train_rows)),
+                "validation_pairs": int(len(val_rows)),
+                "images_loaded": int(len(table.images)),
+                "images_skipped": len(table.skipped),
+            },
+            metrics={"validation": summary},
+            training_seconds=seconds,
+            epochs=epochs_done,
+            command=export.invocation("training.run"),
+            files=files,
+            checkpoints=str(run.folder),
+        ),
+    )
     return metadata
 
 
@@ -349,15 +489,21 @@ def report(path: Path, metadata: dict) -> None:
     val = metadata["metrics"]["validation"]
     at = val["at_threshold"]
     print(f"model: {path}")
-    print(f"validation ({val['pairs']} pairs): accuracy {at['accuracy']:.3f}, precision "
-          f"{at['precision']:.3f}, recall {at['recall']:.3f} at 0.5; ROC AUC {val['roc_auc']:.3f}, "
-          f"EER {val['eer']:.3f}; TAR {val['tar_at_target_far']:.3f} at FAR "
-          f"{val['target_far']:g} (threshold {val['threshold_at_target_far']:.3f})")
-    print(f"recommended detection threshold: {metadata['detection_threshold']} "
-          f"(best validation accuracy {val['best_accuracy']:.3f}); metadata and plots beside the model")
+    print(
+        f"validation ({val['pairs']} pairs): accuracy {at['accuracy']:.3f}, precision "
+        f"{at['precision']:.3f}, recall {at['recall']:.3f} at 0.5; ROC AUC {val['roc_auc']:.3f}, "
+        f"EER {val['eer']:.3f}; TAR {val['tar_at_target_far']:.3f} at FAR "
+        f"{val['target_far']:g} (threshold {val['threshold_at_target_far']:.3f})"
+    )
+    print(
+        f"recommended detection threshold: {metadata['detection_threshold']} "
+        f"(best validation accuracy {val['best_accuracy']:.3f}); metadata and plots beside "
+        "the model"
+    )
 
 
-# --- main ------------------------------------------------------------------------------------------
+# --- main -----------------------------------------------------------------------------------------
+
 
 def train(args) -> int:
     check_numbers(args)
@@ -367,17 +513,23 @@ def train(args) -> int:
     if args.init_from:
         if not Path(args.init_from).is_file():
             raise FaceappError(f"--init-from model not found: {args.init_from}")
-        settings["architecture"] = read_metadata(args.init_from).get("architecture", args.architecture)
+        settings["architecture"] = read_metadata(args.init_from).get(
+            "architecture", args.architecture
+        )
     chief = is_chief()
     path = output_path(args, root) if chief else None
 
     split = training_data.build_split(settings, root)
-    table = training_data.load_table(training_data.pair_paths(split.train + split.validation), args.crop)
+    table = training_data.load_table(
+        training_data.pair_paths(split.train + split.validation), args.crop
+    )
     train_rows, val_rows = table.indices(split.train), table.indices(split.validation)
     for name, rows in (("training", train_rows), ("validation", val_rows)):
         if len(rows) == 0 or rows[:, 2].min() == rows[:, 2].max():
-            raise FaceappError(f"too few readable images to make {name} pairs of both kinds "
-                               f"({len(rows)} pairs); add images to the training folders")
+            raise FaceappError(
+                f"too few readable images to make {name} pairs of both kinds "
+                f"({len(rows)} pairs); add images to the training folders"
+            )
 
     strategy = make_strategy(args.strategy)  # before any TensorFlow operation
     import keras
@@ -387,10 +539,15 @@ def train(args) -> int:
     if resume is None and chief:
         run.start_fresh()
     initial_epoch = resume[1] if resume else 0
-    print(f"data: {len(train_rows)} training and {len(val_rows)} validation pairs from "
-          f"{len(table.images)} images ({source}); run folder {run.folder}", flush=True)
+    print(
+        f"data: {len(train_rows)} training and {len(val_rows)} validation pairs from "
+        f"{len(table.images)} images ({source}); run folder {run.folder}",
+        flush=True,
+    )
     if resume:
-        print(f"resuming from the checkpoint at epoch {initial_epoch}: {resume[0].name}", flush=True)
+        print(
+            f"resuming from the checkpoint at epoch {initial_epoch}: {resume[0].name}", flush=True
+        )
         if chief:
             run.remove_temporaries()  # a checkpoint whose write was killed
             run.trim_history(initial_epoch)
@@ -402,8 +559,14 @@ def train(args) -> int:
         model = build_model(settings, resume)
 
     workers = worker_count()
-    train_ds = training_data.make_dataset(train_rows, table.images, args.batch_size, shuffle=True,
-                                          augment=args.augment, seed=args.seed)
+    train_ds = training_data.make_dataset(
+        train_rows,
+        table.images,
+        args.batch_size,
+        shuffle=True,
+        augment=args.augment,
+        seed=args.seed,
+    )
     val_ds = training_data.make_dataset(val_rows, table.images, args.batch_size)
     steps, val_steps = args.steps_per_epoch, None
     if workers > 1:  # equal step counts on every worker, or the collectives wait forever
@@ -419,8 +582,11 @@ def train(args) -> int:
         callbacks.append(keras.callbacks.CSVLogger(str(run.history_path), append=True))
     callbacks.append(make_checkpoint_callback(run, args.checkpoint_every, chief, settings))
     if args.early_stopping:
-        callbacks.append(keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=args.early_stopping, restore_best_weights=True))
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=args.early_stopping, restore_best_weights=True
+            )
+        )
     if args.tensorboard and chief:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.folder / "tensorboard")))
 
@@ -429,10 +595,17 @@ def train(args) -> int:
     started = time.monotonic()
     try:
         with strategy.scope():
-            history = model.fit(train_ds, validation_data=val_ds, epochs=args.epochs,
-                                initial_epoch=initial_epoch, steps_per_epoch=steps,
-                                validation_steps=val_steps, callbacks=callbacks,
-                                verbose=args.verbose, shuffle=False)  # the dataset shuffles itself
+            history = model.fit(
+                train_ds,
+                validation_data=val_ds,
+                epochs=args.epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps,
+                validation_steps=val_steps,
+                callbacks=callbacks,
+                verbose=args.verbose,
+                shuffle=False,
+            )  # the dataset shuffles itself
     except KeyboardInterrupt:
         state = run.state()
         where = f"epoch {state['epoch']}" if state.get("epoch") else "the start"
@@ -440,12 +613,18 @@ def train(args) -> int:
         return 130
     seconds = time.monotonic() - started
     epochs_done = initial_epoch + len(history.epoch)
-    if not chief:
+    if not chief or path is None:
         return 0
-    metadata = save_run(model, path, args, settings, split, table, train_rows, val_rows,
-                      run, seconds, epochs_done)
-    run.write_state(epoch=epochs_done, checkpoint=run.state().get("checkpoint", ""),
-                    finished=True, model=str(path), settings=settings)
+    metadata = save_run(
+        model, path, args, settings, split, table, train_rows, val_rows, run, seconds, epochs_done
+    )
+    run.write_state(
+        epoch=epochs_done,
+        checkpoint=run.state().get("checkpoint", ""),
+        finished=True,
+        model=str(path),
+        settings=settings,
+    )
     report(path, metadata)
     return 0
 

@@ -6,8 +6,8 @@ the Siamese model computes, so N images cost N embeddings however many pairs the
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -21,8 +21,10 @@ def embed(embedding, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
     A direct call rather than ``predict``: it also works on a model built under a
     multi-worker strategy, on one worker alone (the chief, after training).
     """
-    out = [np.asarray(embedding(images[k:k + batch_size], training=False))
-           for k in range(0, len(images), batch_size)]
+    out = [
+        np.asarray(embedding(images[k : k + batch_size], training=False))
+        for k in range(0, len(images), batch_size)
+    ]
     return np.concatenate(out) if out else np.zeros((0, embedding.output_shape[-1]), np.float32)
 
 
@@ -38,8 +40,10 @@ class EmbeddingScorer:
 
     def scores(self, firsts: Sequence[Path], seconds: Sequence[Path]) -> np.ndarray:
         """P(same) for each ``(firsts[k], seconds[k])``; every path must be loaded."""
-        return self.head.pair_scores(self.embeddings[[self.index[p] for p in firsts]],
-                                     self.embeddings[[self.index[p] for p in seconds]])
+        return self.head.pair_scores(
+            self.embeddings[[self.index[p] for p in firsts]],
+            self.embeddings[[self.index[p] for p in seconds]],
+        )
 
     def against(self, probe: Path, gallery: Sequence[Path]) -> np.ndarray:
         """Scores of one probe image against each gallery image."""
@@ -54,7 +58,9 @@ class PairScorer(EmbeddingScorer):
         table = load_table(paths, crop=crop or model.crop)
         self.skipped = table.skipped
         images = table.images.astype(np.float32) / np.float32(255.0)
-        embeddings = np.concatenate([model.embed(images[k:k + 256])
-                                     for k in range(0, len(images), 256)]) if len(images) \
+        embeddings = (
+            np.concatenate([model.embed(images[k : k + 256]) for k in range(0, len(images), 256)])
+            if len(images)
             else np.zeros((0, model.head.dimensions), np.float32)
+        )
         super().__init__(embeddings, table.index, model.head)

@@ -16,7 +16,7 @@ import argparse
 import json
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
@@ -24,10 +24,12 @@ from faceapp.modelfiles import SHIPPED_FOLDER, files_of
 from faceapp.storage import write_bytes_atomic
 
 CARD_SUFFIX = ".card.md"
-LOCAL_KEYS = ("data_root",)
-CROP_WORDS = {"aligned": "the face aligned by five Face Mesh landmarks onto dlib's chip "
-                         "template (crop `aligned`)",
-              "detect": "OpenCV's Haar box with a 20% margin, not aligned (crop `detect`)"}  # settings that only name folders of the machine it was made on
+LOCAL_KEYS = ("data_root",)  # settings that only name folders of the machine it was made on
+CROP_WORDS = {
+    "aligned": "the face aligned by five Face Mesh landmarks onto dlib's chip "
+    "template (crop `aligned`)",
+    "detect": "OpenCV's Haar box with a 20% margin, not aligned (crop `detect`)",
+}
 
 
 def card_path(folder: Path, name: str) -> Path:
@@ -40,28 +42,52 @@ def evaluate(model_path: Path, lfw: Path, folds: str, owner: str) -> dict:
 
     parser = commands.build_parser()
     with tempfile.TemporaryDirectory(prefix="faceapp-ship-") as out:
-        common = ["--model", str(model_path), "--lfw", str(lfw), "--out", out,
-                  "--runtime", "int8"]
+        common = ["--model", str(model_path), "--lfw", str(lfw), "--out", out, "--runtime", "int8"]
         pairs = commands.run_pairs(parser.parse_args(["pairs", *common, "--folds", folds]))
         owned = commands.run_owner(parser.parse_args(["owner", *common, "--owner", owner]))
-    return {"lfw_pairs": {key: pairs[key] for key in (
-                "pairs", "mean_accuracy", "std_accuracy", "roc_auc", "eer",
-                "tar_at_far_1e-2", "tar_at_far_1e-3", "folds")} | {"folds_scored": folds},
-            "owner": {key: owned[key] for key in (
-                "owner", "verification_images", "genuine_probes", "impostor_probes",
-                "configured")}}
+    return {
+        "lfw_pairs": {
+            key: pairs[key]
+            for key in (
+                "pairs",
+                "mean_accuracy",
+                "std_accuracy",
+                "roc_auc",
+                "eer",
+                "tar_at_far_1e-2",
+                "tar_at_far_1e-3",
+                "folds",
+            )
+        }
+        | {"folds_scored": folds},
+        "owner": {
+            key: owned[key]
+            for key in (
+                "owner",
+                "verification_images",
+                "genuine_probes",
+                "impostor_probes",
+                "configured",
+            )
+        },
+    }
 
 
 def shipped_metadata(values: dict, name: str, int8_name: str, evaluation: dict) -> dict:
     """The model's metadata as shipped: its int8 file renamed, machine paths reduced to
     names, and the measured figures added."""
-    training = {key: (Path(value).name if isinstance(value, str) and value.startswith("/")
-                      else value)
-                for key, value in values.get("training", {}).items() if key not in LOCAL_KEYS}
-    return {**values, "name": name, "training": training,
-            "int8": {**values["int8"], "file": int8_name},
-            "shipped": {"date": datetime.now(timezone.utc).date().isoformat(),
-                        "evaluation": evaluation}}
+    training = {
+        key: (Path(value).name if isinstance(value, str) and value.startswith("/") else value)
+        for key, value in values.get("training", {}).items()
+        if key not in LOCAL_KEYS
+    }
+    return {
+        **values,
+        "name": name,
+        "training": training,
+        "int8": {**values["int8"], "file": int8_name},
+        "shipped": {"date": datetime.now(UTC).date().isoformat(), "evaluation": evaluation},
+    }
 
 
 def render_card(name: str, metadata: dict, digests: dict[str, str], notes: str) -> str:
@@ -71,6 +97,27 @@ def render_card(name: str, metadata: dict, digests: dict[str, str], notes: str) 
     pairs, owner = evaluation["lfw_pairs"], evaluation["owner"]
     configured = owner["configured"]
     per_fold = ", ".join(f"fold {row['fold']} {row['accuracy']:.1%}" for row in pairs["folds"])
+    figures = "\n".join(
+        f"| {test} | {result} |"
+        for test, result in (
+            (
+                f"LFW pairs, folds {pairs['folds_scored']} ({pairs['pairs']} pairs; threshold "
+                "of each fold chosen on the other)",
+                f"**{pairs['mean_accuracy']:.2%}** ± {pairs['std_accuracy']:.2%} ({per_fold})",
+            ),
+            (
+                "ROC AUC / EER / TAR at FAR 1% / at FAR 0.1%",
+                f"{pairs['roc_auc']:.4f} / {pairs['eer']:.4f} / {pairs['tar_at_far_1e-2']:.4f} / "
+                f"{pairs['tar_at_far_1e-3']:.4f}",
+            ),
+            (
+                f"enrolled owner {owner['owner']} ({owner['verification_images']} verification "
+                f"images; {owner['genuine_probes']} genuine probes, {owner['impostor_probes']} "
+                "strangers never trained on), at the shipped thresholds",
+                f"FRR **{configured['frr']:.1%}**, FAR **{configured['far']:.1%}**",
+            ),
+        )
+    )
     files = "\n".join(f"| `{file}` | `{digest}` |" for file, digest in sorted(digests.items()))
     return f"""# Model card: {name}
 
@@ -78,31 +125,32 @@ The face model faceapp uses until you train one of your own.
 
 ## What it is
 
-- An embedding network (`{metadata.get('architecture')}`, {len(metadata['head']['kernel'])}-d
+- An embedding network (`{metadata.get("architecture")}`, {len(metadata["head"]["kernel"])}-d
   unit vector, the face and its mirror image averaged) and the Siamese head
   `sigmoid(|a - b| @ kernel + bias)`; it runs as an int8 copy on LiteRT (no TensorFlow).
-- Input: {CROP_WORDS.get(metadata.get('crop'), metadata.get('crop'))}, 100x100 RGB in [0, 1].
-- Thresholds: a verification image matches above **{metadata['detection_threshold']}**
-  ({metadata.get('detection_threshold_rule')}); verified when more than
-  **{metadata['verification_threshold']:.0%}** of them match.
+- Input: {CROP_WORDS.get(str(metadata.get("crop")), metadata.get("crop"))}, 100x100 RGB in
+  [0, 1].
+- Thresholds: a verification image matches above **{metadata["detection_threshold"]}**
+  ({metadata.get("detection_threshold_rule")}); verified when more than
+  **{metadata["verification_threshold"]:.0%}** of them match.
 
 ## How it was made
 
 ```
-{training.get('command') or metadata.get('command') or '(command not recorded)'}
+{training.get("command") or metadata.get("command") or "(command not recorded)"}
 ```
 
-- Data: LFW ({training.get('tree')}) without everyone in pairs folds
-  {training.get('exclude_folds')} of `pairs.txt` (held out for the figures below) and without
+- Data: LFW ({training.get("tree")}) without everyone in pairs folds
+  {training.get("exclude_folds")} of `pairs.txt` (held out for the figures below) and without
   the calibration owners and strangers that chose the threshold:
-  {metadata.get('data', {}).get('class_people')} people as identity classes,
-  {metadata.get('data', {}).get('class_images')} photos with a class and
-  {metadata.get('data', {}).get('teacher_only_images')} taught by the teacher only.
-- Teacher: {training.get('teacher') or 'none'} (distillation weight
-  {training.get('teacher_weight')}, {training.get('teacher_views', 1)} views per photo).
-- Seed {training.get('seed')}; {metadata.get('epochs')} epochs; training took
-  {metadata.get('training_seconds', 0) / 60:.1f} min on a 2-core CPU
-  ({metadata.get('created')}).
+  {metadata.get("data", {}).get("class_people")} people as identity classes,
+  {metadata.get("data", {}).get("class_images")} photos with a class and
+  {metadata.get("data", {}).get("teacher_only_images")} taught by the teacher only.
+- Teacher: {training.get("teacher") or "none"} (distillation weight
+  {training.get("teacher_weight")}, {training.get("teacher_views", 1)} views per photo).
+- Seed {training.get("seed")}; {metadata.get("epochs")} epochs; training took
+  {metadata.get("training_seconds", 0) / 60:.1f} min on a 2-core CPU
+  ({metadata.get("created")}).
 
 ## How well it does
 
@@ -111,9 +159,7 @@ app's own face search and alignment, on people never used for training or for th
 
 | test | result |
 |---|---|
-| LFW pairs, folds {pairs['folds_scored']} ({pairs['pairs']} pairs; threshold of each fold chosen on the other) | **{pairs['mean_accuracy']:.2%}** ± {pairs['std_accuracy']:.2%} ({per_fold}) |
-| ROC AUC / EER / TAR at FAR 1% / at FAR 0.1% | {pairs['roc_auc']:.4f} / {pairs['eer']:.4f} / {pairs['tar_at_far_1e-2']:.4f} / {pairs['tar_at_far_1e-3']:.4f} |
-| enrolled owner {owner['owner']} ({owner['verification_images']} verification images; {owner['genuine_probes']} genuine probes, {owner['impostor_probes']} strangers), at the shipped thresholds | FRR **{configured['frr']:.1%}**, FAR **{configured['far']:.1%}** |
+{figures}
 
 {notes.strip()}
 
@@ -146,21 +192,34 @@ app's own face search and alignment, on people never used for training or for th
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m training.ship",
-                           description="Make a trained model the shipped one: copy its int8 "
-                                       "network and metadata into faceapp/shipped/ and write "
-                                       "its model card, with figures measured now.")
+    parser = OneLineParser(
+        prog="python -m training.ship",
+        description="Make a trained model the shipped one: copy its int8 "
+        "network and metadata into faceapp/shipped/ and write "
+        "its model card, with figures measured now.",
+    )
     parser.add_argument("model", metavar="MODEL", help="a trained model (.keras or .json)")
     parser.add_argument("--name", required=True, help="the shipped name, e.g. faceapp-aligned-v1")
     parser.add_argument("--lfw", required=True, metavar="DIR", help="LFW, for the figures")
-    parser.add_argument("--owner", default="Colin_Powell",
-                        help="the owner scenario's person (default: Colin_Powell)")
-    parser.add_argument("--notes", metavar="FILE",
-                        help="markdown added to the card's figures (e.g. real-video results)")
-    parser.add_argument("--folder", default=str(SHIPPED_FOLDER), metavar="DIR",
-                        help="where shipped models live (default: faceapp/shipped)")
-    parser.add_argument("--replace", action="store_true",
-                        help="replace a shipped model of the same name")
+    parser.add_argument(
+        "--owner",
+        default="Colin_Powell",
+        help="the owner scenario's person (default: Colin_Powell)",
+    )
+    parser.add_argument(
+        "--notes",
+        metavar="FILE",
+        help="markdown added to the card's figures (e.g. real-video results)",
+    )
+    parser.add_argument(
+        "--folder",
+        default=str(SHIPPED_FOLDER),
+        metavar="DIR",
+        help="where shipped models live (default: faceapp/shipped)",
+    )
+    parser.add_argument(
+        "--replace", action="store_true", help="replace a shipped model of the same name"
+    )
     return parser
 
 
@@ -174,16 +233,22 @@ def main(argv: list[str] | None = None) -> int:
     model = load_model(files, "int8")  # checks the int8 copy against its digest
     metadata = ModelMetadata.read(files.stem).values
     if "int8" not in metadata or "head" not in metadata:
-        raise FaceappError(f"{files.metadata_path} has no int8 copy or head: retrain it with "
-                           "this version (training.export writes both)")
+        raise FaceappError(
+            f"{files.metadata_path} has no int8 copy or head: retrain it with "
+            "this version (training.export writes both)"
+        )
     folder = Path(args.folder)
     int8_name = f"{args.name}.int8.tflite"
     targets = [folder / int8_name, folder / f"{args.name}.json", card_path(folder, args.name)]
     if not args.replace and any(t.exists() for t in targets):
         raise FaceappError(f"a shipped model named {args.name} exists; pass --replace")
     notes = Path(args.notes).read_text(encoding="utf-8") if args.notes else ""
-    evaluation = evaluate(files.keras or files.metadata_path, Path(args.lfw),
-                          metadata["training"].get("exclude_folds") or "all", args.owner)
+    evaluation = evaluate(
+        files.keras or files.metadata_path,
+        Path(args.lfw),
+        metadata["training"].get("exclude_folds") or "all",
+        args.owner,
+    )
     flatbuffer = files.int8_path.read_bytes()
     shipped = shipped_metadata(metadata, args.name, int8_name, evaluation)
     text = (json.dumps(shipped, indent=2, sort_keys=True) + "\n").encode()
@@ -192,10 +257,12 @@ def main(argv: list[str] | None = None) -> int:
     for target, data in zip(targets, (flatbuffer, text, card)):
         write_bytes_atomic(target, data, overwrite=args.replace)
         target.chmod(0o644)  # shipped in the repository: readable like its other files
-    print(f"shipped {model.describe()} as {args.name} in {folder}: LFW pairs "
-          f"{evaluation['lfw_pairs']['mean_accuracy']:.2%}, owner FRR "
-          f"{evaluation['owner']['configured']['frr']:.1%} / FAR "
-          f"{evaluation['owner']['configured']['far']:.1%}")
+    print(
+        f"shipped {model.describe()} as {args.name} in {folder}: LFW pairs "
+        f"{evaluation['lfw_pairs']['mean_accuracy']:.2%}, owner FRR "
+        f"{evaluation['owner']['configured']['frr']:.1%} / FAR "
+        f"{evaluation['owner']['configured']['far']:.1%}"
+    )
     return 0
 
 

@@ -23,9 +23,9 @@ import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -43,8 +43,10 @@ def require_dlib():
         import dlib
         import face_recognition_models
     except ImportError as error:
-        raise FaceappError(f"the dlib teacher needs the optional extra ({error.name} missing): "
-                           f"pip install -r requirements-teacher.txt") from None
+        raise FaceappError(
+            f"the dlib teacher needs the optional extra ({error.name} missing): "
+            f"pip install -r requirements-teacher.txt"
+        ) from None
     return dlib, face_recognition_models
 
 
@@ -52,9 +54,11 @@ def _pipeline():
     global _PIPELINE
     if _PIPELINE is None:
         dlib, models = require_dlib()
-        _PIPELINE = (dlib.get_frontal_face_detector(),
-                     dlib.shape_predictor(models.pose_predictor_five_point_model_location()),
-                     dlib.face_recognition_model_v1(models.face_recognition_model_location()))
+        _PIPELINE = (
+            dlib.get_frontal_face_detector(),
+            dlib.shape_predictor(models.pose_predictor_five_point_model_location()),
+            dlib.face_recognition_model_v1(models.face_recognition_model_location()),
+        )
     return _PIPELINE
 
 
@@ -93,8 +97,9 @@ def _load(cache: Path) -> dict[str, np.ndarray]:
         with np.load(cache) as data:
             keys, vectors = data["keys"].tolist(), data["vectors"]
     except (OSError, ValueError, KeyError) as error:
-        raise FaceappError(f"teacher cache {cache} is unreadable ({error}); delete it to "
-                           f"embed again") from None
+        raise FaceappError(
+            f"teacher cache {cache} is unreadable ({error}); delete it to embed again"
+        ) from None
     vectors = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
     return dict(zip(keys, vectors))
 
@@ -106,10 +111,16 @@ def _save(cache: Path, stored: dict[str, np.ndarray]) -> None:
     save_npz(cache, keys=np.array(keys), vectors=np.stack([stored[k] for k in keys]))
 
 
-def teacher_table(paths: Iterable[Path], cache: Path, workers: int = 2,
-                  save_every: int = 500, verbose: bool = True) -> dict[Path, np.ndarray]:
-    """``{path: unit-length teacher embedding}`` for the readable ``paths``, embedding only those not
-    already in ``cache`` (saved every ``save_every`` images, so an interrupted run resumes)."""
+def teacher_table(
+    paths: Iterable[Path],
+    cache: Path,
+    workers: int = 2,
+    save_every: int = 500,
+    verbose: bool = True,
+) -> dict[Path, np.ndarray]:
+    """``{path: unit-length teacher embedding}`` for the readable ``paths``, embedding only
+    those not already in ``cache`` (saved every ``save_every`` images, so an interrupted run
+    resumes)."""
     require_dlib()
     paths = sorted({Path(p).resolve() for p in paths})
     stored = _load(cache)
@@ -117,11 +128,15 @@ def teacher_table(paths: Iterable[Path], cache: Path, workers: int = 2,
     if missing:
         started, undetected = time.monotonic(), 0
         if verbose:
-            print(f"teacher: embedding {len(missing)} images with dlib ({workers} processes; "
-                  f"{len(stored)} cached)", flush=True)
+            print(
+                f"teacher: embedding {len(missing)} images with dlib ({workers} processes; "
+                f"{len(stored)} cached)",
+                flush=True,
+            )
         # spawn, not fork: the caller may already run TensorFlow's and OpenCV's threads
-        with ProcessPoolExecutor(max_workers=workers,
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
             results = pool.map(teacher_embedding, [str(p) for p in missing], chunksize=16)
             for done, (path, result) in enumerate(zip(missing, results), start=1):
                 if result is not None:  # stored at unit length, the scale targets start from
@@ -131,8 +146,11 @@ def teacher_table(paths: Iterable[Path], cache: Path, workers: int = 2,
                     _save(cache, stored)
                     if verbose:
                         rate = done / (time.monotonic() - started)
-                        print(f"teacher: {done}/{len(missing)} ({rate:.1f} images/s, "
-                              f"{undetected} without a detected face)", flush=True)
+                        print(
+                            f"teacher: {done}/{len(missing)} ({rate:.1f} images/s, "
+                            f"{undetected} without a detected face)",
+                            flush=True,
+                        )
     return {p: stored[str(p)] for p in paths if str(p) in stored}
 
 
@@ -151,13 +169,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m training.teacher",
         description="Embed an identity tree's images with the dlib teacher (cached).",
-        epilog="Needs the optional extra: pip install -r requirements-teacher.txt")
-    parser.add_argument("--lfw", required=True, metavar="DIR", help="identity tree (one folder per person)")
+        epilog="Needs the optional extra: pip install -r requirements-teacher.txt",
+    )
+    parser.add_argument(
+        "--lfw", required=True, metavar="DIR", help="identity tree (one folder per person)"
+    )
     add_held_out_arguments(parser)
-    parser.add_argument("--data-root", metavar="DIR",
-                        help="cache/ goes here (default: $FACEAPP_DATA_ROOT, else application_data/)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="processes (default: all cores)")
+    parser.add_argument(
+        "--data-root",
+        metavar="DIR",
+        help="cache/ goes here (default: $FACEAPP_DATA_ROOT, else application_data/)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes (default: all cores)",
+    )
     return parser
 
 

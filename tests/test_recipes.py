@@ -104,7 +104,7 @@ def test_identity_pretrain_command_end_to_end(lfw, tmp_path):
     recipes.main(
         [
             "identity-pretrain",
-            "--lfw",
+            "--tree",
             str(tree),
             "--data-root",
             str(tmp_path / "root"),
@@ -154,7 +154,7 @@ def test_identity_pretrain_command_end_to_end(lfw, tmp_path):
         recipes.main(
             [
                 "identity-pretrain",
-                "--lfw",
+                "--tree",
                 str(tree),
                 "--output",
                 str(out),
@@ -254,7 +254,7 @@ def test_identity_pretrain_members_sit_side_by_side_and_see_their_views(lfw, tmp
         recipes.main(
             [
                 "identity-pretrain",
-                "--lfw",
+                "--tree",
                 str(tree),
                 "--data-root",
                 str(root),
@@ -312,7 +312,7 @@ def test_identity_pretrain_refuses_an_unknown_member_view(tmp_path, capsys):
     code = recipes.main(
         [
             "identity-pretrain",
-            "--lfw",
+            "--tree",
             str(tmp_path),
             "--member-views",
             "full,eyes",

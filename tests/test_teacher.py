@@ -57,7 +57,7 @@ def test_identity_pretrain_with_teacher_end_to_end(lfw, tmp_path):
     out = root / "models" / "m.keras"
     common = [
         "identity-pretrain",
-        "--lfw",
+        "--tree",
         str(tree),
         "--data-root",
         str(root),
@@ -118,13 +118,15 @@ def test_teacher_flags_that_cannot_work_are_refused_before_any_data_work(tmp_pat
     from training import recipes
 
     missing_tree = tmp_path / "no-such-tree"  # never reached: the flags are checked first
-    assert recipes.main(["identity-pretrain", "--lfw", str(missing_tree), "--teacher-singles"]) == 2
+    assert (
+        recipes.main(["identity-pretrain", "--tree", str(missing_tree), "--teacher-singles"]) == 2
+    )
     assert "--teacher-singles needs --teacher" in capsys.readouterr().err
     assert (
         recipes.main(
             [
                 "identity-pretrain",
-                "--lfw",
+                "--tree",
                 str(missing_tree),
                 "--teacher",
                 "dlib",

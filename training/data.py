@@ -44,6 +44,7 @@ from faceapp.imaging import (
 )
 from faceapp.paths import DataRoot
 
+TREE_HELP = "identity tree: one folder of images per person, like LFW"
 MIN_OWNER_IMAGES = 2  # one for each side of the split
 MIN_TREE_PEOPLE = 4  # at least two people on each side
 _LFW_NAME = re.compile(r"^(?P<person>.+)_\d{4}$")

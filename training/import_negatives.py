@@ -28,6 +28,7 @@ from pathlib import Path
 
 from faceapp.errors import FaceappError, OneLineParser, cli_guard, one_line
 from faceapp.imaging import IMAGE_SUFFIXES, decode_image, is_image_file, summarize_skipped
+from faceapp.options import data_root_flag
 from faceapp.paths import DataRoot, make_private_dir
 from faceapp.storage import atomic_path, write_bytes_atomic
 
@@ -191,17 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
         "  python -m training.import_negatives lfw.tgz --limit 300\n"
         "  python -m training.import_negatives --download",
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[data_root_flag()],
     )
     parser.add_argument(
         "source",
         nargs="?",
         help="a folder of images (searched recursively) or a .tgz/.tar.gz/.tar archive",
     )
-    parser.add_argument(
-        "--data-root",
-        metavar="DIR",
-        help="data root (default: $FACEAPP_DATA_ROOT, else application_data/)",
-    )
+
     parser.add_argument(
         "--limit", type=int, metavar="N", help="copy at most N new images (default: all)"
     )

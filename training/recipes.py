@@ -25,35 +25,37 @@ from typing import Any
 import numpy as np
 
 from faceapp.crops import DEFAULT_CROP
-from faceapp.errors import FaceappError, cli_guard
+from faceapp.errors import FaceappError, OneLineParser, cli_guard
 from faceapp.imaging import INPUT_SHAPE
 from faceapp.metadata import DEFAULT_VERIFICATION_THRESHOLD
 from faceapp.model import ARCHITECTURES
+from faceapp.options import data_root_flag
 from faceapp.paths import DataRoot
 from training import calibration as calibrating
 from training import export, identity
 from training.checkpoints import run_id
-from training.data import CROPS, add_held_out_arguments, held_out_people, list_tree, tree_pairs
+from training.data import (
+    CROPS,
+    TREE_HELP,
+    add_held_out_arguments,
+    held_out_people,
+    list_tree,
+    tree_pairs,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m training.recipes", description="Training recipes (docs/accuracy.md)."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="RECIPE")
     p = commands.add_parser(
-        "identity-pretrain", help="CosFace identity pre-training of the embedding, then the head"
+        "identity-pretrain",
+        parents=[data_root_flag()],
+        help="CosFace identity pre-training of the embedding, then the head",
     )
-    p.add_argument(
-        "--lfw", required=True, metavar="DIR", help="identity tree (one folder per person)"
-    )
+    p.add_argument("--tree", required=True, metavar="DIR", help=TREE_HELP)
     add_held_out_arguments(p)
-    p.add_argument(
-        "--data-root",
-        metavar="DIR",
-        help="models/, checkpoints/ and cache/ go here (default: $FACEAPP_DATA_ROOT, "
-        "else application_data/)",
-    )
     p.add_argument("--output", metavar="FILE", help="model file (.keras; default: models/<unique>)")
     p.add_argument(
         "--crop",
@@ -263,7 +265,7 @@ def identity_pretrain(args) -> dict:
     check_flags(args)
     root = DataRoot.resolve(args.data_root)
     path = export.output_path(args.output, root, "identity-")
-    lfw = Path(args.lfw)
+    lfw = Path(args.tree)
     people = list_tree(lfw, exclude=held_out_people(args.exclude_pairs, args.exclude_folds))
     calibration, people = calibrating.hold_out(
         people,

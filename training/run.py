@@ -29,12 +29,13 @@ from faceapp.crops import DEFAULT_CROP
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
 from faceapp.metadata import read_metadata
 from faceapp.model import ARCHITECTURES, DEFAULT_ARCHITECTURE
+from faceapp.options import data_root_flag
 from faceapp.paths import DataRoot
 from faceapp.storage import write_bytes_atomic
 from training import data as training_data
 from training import export
 from training.checkpoints import RunFolder, run_id
-from training.data import CROPS
+from training.data import CROPS, TREE_HELP
 from training.distribute import (
     STRATEGIES,
     is_chief,
@@ -72,14 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(.keras + metadata JSON + history CSV + plots) under <data root>/models/.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[data_root_flag()],
     )
     data = parser.add_argument_group("data")
-    data.add_argument(
-        "--data-root",
-        metavar="DIR",
-        help="data root with anchor/ positive/ negative/ models/ checkpoints/ "
-        "(default: $FACEAPP_DATA_ROOT, else application_data/)",
-    )
     data.add_argument(
         "--source",
         choices=("owner", "tree", "both"),
@@ -89,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--tree",
         metavar="DIR",
-        help="identity tree: one folder of images per person, like LFW (default: none)",
+        help=f"{TREE_HELP} (default: none)",
     )
     data.add_argument(
         "--tree-pairs",

@@ -7,7 +7,7 @@ Training-time only (the app never imports dlib). Install the optional extra firs
 then embed the training side of an identity tree once; the result is cached under the data
 root (``cache/teacher-dlib-<tree>.npz``, never in git) and reruns only embed new images::
 
-    python -m training.teacher --lfw ../shared/data/lfw \\
+    python -m training.teacher --tree ../shared/data/lfw \\
         --exclude-pairs ../shared/data/lfw/pairs.txt --exclude-folds 4-5
 
 ``training.recipes identity-pretrain --teacher dlib`` runs this step itself when needed.
@@ -30,8 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
+from faceapp.options import data_root_flag
 from faceapp.paths import DataRoot
-from training.data import add_held_out_arguments, held_out_people, list_tree
+from training.data import TREE_HELP, add_held_out_arguments, held_out_people, list_tree
 
 TEACHER_DIM = 128
 _PIPELINE = None  # per process: (detector, shape predictor, recogniser)
@@ -170,16 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m training.teacher",
         description="Embed an identity tree's images with the dlib teacher (cached).",
         epilog="Needs the optional extra: pip install -r requirements-teacher.txt",
+        parents=[data_root_flag()],
     )
-    parser.add_argument(
-        "--lfw", required=True, metavar="DIR", help="identity tree (one folder per person)"
-    )
+    parser.add_argument("--tree", required=True, metavar="DIR", help=TREE_HELP)
     add_held_out_arguments(parser)
-    parser.add_argument(
-        "--data-root",
-        metavar="DIR",
-        help="cache/ goes here (default: $FACEAPP_DATA_ROOT, else application_data/)",
-    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -201,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     require_dlib()
     root = DataRoot.resolve(args.data_root)
-    lfw = Path(args.lfw)
+    lfw = Path(args.tree)
     paths = training_side_paths(lfw, args.exclude_pairs, args.exclude_folds)
     cache = cache_path(root, lfw)
     table = teacher_table(paths, cache, workers=max(1, args.workers))

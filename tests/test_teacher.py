@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from conftest import link_identity_tree
 
+from faceapp.paths import DataRoot
+
 pytest.importorskip(
     "dlib",
     reason="the dlib teacher extra is not installed (pip install -r requirements-teacher.txt)",
@@ -137,3 +139,63 @@ def test_teacher_flags_that_cannot_work_are_refused_before_any_data_work(tmp_pat
         == 2
     )
     assert "needs a 128-d embedding" in capsys.readouterr().err
+
+
+def test_teacher_views_are_aligned_augmented_cached_and_trained_on(faces, tmp_path):
+    """--teacher-views: each photo aligned and varied, each variant embedded by the teacher
+    once (cached by photo, so a second run embeds nothing), and a few steps trained on them."""
+    from faceapp.metadata import read_metadata
+    from training import recipes
+    from training.views import cache_folder, view_table
+
+    tree = tmp_path / "tree"
+    for person in ("Colin_Powell", "Jennifer_Capriati", "Tom_Daschle", "Tiger_Woods"):
+        (tree / person).mkdir(parents=True)
+        for photo in sorted((faces / person).glob("*.jpg"))[:4]:
+            (tree / person / photo.name).symlink_to(photo)
+    root = tmp_path / "root"
+    out = root / "models" / "v.keras"
+    argv = [
+        "identity-pretrain",
+        "--tree",
+        str(tree),
+        "--data-root",
+        str(root),
+        "--output",
+        str(out),
+        "--epochs",
+        "1",
+        "--steps-per-epoch",
+        "1",
+        "--batch-size",
+        "4",
+        "--head-pairs",
+        "8",
+        "--head-fraction",
+        "0.25",
+        "--calibration-owners",
+        "0",
+        "--teacher",
+        "dlib",
+        "--teacher-views",
+        "2",
+        "--crop",
+        "aligned",
+        "--architecture",
+        "compact",
+        "--verbose",
+        "0",
+    ]
+    assert recipes.main(argv) == 0
+    metadata = read_metadata(out)
+    assert metadata["training"]["teacher_views"] == 2 and metadata["crop"] == "aligned"
+    folder = cache_folder(DataRoot(root), tree, 2, 0)
+    paths = [p for person in tree.iterdir() for p in person.iterdir()]
+    kept, pictures, vectors = view_table(paths, folder, 2, 0, verbose=False)
+    assert pictures.shape[1:] == (2, 100, 100, 3) and vectors.shape[1:] == (2, 128)
+    assert len(kept) >= 12  # the class people's photos, with landmarks
+    assert not np.array_equal(pictures[0, 0], pictures[0, 1])  # the second is a variant
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=2), 1, atol=1e-5)
+    # cached: asking again embeds nothing (no process pool, no dlib)
+    again = view_table(paths, folder, 2, 0, workers=0, verbose=False)
+    np.testing.assert_array_equal(again[2], vectors)

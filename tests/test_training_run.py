@@ -415,7 +415,7 @@ def test_output_beside_a_stale_metadata_file_is_refused_before_training(tmp_path
 
     from faceapp.errors import FaceappError
     from faceapp.paths import DataRoot
-    from training.run import output_path
+    from training.fit import output_path
 
     (tmp_path / "foo.json").write_text('{"detection_threshold": 0.99}')
     args = SimpleNamespace(output=str(tmp_path / "foo.keras"), h5=False)

@@ -178,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument(
         "--no-augment",
         action="store_true",
-        help="training pipeline without the seed's augmentation",
+        help="training pipeline without the original tutorial's augmentation",
     )
     what.add_argument(
         "--intra-threads",

@@ -3,7 +3,7 @@
 Runtimes ("variants") of the embedding, each a function ``batch (N,100,100,3) float32 ->
 embeddings (N, D) float32``:
 
-``predict``   ``keras.Model.predict`` (the seed's way of calling the model)
+``predict``   ``keras.Model.predict`` (the original tutorial's way of calling the model)
 ``tf``        ``tf.function`` around the model call (what :class:`faceapp.verify.Verifier` does)
 ``xla``       the same with ``jit_compile=True`` (XLA)
 ``bf16``      a ``mixed_bfloat16`` copy of the model (bf16 matmuls/convolutions, fp32

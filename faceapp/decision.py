@@ -2,7 +2,7 @@
 
 No TensorFlow here: the GUI process uses this module too.
 
-Rule (the seed's): each verification image's score is P(same person) for it and the
+Rule (the original tutorial's): each verification image's score is P(same person) for it and the
 input face. A score above the *detection threshold* is a match; the person is verified when
 the fraction of matches is above the *verification threshold*.
 """

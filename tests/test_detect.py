@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import cv2
 import numpy as np
 import pytest
 from conftest import face_photos
@@ -43,6 +44,16 @@ def test_faces_from_80_px_to_the_frame_height_are_found_with_landmarks(face_heig
         assert xy[NOSE_TIP][1] > max(xy[RIGHT_EYE_OUTER][1], xy[LEFT_EYE_OUTER][1])
         found += 1
     assert found >= len(PHOTOS) - 1
+
+
+def test_of_two_faces_the_larger_is_the_one():
+    small = cv2.resize(cv2.imread(str(face_photos("Tiger_Woods")[0])), (125, 125))
+    large = cv2.imread(str(face_photos("Nicole_Kidman")[0]))
+    frame = np.full((480, 640, 3), 110, np.uint8)
+    frame[20:145, 20:145] = small
+    frame[200:450, 350:600] = large
+    face = find_face(frame)
+    assert face is not None and face.box.x > 300 and face.box.y > 180
 
 
 def test_no_face_is_none_and_the_fallback_box_is_central():

@@ -21,15 +21,19 @@ ARGPARSE = ("error: argument", "error: unrecognized arguments")  # argparse's ow
 def code_strings() -> str:
     """Every string literal of the code (f-strings with HOLE for their values), joined."""
     pieces = []
-    files = [*(PROJECT_ROOT / "faceapp").glob("*.py"), *(PROJECT_ROOT / "training").glob("*.py"),
-             PROJECT_ROOT / "main.py"]
+    files = [
+        *(PROJECT_ROOT / "faceapp").glob("*.py"),
+        *(PROJECT_ROOT / "training").glob("*.py"),
+        PROJECT_ROOT / "main.py",
+    ]
     for file in files:
         for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 pieces.append(node.value)
             elif isinstance(node, ast.JoinedStr):
-                pieces.append("".join(v.value if isinstance(v, ast.Constant) else HOLE
-                                      for v in node.values))
+                pieces.append(
+                    "".join(v.value if isinstance(v, ast.Constant) else HOLE for v in node.values)
+                )
     return SEPARATOR.join(pieces)
 
 
@@ -54,7 +58,7 @@ def covered(fragment: str, corpus: str, most: int = 3) -> bool:
     start, runs = 0, 0
     while start < len(bounds):
         end = len(bounds)
-        while end > start and fragment[bounds[start][0]:bounds[end - 1][1]] not in corpus:
+        while end > start and fragment[bounds[start][0] : bounds[end - 1][1]] not in corpus:
             end -= 1
         if end == start:
             return False

@@ -414,7 +414,8 @@ def pair_paths(pairs: Iterable[Pair]) -> set[Path]:
 
 
 def augment_image(image, tf):
-    """The seed's augmentation: brightness, contrast, flip, JPEG quality, saturation."""
+    """The original tutorial's augmentation: brightness, contrast, flip, JPEG quality and
+    saturation."""
     image = tf.image.random_brightness(image, max_delta=0.02)
     image = tf.image.random_contrast(image, lower=0.6, upper=1.0)
     image = tf.image.random_flip_left_right(image)

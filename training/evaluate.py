@@ -317,6 +317,39 @@ def run_owner(args) -> dict:
     return report
 
 
+# --- real video ---------------------------------------------------------------------------
+
+
+def run_video(args) -> dict:
+    """Each talking-head clip as the owner and the others as strangers (training.video_eval)."""
+    from training import video_eval
+
+    model = open_model(args)
+    videos = Path(args.videos)
+    clips = sorted(videos.glob("*.mp4"))
+    if len(clips) < 2:
+        raise FaceappError(f"need two or more .mp4 clips in {videos} (give --videos DIR)")
+    thresholds = Thresholds.resolve(
+        args.detection_threshold, args.verification_threshold, model.metadata.values
+    )
+    report = video_eval.evaluate(model, clips, thresholds, enrol=args.enroll)
+    report["model"] = str(model_file(model))
+    out = output_folder(args, model)
+    write_json(out / "video-report.json", report)
+    for row in report["clips"]:
+        print(
+            f"owner {row['owner']}: {row['enrolled']} enrolled; FRR {row['frr']:.1%} of "
+            f"{row['genuine_probes']} later frames, FAR {row['far']:.1%} of "
+            f"{row['impostor_probes']} frames of the others"
+        )
+    print(
+        f"all clips: FRR {report['frr']:.1%}, FAR {report['far']:.1%} at detection "
+        f"{thresholds.detection:.2f} / verification {thresholds.verification:.2f}"
+    )
+    print(f"reports: {out}")
+    return report
+
+
 # --- liveness -------------------------------------------------------------------------------------
 
 
@@ -512,6 +545,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="also take strangers the model was trained on (by default only "
         "people its metadata says it never saw)",
     )
+    video = commands.add_parser(
+        "video",
+        parents=[common],
+        help="each real clip as the owner (a few early frames enrolled), the others as strangers",
+    )
+    video.add_argument("--videos", required=True, metavar="DIR", help="the clips (.mp4)")
+    video.add_argument(
+        "--enroll",
+        type=int,
+        default=5,
+        metavar="N",
+        help="frames of each clip's first 2 s enrolled (default: 5)",
+    )
+    video.add_argument(
+        "--verification-threshold",
+        metavar="T",
+        help="verified when the fraction of matches is above this "
+        "(default: the model's metadata, else 0.5)",
+    )
     live = commands.add_parser(
         "liveness",
         parents=[data_root_flag()],
@@ -551,6 +603,7 @@ COMMANDS = {
     "validation": run_validation,
     "pairs": run_pairs,
     "owner": run_owner,
+    "video": run_video,
     "liveness": run_liveness,
 }
 

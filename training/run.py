@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="K",
         help="owner data: each anchor is paired with K positives and K negatives "
-        "(default: 1, the seed's)",
+        "(default: 1, as the original tutorial)",
     )
     data.add_argument(
         "--crop",

@@ -73,6 +73,40 @@ def evaluate(model_path: Path, lfw: Path, folds: str, owner: str) -> dict:
     }
 
 
+FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "faces"
+
+
+def fixture_pairs() -> list[tuple[Path, Path]]:
+    """Pairs of the repository's test faces: two of each person, and each with the next
+    person's first photo."""
+    people = sorted(p for p in FIXTURE.iterdir() if p.is_dir())
+    photos = [sorted(person.glob("*.jpg")) for person in people]
+    pairs = []
+    for k, own in enumerate(photos):
+        pairs += [(own[0], own[1]), (own[2], own[3]), (own[0], photos[(k + 1) % len(photos)][0])]
+    return pairs
+
+
+def fixture_scores(model) -> list[dict]:
+    """The shipped model's scores on :func:`fixture_pairs` (paths relative to the
+    repository), which tests/test_shipped_model.py recomputes wherever it runs."""
+    from training.scoring import PairScorer
+
+    pairs = fixture_pairs()
+    scorer = PairScorer(model, {p for pair in pairs for p in pair})
+    scores = scorer.scores([a for a, _ in pairs], [b for _, b in pairs])
+    root = FIXTURE.parent.parent.parent
+    return [
+        {
+            "first": str(a.relative_to(root)),
+            "second": str(b.relative_to(root)),
+            "same": a.parent == b.parent,
+            "score": round(float(s), 6),
+        }
+        for (a, b), s in zip(pairs, scores)
+    ]
+
+
 def shipped_metadata(values: dict, name: str, int8_name: str, evaluation: dict) -> dict:
     """The model's metadata as shipped: its int8 file renamed, machine paths reduced to
     names, and the measured figures added."""
@@ -250,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         args.owner,
     )
     flatbuffer = files.int8_path.read_bytes()
+    evaluation["fixture_pairs"] = fixture_scores(model)
     shipped = shipped_metadata(metadata, args.name, int8_name, evaluation)
     text = (json.dumps(shipped, indent=2, sort_keys=True) + "\n").encode()
     digests = {int8_name: sha256_of(flatbuffer), f"{args.name}.json": sha256_of(text)}

@@ -13,7 +13,7 @@ root (``cache/teacher-dlib-<tree>.npz``, never in git) and reruns only embed new
 ``training.recipes identity-pretrain --teacher dlib`` runs this step itself when needed.
 Each image goes through dlib's own pipeline: HOG face detector (the largest face; a fixed
 central box when none is found, which suits LFW's centred 250x250 photos), 5-point
-landmarks, aligned 150x150 chip, ResNet descriptor. About 0.1 s per image per core here.
+landmarks, aligned 150x150 chip, ResNet descriptor (its cost: docs/accuracy.md).
 """
 
 from __future__ import annotations

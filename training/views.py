@@ -8,10 +8,10 @@ scaled, shifted, lit, coloured, blurred, made noisy or JPEG-compressed
 (:func:`augmented`). The dlib network embeds every view once; the student later trains on
 the view shrunk to its own input size, against the teacher's vector of the same view.
 
-The work (about 50 ms of dlib per view and core) is done once and kept under the data root
-in chunks of :data:`CHUNK` photos (``cache/teacher-views-<tree>-v<views>-s<seed>/``), so a
-killed run resumes with the next unfinished chunk. Training-time only: needs dlib
-(``requirements-teacher.txt``).
+The work (dlib once per view; its time: docs/accuracy.md) is done once and kept under the
+data root in chunks of :data:`CHUNK` photos (``cache/teacher-views-<tree>-v<views>-s<seed>/``,
+keyed by photo), so a killed run resumes with the next unfinished chunk. Training-time only:
+needs dlib (``requirements-teacher.txt``).
 """
 
 from __future__ import annotations

@@ -1,9 +1,14 @@
-"""Training and evaluating the Siamese face verifier.
+"""Training, evaluating and shipping the face verifier (commands over small libraries).
 
-- :mod:`training.data`: listing images, splitting (before pairing), pairing, ``tf.data``.
-- :mod:`training.run`: ``python -m training.run``, the training command.
-- :mod:`training.metrics` / :mod:`training.plots`: error rates and PNG plots.
-- :mod:`training.evaluate`: ``python -m training.evaluate`` (validation data, LFW pairs,
-  enrolled owner, liveness).
-- :mod:`training.import_negatives`: fill ``negative/`` from an LFW folder or archive.
+Commands: ``training.run`` (pairs; library :mod:`training.fit`), ``training.recipes``
+(identity pre-training; :mod:`training.pretrain`), ``training.teacher`` (the dlib teacher's
+cache), ``training.evaluate`` (validation pairs, LFW pairs, owner, real video, liveness),
+``training.attacks`` (replay-attack videos), ``training.ship`` (the shipped model and its
+card), ``training.import_negatives``.
+
+Libraries: :mod:`training.data` (listing, splitting before pairing, pairing, ``tf.data``),
+:mod:`training.export` (the one way every trainer saves), :mod:`training.identity`,
+:mod:`training.views`, :mod:`training.calibration`, :mod:`training.scoring`,
+:mod:`training.metrics`, :mod:`training.owner_eval`, :mod:`training.video_eval`,
+:mod:`training.liveness_eval`, :mod:`training.plots`, :mod:`training.checkpoints`.
 """

@@ -263,20 +263,36 @@ def parse_args(argv=None):
     return args
 
 
-class KerasContext:
+class OwnerPhotos:
+    """The owner's LFW photos both kinds of section use: ``--gallery`` to enrol, then 20 as
+    webcam-sized frames."""
+
+    def __init__(self, args):
+        from benchmarks.data import lfw_root, person_images, webcam_frame
+
+        self.lfw = lfw_root(args.lfw)
+        owner = person_images(self.lfw)
+        if len(owner) < args.gallery + 4:
+            raise SystemExit(f"need {args.gallery + 4} photos of the owner in LFW")
+        self.gallery_paths = owner[: args.gallery]
+        self.frame_paths = owner[args.gallery : args.gallery + 20]
+        self.frames = [webcam_frame(p) for p in self.frame_paths]
+        self.webcam = webcam_frame
+
+
+class KerasContext(OwnerPhotos):
     """What the Keras sections share: the model, its parts, LFW inputs, built runtimes."""
 
     def __init__(self, args):
         import keras
         import numpy as np
 
-        from benchmarks.data import lfw_root, person_images, webcam_frame
         from faceapp.imaging import preprocess
         from faceapp.metadata import Thresholds
         from faceapp.model import make_siamese_model, siamese_parts
 
+        super().__init__(args)
         keras.utils.set_random_seed(0)
-        self.lfw = lfw_root(args.lfw)
         keras_file = args.model if args.model and args.model.suffix in (".keras", ".h5") else None
         if keras_file:
             from faceapp.model import load_model
@@ -287,12 +303,6 @@ class KerasContext:
         self.trained = bool(keras_file)
         self.embedding, self.kernel, self.bias = siamese_parts(self.siamese)
         self.thresholds = Thresholds()
-        owner = person_images(self.lfw)
-        if len(owner) < args.gallery + 4:
-            raise SystemExit(f"need {args.gallery + 4} photos of the owner in LFW")
-        self.gallery_paths = owner[: args.gallery]
-        self.frame_paths = owner[args.gallery : args.gallery + 20]
-        self.frames = [webcam_frame(p) for p in self.frame_paths]
         self.gallery = np.stack([preprocess(p) for p in self.gallery_paths])
         others = sorted((self.lfw / "Jennifer_Capriati").glob("*.jpg"))[:5]
         self.probes = np.stack([preprocess(p) for p in self.frame_paths[:5] + others])
@@ -303,22 +313,13 @@ class KerasContext:
         pass
 
 
-class RuntimeContext:
+class RuntimeContext(OwnerPhotos):
     """What the run-time sections share (no TensorFlow): LFW photos of the owner as frames,
     temporary data roots with an enrolled gallery, and the model that runs."""
 
     def __init__(self, args):
-        from benchmarks.data import lfw_root, person_images, webcam_frame
-
+        super().__init__(args)
         self.args = args
-        self.lfw = lfw_root(args.lfw)
-        owner = person_images(self.lfw)
-        if len(owner) < args.gallery + 4:
-            raise SystemExit(f"need {args.gallery + 4} photos of the owner in LFW")
-        self.gallery_paths = owner[: args.gallery]
-        self.frame_paths = owner[args.gallery : args.gallery + 20]
-        self.frames = [webcam_frame(p) for p in self.frame_paths]
-        self.webcam = webcam_frame
         self.model_name = "?"
 
     @contextlib.contextmanager

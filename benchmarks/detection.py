@@ -92,14 +92,13 @@ def run(results: Results, context, args) -> None:
     times, recall, boxes = {}, {}, {}
     for name, find in detectors.items():
         find(frames[0][0])  # load the networks
-        samples, hits, found = [], 0, []
+        samples, kept = [], []
         for frame, height in frames:
             box, seconds = timed(find, frame)
             samples.append(seconds)
-            hits += centred(box, height)
-            found.append(box if centred(box, height) else None)
-        times[name], recall[name] = float(np.median(samples)) * 1e3, hits
-        boxes[name] = found
+            kept.append(box if centred(box, height) else None)
+        times[name] = float(np.median(samples)) * 1e3
+        recall[name], boxes[name] = sum(box is not None for box in kept), kept
     haar_ms, haar_hits = times["haar"], recall["haar"]
     n = len(frames)
     for name in detectors:
@@ -147,11 +146,13 @@ def run(results: Results, context, args) -> None:
         )
     )
     for height in FACE_HEIGHTS:
-        per = [(frame, h) for frame, h in frames if h == height]
-        found = {name: sum(centred(detectors[name](f), h) for f, h in per) for name in detectors}
+        rows = [k for k, (_, h) in enumerate(frames) if h == height]
         results.note(
             f"faces {height} px tall: found "
-            + ", ".join(f"{name} {count}/{len(per)}" for name, count in found.items())
+            + ", ".join(
+                f"{name} {sum(boxes[name][k] is not None for k in rows)}/{len(rows)}"
+                for name in detectors
+            )
         )
     clips(results, args)
 

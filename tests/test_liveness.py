@@ -121,3 +121,22 @@ def test_someone_else_is_refused_without_waiting_for_liveness():
     timed = TimedVerification(5.0, reject_after=1, clock=lambda: 0.0, liveness=Verdicts(None))
     timed.add(decide([0.1, 0.2], Thresholds(0.5, 0.5)))
     assert timed.done and timed.outcome().liveness == ""
+
+
+def test_apcer_bpcer_and_the_threshold_chosen_on_tuning_material():
+    from training.liveness_eval import Outcome, Trial, choose_threshold, rates
+
+    def outcome(kind, score, decided=True):
+        trial = Trial("v.avi", 0, False, kind == "live", kind, "clip")
+        return Outcome(trial, score, decided, 2.0, "")
+
+    tuning = [outcome("live", 0.08), outcome("live", 0.05), outcome("print", 0.012),
+              outcome("screen", 0.016), outcome("print", None, decided=False)]
+    threshold = choose_threshold(tuning)
+    assert threshold == pytest.approx(0.016 * 1.25)
+    measured = [outcome("live", 0.09), outcome("live", 0.015), outcome("live", 0.3, False),
+                outcome("print", 0.03), outcome("print", 0.01), outcome("screen", 0.001)]
+    report = rates(measured, threshold)
+    assert report["bpcer"] == pytest.approx(2 / 3)  # too low, and undecided
+    assert report["apcer_print"] == 0.5 and report["apcer_screen"] == 0.0
+    assert report["apcer"] == 0.5 and report["attacks_print"] == 2

@@ -74,7 +74,8 @@ def live_trials(clips: list[Path], seconds: float, fps: float, step: float) -> l
     for clip in clips:
         frames = int(cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FRAME_COUNT))
         last = max(0, frames - int(round(seconds * fps)))
-        for start in range(0, last + 1, max(1, int(round(step * fps)))):
+        starts = sorted({int(round(k * step * fps)) for k in range(int(last / (step * fps)) + 1)})
+        for start in starts:
             for mirrored in (False, True):
                 trials.append(Trial(str(clip), start, mirrored, True, "live", clip.stem))
     return trials

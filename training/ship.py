@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from faceapp.storage import write_bytes_atomic
 
 CARD_SUFFIX = ".card.md"
 LOCAL_KEYS = ("data_root",)  # settings that only name folders of the machine it was made on
+MACHINE_FLAGS = ("--data-root", "--output")  # the same, as training command flags
 CROP_WORDS = {
     "aligned": "the face aligned by five Face Mesh landmarks onto dlib's chip "
     "template (crop `aligned`)",
@@ -36,16 +38,31 @@ def card_path(folder: Path, name: str) -> Path:
     return folder / f"{name}{CARD_SUFFIX}"
 
 
-def evaluate(model_path: Path, lfw: Path, folds: str, owner: str) -> dict:
+def evaluate(
+    model_path: Path, lfw: Path, folds: str, owner: str, videos: Path | None = None
+) -> dict:
     """The shipped figures, measured by training.evaluate's own commands on the int8 copy."""
     from training import evaluate as commands
 
     parser = commands.build_parser()
     with tempfile.TemporaryDirectory(prefix="faceapp-ship-") as out:
-        common = ["--model", str(model_path), "--lfw", str(lfw), "--out", out, "--runtime", "int8"]
-        pairs = commands.run_pairs(parser.parse_args(["pairs", *common, "--folds", folds]))
-        owned = commands.run_owner(parser.parse_args(["owner", *common, "--owner", owner]))
+        common = ["--model", str(model_path), "--out", out, "--runtime", "int8"]
+        pairs = commands.run_pairs(
+            parser.parse_args(["pairs", *common, "--lfw", str(lfw), "--folds", folds])
+        )
+        owned = commands.run_owner(
+            parser.parse_args(["owner", *common, "--lfw", str(lfw), "--owner", owner])
+        )
+        video = (
+            commands.run_video(parser.parse_args(["video", *common, "--videos", str(videos)]))
+            if videos
+            else None
+        )
     return {
+        "video": video
+        and {
+            key: video[key] for key in ("frr", "far", "genuine_probes", "impostor_probes", "clips")
+        },
         "lfw_pairs": {
             key: pairs[key]
             for key in (
@@ -107,6 +124,22 @@ def fixture_scores(model) -> list[dict]:
     ]
 
 
+def portable_command(command: str | None) -> str | None:
+    """The training command without the flags that only name the machine's folders."""
+    if not command:
+        return command
+    kept: list[str] = []
+    skip_value = False
+    for word in shlex.split(command):
+        if skip_value:
+            skip_value = False
+        elif word in MACHINE_FLAGS:
+            skip_value = True
+        elif not word.startswith(tuple(f"{flag}=" for flag in MACHINE_FLAGS)):
+            kept.append(word)
+    return shlex.join(kept)
+
+
 def shipped_metadata(values: dict, name: str, int8_name: str, evaluation: dict) -> dict:
     """The model's metadata as shipped: its int8 file renamed, machine paths reduced to
     names, and the measured figures added."""
@@ -115,6 +148,7 @@ def shipped_metadata(values: dict, name: str, int8_name: str, evaluation: dict) 
         for key, value in values.get("training", {}).items()
         if key not in LOCAL_KEYS
     }
+    training["command"] = portable_command(training.get("command"))
     return {
         **values,
         "name": name,
@@ -128,30 +162,38 @@ def render_card(name: str, metadata: dict, digests: dict[str, str], notes: str) 
     """The model card: what it is, how it was made, how well it does, its limits, licences."""
     training = metadata.get("training", {})
     evaluation = metadata["shipped"]["evaluation"]
-    pairs, owner = evaluation["lfw_pairs"], evaluation["owner"]
+    pairs, owner, video = evaluation["lfw_pairs"], evaluation["owner"], evaluation.get("video")
     configured = owner["configured"]
     per_fold = ", ".join(f"fold {row['fold']} {row['accuracy']:.1%}" for row in pairs["folds"])
-    figures = "\n".join(
-        f"| {test} | {result} |"
-        for test, result in (
+    rows = [
+        (
+            f"LFW pairs, folds {pairs['folds_scored']} ({pairs['pairs']} pairs; threshold "
+            "of each fold chosen on the other)",
+            f"**{pairs['mean_accuracy']:.2%}** ± {pairs['std_accuracy']:.2%} ({per_fold})",
+        ),
+        (
+            "ROC AUC / EER / TAR at FAR 1% / at FAR 0.1%",
+            f"{pairs['roc_auc']:.4f} / {pairs['eer']:.4f} / {pairs['tar_at_far_1e-2']:.4f} / "
+            f"{pairs['tar_at_far_1e-3']:.4f}",
+        ),
+        (
+            f"enrolled owner {owner['owner']} ({owner['verification_images']} verification "
+            f"images; {owner['genuine_probes']} genuine probes, {owner['impostor_probes']} "
+            "strangers never trained on), at the shipped thresholds",
+            f"FRR **{configured['frr']:.1%}**, FAR **{configured['far']:.1%}**",
+        ),
+    ]
+    if video:
+        rows.append(
             (
-                f"LFW pairs, folds {pairs['folds_scored']} ({pairs['pairs']} pairs; threshold "
-                "of each fold chosen on the other)",
-                f"**{pairs['mean_accuracy']:.2%}** ± {pairs['std_accuracy']:.2%} ({per_fold})",
-            ),
-            (
-                "ROC AUC / EER / TAR at FAR 1% / at FAR 0.1%",
-                f"{pairs['roc_auc']:.4f} / {pairs['eer']:.4f} / {pairs['tar_at_far_1e-2']:.4f} / "
-                f"{pairs['tar_at_far_1e-3']:.4f}",
-            ),
-            (
-                f"enrolled owner {owner['owner']} ({owner['verification_images']} verification "
-                f"images; {owner['genuine_probes']} genuine probes, {owner['impostor_probes']} "
-                "strangers never trained on), at the shipped thresholds",
-                f"FRR **{configured['frr']:.1%}**, FAR **{configured['far']:.1%}**",
-            ),
+                f"real video: each of {len(video['clips'])} talking-head clips as the owner "
+                f"({video['clips'][0]['enrolled']} early frames enrolled; "
+                f"{video['genuine_probes']} later frames, {video['impostor_probes']} frames "
+                "of the others), at the shipped thresholds",
+                f"FRR **{video['frr']:.1%}**, FAR **{video['far']:.1%}**",
+            )
         )
-    )
+    figures = "\n".join(f"| {test} | {result} |" for test, result in rows)
     files = "\n".join(f"| `{file}` | `{digest}` |" for file, digest in sorted(digests.items()))
     return f"""# Model card: {name}
 
@@ -241,6 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the owner scenario's person (default: Colin_Powell)",
     )
     parser.add_argument(
+        "--videos",
+        metavar="DIR",
+        help="the real talking-head clips, for the card's real-video figures",
+    )
+    parser.add_argument(
         "--notes",
         metavar="FILE",
         help="markdown added to the card's figures (e.g. real-video results)",
@@ -282,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.lfw),
         metadata["training"].get("exclude_folds") or "all",
         args.owner,
+        Path(args.videos) if args.videos else None,
     )
     flatbuffer = files.int8_path.read_bytes()
     evaluation["fixture_pairs"] = fixture_scores(model)

@@ -130,13 +130,44 @@ def test_apcer_bpcer_and_the_threshold_chosen_on_tuning_material():
         trial = Trial("v.avi", 0, False, kind == "live", kind, "clip")
         return Outcome(trial, score, decided, 2.0, "")
 
-    tuning = [outcome("live", 0.08), outcome("live", 0.05), outcome("print", 0.012),
-              outcome("screen", 0.016), outcome("print", None, decided=False)]
+    tuning = [
+        outcome("live", 0.08),
+        outcome("live", 0.05),
+        outcome("print", 0.012),
+        outcome("screen", 0.016),
+        outcome("print", None, decided=False),
+    ]
     threshold = choose_threshold(tuning)
     assert threshold == pytest.approx(0.016 * 1.25)
-    measured = [outcome("live", 0.09), outcome("live", 0.015), outcome("live", 0.3, False),
-                outcome("print", 0.03), outcome("print", 0.01), outcome("screen", 0.001)]
+    measured = [
+        outcome("live", 0.09),
+        outcome("live", 0.015),
+        outcome("live", 0.3, False),
+        outcome("print", 0.03),
+        outcome("print", 0.01),
+        outcome("screen", 0.001),
+    ]
     report = rates(measured, threshold)
     assert report["bpcer"] == pytest.approx(2 / 3)  # too low, and undecided
     assert report["apcer_print"] == 0.5 and report["apcer_screen"] == 0.0
     assert report["apcer"] == 0.5 and report["attacks_print"] == 2
+
+
+def test_the_final_material_holds_both_kinds_of_lfw_attack_and_whole_clips():
+    from training.liveness_eval import Trial, held_for_measuring
+
+    kinds = ["print", "screen"] * 4  # as training.attacks writes them: alternating
+    trials = [Trial(f"a{i}.avi", 0, False, False, kind, "lfw") for i, kind in enumerate(kinds)]
+    trials += [
+        Trial("k.mp4", 0, False, True, "live", "Katie"),
+        Trial("k1.avi", 0, False, False, "print", "Katie"),
+        Trial("b.mp4", 0, False, True, "live", "Bob"),
+        Trial("b1.avi", 0, False, False, "screen", "Bob"),
+    ]
+
+    held = held_for_measuring(trials, {"Katie"})
+
+    measured = [t for t, kept in zip(trials, held) if kept]
+    lfw = [t.kind for t in measured if t.source == "lfw"]
+    assert sorted(lfw) == ["print", "print", "screen", "screen"]
+    assert {t.video for t in measured if t.source != "lfw"} == {"k.mp4", "k1.avi"}

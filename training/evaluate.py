@@ -367,19 +367,15 @@ def run_liveness(args) -> dict:
     trials = le.live_trials(clips, args.seconds, args.fps, args.step) + le.attack_trials(
         Path(args.attacks)
     )
-    lfw_attacks = [t for t in trials if t.source == "lfw"]
-    final_lfw = set(map(id, lfw_attacks[1::2]))  # every second LFW attack is kept for the end
+    held = le.held_for_measuring(trials, final_clips)
     outcomes = []
     for number, trial in enumerate(trials, start=1):
         outcomes.append(le.run_trial(trial, args.seconds, args.fps))
         if number % 20 == 0:
             print(f"{number}/{len(trials)} presentations", flush=True)
-
-    def final(o) -> bool:
-        return o.trial.source in final_clips or id(o.trial) in final_lfw
-
-    tuning = [o for o in outcomes if not final(o)]
-    measured = [o for o in outcomes if final(o)]
+    tuning = [o for o, kept in zip(outcomes, held) if not kept]
+    measured = [o for o, kept in zip(outcomes, held) if kept]
+    final_lfw = [o for o in measured if o.trial.source == "lfw"]
     chosen = le.choose_threshold(tuning)
     report = {
         "final_clips": sorted(final_clips),

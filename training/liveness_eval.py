@@ -101,6 +101,18 @@ def attack_trials(folder: Path) -> list[Trial]:
     ]
 
 
+def held_for_measuring(trials: list[Trial], final_clips: set[str]) -> list[bool]:
+    """Which trials are kept out of tuning, for the final figures: every trial of the final
+    clips (their live presentations and the attacks made from their frames) and every second
+    LFW attack *of each kind*, so both kinds are measured on photos never tuned on."""
+    held = [t.source in final_clips for t in trials]
+    for kind in {t.kind for t in trials if t.source == "lfw"}:
+        lfw = [i for i, t in enumerate(trials) if t.source == "lfw" and t.kind == kind]
+        for index in lfw[1::2]:
+            held[index] = True
+    return held
+
+
 def run_trial(trial: Trial, seconds: float, fps: float) -> Outcome:
     """The check on one presentation, frame by frame, until it has seen enough."""
     from faceapp.detect import FaceFinder

@@ -367,14 +367,14 @@ def run_liveness(args) -> dict:
     trials = le.live_trials(clips, args.seconds, args.fps, args.step) + le.attack_trials(
         Path(args.attacks)
     )
-    held = le.held_for_measuring(trials, final_clips)
+    kept_for_measuring = le.held_for_measuring(trials, final_clips)
     outcomes = []
     for number, trial in enumerate(trials, start=1):
         outcomes.append(le.run_trial(trial, args.seconds, args.fps))
         if number % 20 == 0:
             print(f"{number}/{len(trials)} presentations", flush=True)
-    tuning = [o for o, kept in zip(outcomes, held) if not kept]
-    measured = [o for o, kept in zip(outcomes, held) if kept]
+    tuning = [o for o, kept in zip(outcomes, kept_for_measuring) if not kept]
+    measured = [o for o, kept in zip(outcomes, kept_for_measuring) if kept]
     final_lfw = [o for o in measured if o.trial.source == "lfw"]
     chosen = le.choose_threshold(tuning)
     report = {
@@ -388,10 +388,10 @@ def run_liveness(args) -> dict:
     }
     rounds = []  # each clip held out in turn, the threshold chosen on the rest
     for clip in clips:
-        held = [o for o in outcomes if o.trial.source == clip.stem]
+        held_out = [o for o in outcomes if o.trial.source == clip.stem]
         rest = [o for o in outcomes if o.trial.source not in (clip.stem, "lfw")]
         threshold = le.choose_threshold(rest)
-        rounds.append({"clip": clip.stem, **le.rates(held, threshold)})
+        rounds.append({"clip": clip.stem, **le.rates(held_out, threshold)})
     report["leave_one_clip_out"] = rounds
     out = Path(args.out) if args.out else DataRoot.resolve(args.data_root).root / "eval"
     write_json(out / "liveness-report.json", report)

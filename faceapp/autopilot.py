@@ -115,6 +115,7 @@ def snapshot(app, timer: FrameTimer) -> dict:
         "busy": app.busy,
         "busy_text": app.busy_text,
         "worker_state": session.state.value,
+        "worker_restarts": session.restarts,
         "detection_threshold": float(app.detection_threshold),
         "verification_threshold": float(app.verification_threshold),
         "decision": decision.to_dict() if decision else None,

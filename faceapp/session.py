@@ -101,6 +101,8 @@ class Session:
     model_name: str = ""
     ready_at: float | None = None
     thresholds_touched: bool = False  # the user moved a slider
+    restarts: int = 0  # how often the worker died and was started again
+    _death: str | None = None  # why it last died, until the next "ready" has said so
     _last_frame_used: int = 0
 
     def __post_init__(self):
@@ -277,6 +279,9 @@ class Session:
                 if value is not None and getattr(self.settings, f"{which}_threshold") is None:
                     setattr(self.view, f"{which}_threshold", float(value))
         self.view.status = event.message or "model ready"
+        if self._death:  # a restart is quick: say why it happened, or the user never sees it
+            self.view.status += f" (restarted: {self._death})"
+            self._death = None
         if self.timed_waiting:
             self.timed_waiting = False
             self._start_timed()
@@ -317,6 +322,8 @@ class Session:
     def _on_died(self, event) -> None:
         message = event.message or "the inference worker stopped"
         self.state = WorkerState.LOADING
+        self.restarts += 1
+        self._death = message.removesuffix("; restart it")
         self._abandon("Error", f"{message}; restarting it")
         self.view.status = f"{message}; restarting it..."
         self.view.model = "restarting the inference worker..."

@@ -253,6 +253,12 @@ def test_a_dead_worker_is_restarted_and_the_running_check_abandoned(session, roo
     assert session.stand_in.restarts == 1 and session.state is WorkerState.LOADING
     assert (session.view.result, session.view.tone) == ("Error", Tone.BAD)
     assert "restarting" in session.view.status and not session.verifying
+    session.stand_in.ready()  # the fresh worker: its "ready" still says why it was restarted
+    session.tick(None)
+    assert session.state is WorkerState.READY and session.restarts == 1
+    assert session.view.status.endswith(
+        "(restarted: inference worker stopped unexpectedly (killed by SIGKILL))"
+    )
 
 
 def test_a_model_that_fails_to_load_is_shown(session):

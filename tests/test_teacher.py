@@ -141,7 +141,7 @@ def test_teacher_flags_that_cannot_work_are_refused_before_any_data_work(tmp_pat
     assert "needs a 128-d embedding" in capsys.readouterr().err
 
 
-def test_teacher_views_are_aligned_augmented_cached_and_trained_on(faces, tmp_path):
+def test_teacher_views_are_aligned_augmented_cached_and_trained_on(faces, tmp_path, capsys):
     """--teacher-views: each photo aligned and varied, each variant embedded by the teacher
     once (cached by photo, so a second run embeds nothing), and a few steps trained on them."""
     from faceapp.metadata import read_metadata
@@ -186,6 +186,10 @@ def test_teacher_views_are_aligned_augmented_cached_and_trained_on(faces, tmp_pa
         "--verbose",
         "0",
     ]
+    # one held-back person of four gives no different-person pairs: said before any training
+    assert recipes.main(argv) == 2
+    assert "raise --head-fraction" in capsys.readouterr().err and not out.exists()
+    argv[argv.index("--head-fraction") + 1] = "0.5"
     assert recipes.main(argv) == 0
     metadata = read_metadata(out)
     assert metadata["training"]["teacher_views"] == 2 and metadata["crop"] == "aligned"

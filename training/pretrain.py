@@ -85,6 +85,12 @@ def identity_pretrain(args) -> dict:
         singles = {n: imgs for n, imgs in split.head.items() if len(imgs) == 1}
         head = {n: imgs for n, imgs in split.head.items() if len(imgs) >= 2}
     pairs = tree_pairs(head, args.head_pairs, rng)
+    if len({pair.label for pair in pairs}) < 2:  # say so now, not after hours of training
+        raise FaceappError(
+            f"the head's threshold needs same- and different-person pairs of held-back people, "
+            f"but {len(head)} held back ({len(pairs)} pairs): raise --head-fraction or "
+            f"--head-pairs, or give --tree more people"
+        )
     class_paths = [p for images in split.classes.values() for p in images]
     single_paths = [p for images in singles.values() for p in images]
     cache = root.root / "cache" / f"{lfw.resolve().name}-{args.crop}.npz"

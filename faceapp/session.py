@@ -323,7 +323,7 @@ class Session:
         message = event.message or "the inference worker stopped"
         self.state = WorkerState.LOADING
         self.restarts += 1
-        self._death = message.removesuffix("; restart it")
+        self._death = message
         self._abandon("Error", f"{message}; restarting it")
         self.view.status = f"{message}; restarting it..."
         self.view.model = "restarting the inference worker..."

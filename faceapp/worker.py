@@ -232,7 +232,7 @@ class InferenceWorker:
         lost, self._pending = self._pending, []
         return WorkerEvent(
             "died",
-            message=f"inference worker stopped unexpectedly ({how}); restart it",
+            message=f"inference worker stopped unexpectedly ({how})",  # the owner restarts it
             info={"exitcode": code, "lost_requests": lost},
         )
 

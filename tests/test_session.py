@@ -245,9 +245,7 @@ def test_a_dead_worker_is_restarted_and_the_running_check_abandoned(session, roo
     session.stand_in.ready()
     session.verify(next(frames()))
     session.stand_in.events.append(
-        WorkerEvent(
-            "died", message="inference worker stopped unexpectedly (killed by SIGKILL); restart it"
-        )
+        WorkerEvent("died", message="inference worker stopped unexpectedly (killed by SIGKILL)")
     )
     session.tick(None)
     assert session.stand_in.restarts == 1 and session.state is WorkerState.LOADING

@@ -14,7 +14,8 @@ import sys
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")  # our flags are ours, not Kivy's
 
-from faceapp.cli import open_window, parse_args  # noqa: E402
+from faceapp.app.launch import open_window  # noqa: E402
+from faceapp.app.options import parse_args
 from faceapp.errors import cli_guard  # noqa: E402
 
 

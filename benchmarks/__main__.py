@@ -41,7 +41,7 @@ what each section measures (ratios are taken against references timed in this sa
                 (HOG, 5 points, ResNet) on the same frames (target >= 10x faster)
   startup       python -m faceapp.verify PHOTO, whole process, against face_recognition's
                 way (target <= 0.5 s, >= 2x faster, <= 200 MiB)
-  app           the real window under Xvfb (faceapp.autopilot): frame interval p95 while
+  app           the real window under Xvfb (faceapp.app.autopilot): frame interval p95 while
                 verifying, launch to first frame / to ready (target 1.5 s), peak memory of
                 app + worker (target 400 MiB)
 
@@ -287,15 +287,15 @@ class KerasContext(OwnerPhotos):
         import keras
         import numpy as np
 
-        from faceapp.imaging import preprocess
-        from faceapp.metadata import Thresholds
-        from faceapp.model import make_siamese_model, siamese_parts
+        from faceapp.keras.networks import make_siamese_model, siamese_parts
+        from faceapp.verification.rule import Thresholds
+        from faceapp.vision.imaging import preprocess
 
         super().__init__(args)
         keras.utils.set_random_seed(0)
         keras_file = args.model if args.model and args.model.suffix in (".keras", ".h5") else None
         if keras_file:
-            from faceapp.model import load_model
+            from faceapp.keras.networks import load_model
 
             self.siamese = load_model(keras_file)
         else:
@@ -337,7 +337,7 @@ class RuntimeContext(OwnerPhotos):
 
     def model(self, root):
         """The model that runs: ``--model``, else the shipped one."""
-        from faceapp.verifier import open_model
+        from faceapp.verification.verifier import open_model
 
         model = open_model(root, str(self.args.model) if self.args.model else None)
         self.model_name = model.describe()

@@ -1,10 +1,10 @@
 """The app's figures, measured on the real window in a separate process under Xvfb.
 
-``python -m faceapp.autopilot`` opens ``main.py``'s window on a 640x480 video made of LFW
+``python -m faceapp.app.autopilot`` opens ``main.py``'s window on a 640x480 video made of LFW
 frames (looping), with a temporary data root (``--gallery`` verification images, the model
 that runs by default: the shipped one, or ``--model``), and plays: wait for the first frame,
 wait until the inference worker is ready, then press ``v`` and wait for the result, back to
-back, for ``--app-seconds``. Read from the window's own measurements (faceapp.autopilot):
+back, for ``--app-seconds``. Read from the window's own measurements (faceapp.app.autopilot):
 
 - frame interval p95 while verifications run (target: at most 40 ms): the window's list of
   intervals is emptied once the worker is ready, so model loading is not counted;
@@ -87,7 +87,7 @@ def tree_memory(pid: int) -> tuple[int, int]:
 
 def run(results: Results, context, args) -> None:
     """One app run; its rows read the window's own measurements."""
-    from faceapp.autopilot import start_xvfb
+    from faceapp.app.autopilot import start_xvfb
 
     with context.data_root(args.gallery) as root, context.tempdir() as folder:
         video = folder / "clip.avi"
@@ -117,7 +117,7 @@ def run(results: Results, context, args) -> None:
         command = [
             sys.executable,
             "-m",
-            "faceapp.autopilot",
+            "faceapp.app.autopilot",
             "--steps",
             str(steps_path),
             "--report",

@@ -3,9 +3,9 @@ detectors it is compared with, on the same frames in the same run.
 
 Ways (each gives the largest face of a BGR frame):
 
-``project``  :class:`faceapp.detect.FaceFinder` on still frames: BlazeFace short range (full
+``project``  :class:`faceapp.vision.finder.FaceFinder` on still frames: BlazeFace short range (full
              range when that finds nothing), then Face Mesh's 468 landmarks on the face.
-``haar``     OpenCV's Haar cascade with a quick pass on a shrunk copy (:mod:`faceapp.haar`,
+``haar``     OpenCV's Haar cascade with a quick pass on a shrunk copy (:mod:`faceapp.vision.haar`,
              the project's detector before alignment): the reference.
 ``dlib HOG`` dlib's HOG detector with one upsampling, face_recognition's default.
 
@@ -35,8 +35,8 @@ def ways() -> dict:
     """``{name: function(frame) -> (x0, y0, x1, y1) or None}`` (one core each)."""
     import cv2
 
-    from faceapp.detect import FaceFinder
-    from faceapp.haar import largest_face
+    from faceapp.vision.finder import FaceFinder
+    from faceapp.vision.haar import largest_face
 
     cv2.setNumThreads(1)
     finder = FaceFinder(threads=1)
@@ -161,9 +161,9 @@ def clips(results: Results, args) -> None:
     """Video mode on the real clips: tracking cost per frame and how often it detects."""
     import cv2
 
-    from faceapp.detect import FaceFinder
-    from faceapp.haar import largest_face
-    from faceapp.liveness import MotionCheck
+    from faceapp.liveness.passive import MotionCheck
+    from faceapp.vision.finder import FaceFinder
+    from faceapp.vision.haar import largest_face
 
     root = videos_root(args.videos)
     if root is None:

@@ -37,7 +37,7 @@ def decision_agreement(
     threshold — the hardest case for agreement, since half the pairs are borderline.
     A trained model's own ``bias`` is used as it is.
     """
-    from faceapp.head import Head
+    from faceapp.models.head import Head
 
     ref_gallery, other_gallery = reference(gallery), other(gallery)
     ref_probes, other_probes = reference(probes), other(probes)

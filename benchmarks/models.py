@@ -9,7 +9,7 @@ embeddings (N, D) float32``:
 ``bf16``      a ``mixed_bfloat16`` copy of the model (bf16 matmuls/convolutions, fp32
               weights and outputs) in a ``tf.function``; uses AVX512_BF16 through oneDNN
 ``tflite``    the model converted to TFLite and run by the XNNPACK delegate (fp32)
-``int8``      the app's default runtime (:mod:`faceapp.runtime`): a dynamic-range int8
+``int8``      the app's default runtime (:mod:`faceapp.models.runtime`): a dynamic-range int8
               TFLite copy (int8 weights) run by XNNPACK, one face at a time
 """
 
@@ -53,7 +53,7 @@ def bf16_copy(embedding, architecture: str):
     """
     import keras
 
-    from faceapp.model import ARCHITECTURES, make_embedding
+    from faceapp.keras.networks import ARCHITECTURES, make_embedding
 
     shapes = [w.shape for w in embedding.get_weights()]
     previous = keras.mixed_precision.global_policy()
@@ -89,8 +89,8 @@ class TFLiteEmbedding:
     """The embedding converted to a TFLite flatbuffer, run by XNNPACK (fp32), batched."""
 
     def __init__(self, embedding, threads: int | None = None):
-        from faceapp.convert import tflite_flatbuffer
-        from faceapp.litert import interpreter_class
+        from faceapp.keras.convert import tflite_flatbuffer
+        from faceapp.vision.litert import interpreter_class
 
         started = time.perf_counter()
         self.flatbuffer = tflite_flatbuffer(embedding, quantize=False)
@@ -127,8 +127,8 @@ def make_variant(name: str, embedding, architecture: str, cache: dict):
     elif name == "tflite":
         fn = TFLiteEmbedding(embedding)
     elif name == "int8":
-        from faceapp.convert import int8_flatbuffer
-        from faceapp.runtime import Int8Embedding
+        from faceapp.keras.convert import int8_flatbuffer
+        from faceapp.models.runtime import Int8Embedding
 
         fn = Int8Embedding(int8_flatbuffer(embedding))
     else:

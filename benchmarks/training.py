@@ -1,8 +1,8 @@
 """Training throughput on batches of pairs, and the input pipeline timed alone.
 
-Pipeline: ``training.data`` (the project's: decode each image once into a table, then
+Pipeline: ``training.pairs.data`` (the project's: decode each image once into a table, then
 ``tf.data`` gather -> augment -> batch -> prefetch) on LFW pairs drawn with
-``training.data.tree_pairs``. Its figure is pairs/s with nothing else running; the row
+``training.pairs.data.tree_pairs``. Its figure is pairs/s with nothing else running; the row
 beside it says what share of a training step's time the pipeline would need on the same
 cores (well under 1 means it is never the bottleneck).
 
@@ -28,8 +28,8 @@ TRAIN_VARIANTS = ("fp32", "xla", "bf16")
 
 
 def build_pipeline(root, pairs: int, batch: int, augment: bool):
-    """``(dataset, description)`` from the project's ``training.data``."""
-    from training import data as training_data
+    """``(dataset, description)`` from the project's ``training.pairs.data``."""
+    from training.pairs import data as training_data
 
     people = people_with_images(root, minimum=2, limit=40)
     rng = np.random.default_rng(0)
@@ -40,7 +40,7 @@ def build_pipeline(root, pairs: int, batch: int, augment: bool):
         rows, table.images, batch, shuffle=True, augment=augment, seed=0
     )
     return dataset.repeat(), (
-        f"training.data on {len(rows)} LFW pairs ({len(table.images)} images), augment={augment}"
+        f"training.pairs.data on {len(rows)} LFW pairs ({len(table.images)} images), augment={augment}"
     )
 
 
@@ -58,7 +58,7 @@ def pipeline_rate(dataset, batches: int, batch: int) -> float:
 def compiled_model(architecture: str, variant: str, weights):
     import keras
 
-    from faceapp.model import make_siamese_model
+    from faceapp.keras.networks import make_siamese_model
 
     previous = keras.mixed_precision.global_policy()
     if variant == "bf16":

@@ -1,9 +1,9 @@
 """One verification, end to end from a 640x480 frame, against dlib's way on the same frames.
 
 ``project``    what the app's worker and ``faceapp.verify`` run for a frame: the face search
-               (:class:`faceapp.detect.FaceFinder`, still frame), alignment, the model's int8
+               (:class:`faceapp.vision.finder.FaceFinder`, still frame), alignment, the model's int8
                embedding on LiteRT, the head against ``--gallery`` cached verification
-               images, the decision (:class:`faceapp.verifier.Verifier`).
+               images, the decision (:class:`faceapp.verification.verifier.Verifier`).
 ``dlib's way`` what face_recognition does: dlib's HOG detector (one upsampling), the 5-point
                landmarks, the ResNet descriptor, the distance to ``--gallery`` stored
                encodings, and a vote at face_recognition's tolerance (0.6).
@@ -51,7 +51,7 @@ class DlibWay:
 
 
 def run(results: Results, context, args) -> None:
-    from faceapp.verifier import Verifier
+    from faceapp.verification.verifier import Verifier
 
     frames = context.frames
     cycle = iter(range(10**9))
@@ -111,11 +111,12 @@ def stages(results: Results, verifier, next_frame, args) -> None:
     """Where a frame's time goes: each stage of the project's path timed in one loop."""
     import time
 
-    from faceapp.crops import cut_face
-    from faceapp.decision import decide
-    from faceapp.detect import Box, Face, FaceFinder
-    from faceapp.imaging import preprocess
-    from faceapp.landmarks import region_of
+    from faceapp.verification.rule import decide
+    from faceapp.vision.crops import cut_face
+    from faceapp.vision.finder import Face, FaceFinder
+    from faceapp.vision.geometry import Box
+    from faceapp.vision.imaging import preprocess
+    from faceapp.vision.landmarks import region_of
 
     finder = FaceFinder(threads=1)
     names = (

@@ -3,7 +3,7 @@
 Importing ``faceapp`` is cheap and imports neither TensorFlow nor Kivy. The run time (face
 search, alignment, the int8 network on LiteRT, the gallery, the decision, liveness) needs
 numpy and OpenCV only; TensorFlow is imported by training and by the one-off conversion of a
-model trained before int8 copies were saved (faceapp.convert, faceapp.model). The module map:
+model trained before int8 copies were saved (faceapp.keras.convert, faceapp.keras.networks). The module map:
 docs/architecture.md.
 """
 

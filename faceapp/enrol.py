@@ -1,6 +1,6 @@
 """``python -m faceapp.enrol PHOTO...``: enrol faces from photo files, as the app's ``e`` does.
 
-Each photo's face is found and kept the way ``e`` keeps a frame's (:mod:`faceapp.captures`)
+Each photo's face is found and kept the way ``e`` keeps a frame's (:mod:`faceapp.app.captures`)
 in ``<data root>/verification_images/``, under a new name (nothing is overwritten). A photo
 that cannot be read is reported in one line and the others are still enrolled; the exit
 status is then 2.
@@ -31,9 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
 @cli_guard
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from faceapp.captures import capture_of, save_capture
-    from faceapp.detect import find_face
-    from faceapp.imaging import read_image
+    from faceapp.app.captures import capture_of, save_capture
+    from faceapp.vision.finder import find_face
+    from faceapp.vision.imaging import read_image
 
     root = DataRoot.resolve(args.data_root)
     failed = 0

@@ -12,7 +12,7 @@ import math
 from faceapp.errors import FaceappError, OneLineParser
 
 DEFAULT_TIMEOUT = 5.0  # seconds the multi-frame mode may take (app key t, verify --timeout)
-RUNTIMES = ("int8", "keras")  # faceapp.runtime.RUNTIMES, without importing it here
+RUNTIMES = ("int8", "keras")  # faceapp.models.RUNTIMES, without importing it here
 
 
 def data_root_flag() -> OneLineParser:

@@ -105,12 +105,12 @@ class DataRoot:
 
     @property
     def runtime_cache(self) -> Path:
-        """Converted copies of models (:mod:`faceapp.runtime`), made on first use."""
+        """Converted copies of models (:mod:`faceapp.models.runtime`), made on first use."""
         return self.root / "cache" / "runtime"
 
     @property
     def gallery_cache(self) -> Path:
-        """Embeddings of the verification images, one file per model (:mod:`faceapp.gallery`)."""
+        """Embeddings of the verification images, one file per model (:mod:`faceapp.verification.gallery`)."""
         return self.root / "cache" / "gallery"
 
     def ensure(self) -> DataRoot:

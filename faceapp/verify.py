@@ -4,7 +4,7 @@
     python -m faceapp.verify clip.mp4 --timeout 5   decide over several frames
     python -m faceapp.verify --camera 0 --timeout 5
 
-A thin command over :mod:`faceapp.verifier` (the library the app's worker uses too).
+A thin command over :mod:`faceapp.verification.verifier` (the library the app's worker uses too).
 docs/verify.md has the details.
 """
 
@@ -16,12 +16,13 @@ import sys
 import time
 from pathlib import Path
 
-from faceapp.decision import Decision, TimedVerification, frame_problem
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
-from faceapp.imaging import IMAGE_SUFFIXES
-from faceapp.metadata import Thresholds
 from faceapp.options import data_root_flag, liveness_flag, model_flags, parse_timeout, timeout_flag
 from faceapp.paths import DataRoot
+from faceapp.verification.rule import Decision, Thresholds
+from faceapp.verification.timed import TimedVerification
+from faceapp.vision.imaging import IMAGE_SUFFIXES
+from faceapp.vision.quality import frame_problem
 
 EXIT_VERIFIED, EXIT_UNVERIFIED = 0, 1
 
@@ -105,7 +106,7 @@ def save_input(face_bgr, root: DataRoot) -> None:
 def verify_photo(verifier, path: Path, root: DataRoot) -> tuple[Decision, str]:
     """The decision on the face in one photo, and a note on how its face was cut (a photo
     cannot show whether a face is live: that is never checked here)."""
-    from faceapp.imaging import read_image
+    from faceapp.vision.imaging import read_image
 
     decision, picture = verifier.verify_frame(read_image(path))
     save_input(picture.image, root)
@@ -125,14 +126,14 @@ def verify_frames(
     Frames with no face, too dark or too blurred are skipped. Stops at the first confident
     decision, when the time is up, or when a video or folder ends. Time is the video's own
     for files and folders (read faster than they play), the clock's for a webcam. The face
-    is tracked from frame to frame (:class:`faceapp.detect.FaceFinder`); with
+    is tracked from frame to frame (:class:`faceapp.vision.finder.FaceFinder`); with
     ``liveness="passive"`` every frame also goes to the liveness check, and a face is
     verified only if it is live.
     """
-    from faceapp.camera import FrameSource
-    from faceapp.crops import cut_face
-    from faceapp.detect import FaceFinder
-    from faceapp.liveness import MotionCheck
+    from faceapp.liveness.passive import MotionCheck
+    from faceapp.vision.camera import FrameSource
+    from faceapp.vision.crops import cut_face
+    from faceapp.vision.finder import FaceFinder
 
     finder = FaceFinder(track=True)
     check = MotionCheck() if liveness == "passive" else None
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         raise FaceappError(f"--timeout needs a video, a folder or --camera, not a photo: {path}")
     Thresholds.resolve(args.detection_threshold, args.verification_threshold)  # fail early
 
-    from faceapp.verifier import Verifier, open_model
+    from faceapp.verification.verifier import Verifier, open_model
 
     root = DataRoot.resolve(args.data_root)
     model = open_model(root, args.model, args.runtime)

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.data import videos_root  # noqa: E402
-from faceapp.autopilot import start_xvfb  # noqa: E402
+from faceapp.app.autopilot import start_xvfb  # noqa: E402
 from faceapp.errors import FaceappError, OneLineParser, cli_guard  # noqa: E402
 
 CLIP = "WDA_KatieHill_000.mp4"
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                 [
                     sys.executable,
                     "-m",
-                    "faceapp.autopilot",
+                    "faceapp.app.autopilot",
                     "--steps",
                     str(work / "steps.json"),
                     "--report",

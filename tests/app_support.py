@@ -1,6 +1,6 @@
 """Helpers for the GUI tests: videos made from the fixture's faces, and the autopilot.
 
-The app window always runs in a subprocess (``python -m faceapp.autopilot``): the pytest
+The app window always runs in a subprocess (``python -m faceapp.app.autopilot``): the pytest
 process may have imported TensorFlow, and a Kivy window in such a process segfaults.
 """
 
@@ -53,7 +53,7 @@ def run_app(
         [
             sys.executable,
             "-m",
-            "faceapp.autopilot",
+            "faceapp.app.autopilot",
             "--steps",
             str(steps_file),
             "--report",

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from conftest import face_photos
 
-from faceapp.align import TEMPLATE, TEMPLATE_INDICES, align, alignment_matrix, similarity
-from faceapp.crops import NO_FACE_NOTE, cut_face
-from faceapp.detect import find_face
 from faceapp.errors import FaceappError
-from faceapp.imaging import INPUT_SIZE, preprocess
+from faceapp.vision.align import TEMPLATE, TEMPLATE_INDICES, align, alignment_matrix, similarity
+from faceapp.vision.crops import cut_face
+from faceapp.vision.finder import find_face
+from faceapp.vision.geometry import NO_FACE_NOTE
+from faceapp.vision.imaging import INPUT_SIZE, preprocess
 
 
 def test_similarity_recovers_a_known_rotation_scale_and_shift():
@@ -72,7 +73,7 @@ def test_no_face_gives_the_central_box_and_says_so():
 
 
 def test_the_legacy_crop_is_the_haar_box_of_models_trained_before_alignment(face_path):
-    from faceapp.haar import face_crop
+    from faceapp.vision.haar import face_crop
 
     image = cv2.imread(str(face_path))
     picture = cut_face(image, "detect")

@@ -1,6 +1,6 @@
 """The real app window (under Xvfb), fed by real videos and by videos of the fixture's faces.
 
-Each test runs ``python -m faceapp.autopilot`` in a subprocess: it opens the window that
+Each test runs ``python -m faceapp.app.autopilot`` in a subprocess: it opens the window that
 ``main.py`` opens, presses keys through Kivy's own key events, and reports what the window
 shows. The window never runs in the pytest process (TensorFlow may be imported here, and a
 Kivy window in such a process segfaults). Every verification here runs the shipped model:
@@ -21,7 +21,7 @@ import pytest
 from app_support import PROJECT_ROOT, enrol_steps, make_video, run_app
 from conftest import face_photos
 
-from faceapp.autopilot import start_xvfb
+from faceapp.app.autopilot import start_xvfb
 
 pytestmark = pytest.mark.gui
 

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from faceapp.camera import FrameSource, parse_source
+from faceapp.vision.camera import FrameSource, parse_source
 
 SIZE = (320, 240)  # width, height
 
@@ -119,7 +119,7 @@ def test_frame_pipeline_announces_every_frame_with_its_face_box(lfw_video):
     each with the face found (and tracked) in that real video frame."""
     import threading
 
-    from faceapp.preview import FramePipeline
+    from faceapp.app.preview import FramePipeline
 
     seen, done = [], threading.Event()
     pipeline = FramePipeline(str(lfw_video), loop=False)

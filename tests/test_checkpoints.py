@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from training.checkpoints import RunFolder
+from training.pairs.checkpoints import RunFolder
 
 HISTORY = "epoch,accuracy,loss\n0,0.5,0.69\n1,0.6,0.6\n2,0.7,0.5\n"
 

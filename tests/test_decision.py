@@ -6,11 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
-from faceapp.crops import cut_face
-from faceapp.decision import Decision, TimedVerification, decide, frame_problem, verified
 from faceapp.errors import FaceappError
-from faceapp.imaging import read_image
-from faceapp.metadata import Thresholds
+from faceapp.verification.rule import Decision, Thresholds, decide, verified
+from faceapp.verification.timed import TimedVerification
+from faceapp.vision.crops import cut_face
+from faceapp.vision.imaging import read_image
+from faceapp.vision.quality import frame_problem
 
 
 def test_decide_counts_scores_strictly_above_the_detection_threshold():

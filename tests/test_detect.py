@@ -11,8 +11,9 @@ import pytest
 from conftest import face_photos
 
 from benchmarks.data import frame_with_face as in_frame
-from faceapp.detect import Box, FaceFinder, context_box, fallback_box, find_face
-from faceapp.landmarks import LEFT_EYE_OUTER, NOSE_TIP, RIGHT_EYE_OUTER
+from faceapp.vision.finder import FaceFinder, find_face
+from faceapp.vision.geometry import Box, context_box, fallback_box
+from faceapp.vision.landmarks import LEFT_EYE_OUTER, NOSE_TIP, RIGHT_EYE_OUTER
 
 PHOTOS = [
     p

@@ -22,8 +22,8 @@ def code_strings() -> str:
     """Every string literal of the code (f-strings with HOLE for their values), joined."""
     pieces = []
     files = [
-        *(PROJECT_ROOT / "faceapp").glob("*.py"),
-        *(PROJECT_ROOT / "training").glob("*.py"),
+        *(PROJECT_ROOT / "faceapp").rglob("*.py"),
+        *(PROJECT_ROOT / "training").rglob("*.py"),
         PROJECT_ROOT / "main.py",
     ]
     for file in files:

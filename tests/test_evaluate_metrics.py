@@ -7,10 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from faceapp.decision import decide
 from faceapp.errors import FaceappError
-from faceapp.metadata import Thresholds
-from training import metrics, owner_eval, pairs_protocol
+from faceapp.verification.rule import Thresholds, decide
+from training.evaluation import lfw_pairs as pairs_protocol
+from training.evaluation import metrics
+from training.evaluation import owner as owner_eval
 
 scored_pairs = st.lists(
     st.tuples(st.integers(0, 1), st.integers(0, 20).map(lambda k: k / 20)), min_size=2, max_size=60
@@ -174,7 +175,7 @@ def test_owner_run_negatives_count_as_seen_people(tmp_path, capsys):
 
 def test_binary_pairs_file_is_a_one_line_error(tmp_path):
     from faceapp.errors import FaceappError
-    from training.pairs_protocol import read_pairs_file
+    from training.evaluation.lfw_pairs import read_pairs_file
 
     binary = tmp_path / "lfw.tgz"
     binary.write_bytes(b"\x1f\x8b\x08\x00\xff\xfe\x80\x81 not text")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from faceapp.errors import FaceappError
-from faceapp.imaging import INPUT_SHAPE, decode_image, preprocess
+from faceapp.vision.imaging import INPUT_SHAPE, decode_image, preprocess
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -82,7 +82,7 @@ def test_random_arrays_preprocess_or_fail_cleanly(array):
 )
 @given(data=st.binary(min_size=1, max_size=2048), suffix=st.sampled_from([".keras", ".h5"]))
 def test_random_bytes_as_model_file_fail_cleanly(tmp_path_factory, data, suffix):
-    from faceapp.model import load_model
+    from faceapp.keras.networks import load_model
 
     path = tmp_path_factory.mktemp("fuzz") / f"model{suffix}"
     path.write_bytes(data)

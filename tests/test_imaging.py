@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from faceapp.errors import FaceappError
-from faceapp.imaging import (
+from faceapp.vision.imaging import (
     INPUT_SHAPE,
     decode_image,
     list_images,

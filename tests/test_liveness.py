@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from conftest import face_photos
 
-from faceapp.decision import TimedVerification, decide
-from faceapp.detect import FaceFinder
-from faceapp.liveness import MotionCheck
-from faceapp.metadata import Thresholds
+from faceapp.liveness.passive import MotionCheck
+from faceapp.verification.rule import Thresholds, decide
+from faceapp.verification.timed import TimedVerification
+from faceapp.vision.finder import FaceFinder
 from training.attacks import render
 
 
@@ -81,7 +81,7 @@ class Verdicts:
     """A liveness check that says what it is told (for the decision rule's sake)."""
 
     def __init__(self, live):
-        from faceapp.liveness import Verdict
+        from faceapp.liveness.passive import Verdict
 
         self.answer = Verdict(
             live,
@@ -94,7 +94,7 @@ class Verdicts:
         return self.answer
 
     def final(self):
-        from faceapp.liveness import Verdict
+        from faceapp.liveness.passive import Verdict
 
         return (
             self.answer
@@ -124,7 +124,7 @@ def test_someone_else_is_refused_without_waiting_for_liveness():
 
 
 def test_apcer_bpcer_and_the_threshold_chosen_on_tuning_material():
-    from training.liveness_eval import Outcome, Trial, choose_threshold, rates
+    from training.evaluation.liveness import Outcome, Trial, choose_threshold, rates
 
     def outcome(kind, score, decided=True):
         trial = Trial("v.avi", 0, False, kind == "live", kind, "clip")
@@ -154,7 +154,7 @@ def test_apcer_bpcer_and_the_threshold_chosen_on_tuning_material():
 
 
 def test_the_final_material_holds_both_kinds_of_lfw_attack_and_whole_clips():
-    from training.liveness_eval import Trial, held_for_measuring
+    from training.evaluation.liveness import Trial, held_for_measuring
 
     kinds = ["print", "screen"] * 4  # as training.attacks writes them: alternating
     trials = [Trial(f"a{i}.avi", 0, False, False, kind, "lfw") for i, kind in enumerate(kinds)]

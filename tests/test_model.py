@@ -10,8 +10,7 @@ import pytest
 from keras import layers
 
 from faceapp.errors import FaceappError
-from faceapp.imaging import preprocess
-from faceapp.model import (
+from faceapp.keras.networks import (
     L1Dist,
     load_model,
     make_embedding,
@@ -19,6 +18,7 @@ from faceapp.model import (
     save_model,
     siamese_parts,
 )
+from faceapp.vision.imaging import preprocess
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_fast_parts_score_like_the_whole_model(tiny_model, faces):
     gallery = np.asarray(embedding.predict(faces, verbose=0))
     probe = np.asarray(embedding.predict(faces[:1], verbose=0))[0]
     whole = predict(tiny_model, np.repeat(faces[:1], 4, axis=0), faces).reshape(-1)
-    from faceapp.head import Head
+    from faceapp.models.head import Head
 
     np.testing.assert_allclose(Head(kernel, bias).scores(probe, gallery), whole, atol=1e-5)
 

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from faceapp.errors import FaceappError, cli_guard
-from faceapp.imaging import read_image
-from faceapp.metadata import Thresholds, parse_threshold, read_metadata, write_metadata
+from faceapp.models.metadata import read_metadata, write_metadata
 from faceapp.paths import DEFAULT_ROOT, FOLDERS, DataRoot, resolve_root
 from faceapp.storage import replace_image, save_image, write_bytes_atomic
+from faceapp.verification.rule import Thresholds, parse_threshold
+from faceapp.vision.imaging import read_image
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="permission bits are POSIX")
 

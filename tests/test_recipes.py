@@ -1,4 +1,4 @@
-"""Identity pre-training recipe (training/identity.py, training/recipes.py), at tiny sizes."""
+"""Identity pre-training recipe (training/identity/classifier.py, training/recipes.py), at tiny sizes."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def fake_people(counts: dict[str, int]) -> dict[str, list[Path]]:
 
 
 def test_identity_split_keeps_class_and_head_people_apart():
-    from training.identity import identity_split
+    from training.identity.classifier import identity_split
 
     people = fake_people({f"P{k}": (k % 5) + 1 for k in range(40)} | {"Big": 120})
     split = identity_split(people, min_images=2, max_images=10, head_fraction=0.2, seed=1)
@@ -37,7 +37,7 @@ def test_identity_split_keeps_class_and_head_people_apart():
 
 
 def test_margin_loss_penalises_the_margin():
-    from training.identity import margin_loss
+    from training.identity.classifier import margin_loss
 
     cosines = np.array([[0.9, 0.1, 0.0]], np.float32)
     plain = float(np.asarray(margin_loss(3, scale=10, margin=0.0)(np.array([0]), cosines))[0])
@@ -46,7 +46,7 @@ def test_margin_loss_penalises_the_margin():
 
 
 def test_fit_head_separates_close_and_far_pairs():
-    from training.identity import fit_head
+    from training.identity.classifier import fit_head
 
     rng = np.random.default_rng(0)
     close = np.abs(rng.normal(0, 0.02, (200, 8)))
@@ -60,7 +60,7 @@ def test_fit_head_separates_close_and_far_pairs():
 def test_augment_face_keeps_shape_and_range():
     import tensorflow as tf
 
-    from training.identity import augment_face
+    from training.identity.classifier import augment_face
 
     image = tf.random.uniform((100, 100, 3))
     out = augment_face(image, tf)
@@ -69,7 +69,7 @@ def test_augment_face_keeps_shape_and_range():
 
 
 def test_compact_architecture_is_a_siamese_with_fast_path():
-    from faceapp.model import ARCHITECTURES, make_siamese_model, siamese_parts
+    from faceapp.keras.networks import ARCHITECTURES, make_siamese_model, siamese_parts
 
     assert {"koch", "compact"} <= set(ARCHITECTURES)
     model = make_siamese_model("compact")
@@ -83,8 +83,8 @@ def test_compact_architecture_is_a_siamese_with_fast_path():
 
 def test_identity_pretrain_command_end_to_end(lfw, tmp_path):
     """A few steps of the real command on 8 LFW people; the model loads and scores pairs."""
-    from faceapp.metadata import read_metadata
-    from faceapp.model import load_model, siamese_parts
+    from faceapp.keras.networks import load_model, siamese_parts
+    from faceapp.models.metadata import read_metadata
     from training import recipes
 
     tree = tmp_path / "tree"
@@ -167,7 +167,7 @@ def test_identity_pretrain_command_end_to_end(lfw, tmp_path):
 
 
 def test_tied_head_has_one_weight_and_separates_pairs():
-    from training.identity import fit_head
+    from training.identity.classifier import fit_head
 
     rng = np.random.default_rng(0)
     close = np.abs(rng.normal(0, 0.02, (200, 8)))
@@ -181,7 +181,7 @@ def test_tied_head_has_one_weight_and_separates_pairs():
 
 
 def test_calibration_holds_out_the_biggest_people_and_single_photo_strangers():
-    from training.calibration import hold_out
+    from training.identity.calibration import hold_out
 
     people = fake_people({f"P{k}": (k % 4) + 1 for k in range(40)} | {"Big": 60, "Bigger": 80})
     calibration, rest = hold_out(people, owners=1, impostors=5, enroll=50, seed=3)
@@ -199,8 +199,8 @@ def test_calibration_holds_out_the_biggest_people_and_single_photo_strangers():
 
 
 def test_calibrated_threshold_is_the_most_lenient_within_the_false_accept_bound():
-    from training.calibration import Calibration, detection_threshold
-    from training.owner_eval import OwnerScenario
+    from training.evaluation.owner import OwnerScenario
+    from training.identity.calibration import Calibration, detection_threshold
 
     class Scores:  # genuine probes score 0.8 against the gallery, strangers 0.1-0.6
         def has(self, path):
@@ -219,7 +219,7 @@ def test_calibrated_threshold_is_the_most_lenient_within_the_false_accept_bound(
 
 
 def test_mirror_averaged_embedding_is_mirror_invariant_and_saves(tmp_path):
-    from faceapp.model import (
+    from faceapp.keras.networks import (
         load_model,
         make_embedding,
         make_siamese_model,
@@ -242,8 +242,8 @@ def test_mirror_averaged_embedding_is_mirror_invariant_and_saves(tmp_path):
 
 
 def test_identity_pretrain_members_sit_side_by_side_and_see_their_views(lfw, tmp_path):
-    from faceapp.metadata import read_metadata
-    from faceapp.model import load_model, siamese_parts
+    from faceapp.keras.networks import load_model, siamese_parts
+    from faceapp.models.metadata import read_metadata
     from training import recipes
 
     tree = tmp_path / "tree"

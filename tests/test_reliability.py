@@ -55,7 +55,7 @@ def bad_models(tmp_path_factory, exact_model) -> dict[str, Path]:
     """Model files that must each be refused in one line naming the file."""
     import keras
 
-    from faceapp.model import save_model
+    from faceapp.keras.networks import save_model
 
     folder = tmp_path_factory.mktemp("bad_models")
     data = exact_model.read_bytes()
@@ -100,7 +100,7 @@ def test_keras_model_with_a_lambda_is_refused_and_its_code_never_runs(tmp_path):
     import keras
 
     from faceapp.errors import FaceappError
-    from faceapp.model import load_model, save_model
+    from faceapp.keras.networks import load_model, save_model
 
     marker = tmp_path / "code-ran.txt"
 
@@ -126,7 +126,8 @@ def test_keras_model_with_a_lambda_is_refused_and_its_code_never_runs(tmp_path):
 
 
 def test_help_of_every_model_loading_command_says_h5_must_be_trusted():
-    from faceapp import cli, verify
+    from faceapp import verify
+    from faceapp.app import options as cli
     from training import evaluate, run
 
     helps = {
@@ -192,7 +193,7 @@ def test_evaluate_thresholds_outside_0_1_are_one_line_errors(
 
 def test_evaluate_validation_of_a_recipe_model_is_a_one_line_error(exact_model, tmp_path, capsys):
     """training.recipes writes "training" settings without a pair split to rebuild."""
-    from faceapp.metadata import write_metadata
+    from faceapp.models.metadata import write_metadata
     from training.evaluate import main
 
     model = tmp_path / "identity-x.keras"
@@ -399,7 +400,7 @@ def test_app_worker_reports_each_bad_model_and_keeps_going(bad_models, exact_mod
     models/ is used): one error line each, it stays alive, and a good model then works."""
     from test_worker import EventLog
 
-    from faceapp.worker import InferenceWorker
+    from faceapp.app.worker import InferenceWorker
 
     root = DataRoot(tmp_path / "root").ensure()
     enrol(root.verification_images, face_photos(OWNER, slice(0, 1)))
@@ -443,7 +444,7 @@ while True:
 def test_kill_during_captures_never_leaves_a_partial_image(face_path, tmp_path):
     """The app's capture path (faceapp.storage.save_image), killed with SIGKILL at random
     moments: every file a listing shows decodes, and is private."""
-    from faceapp.imaging import list_images, read_image
+    from faceapp.vision.imaging import list_images, read_image
 
     folder = tmp_path / "data" / "anchor"
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
@@ -505,7 +506,7 @@ def test_kill_during_a_checkpoint_write_then_resume_without_network(tmp_path):
     run made no network connection."""
     import keras
 
-    from faceapp.model import L1Dist
+    from faceapp.keras.networks import L1Dist
 
     tree = tmp_path / "tree"
     link_identity_tree(FACES, tree, people=8, images=3)
@@ -599,7 +600,7 @@ def test_app_and_headless_verify_make_no_network_connection(exact_model, tmp_pat
 
     from app_support import make_video, run_app
 
-    from faceapp.autopilot import start_xvfb
+    from faceapp.app.autopilot import start_xvfb
 
     env, log = audited_env(tmp_path)
     root = DataRoot(tmp_path / "root").ensure()
@@ -656,5 +657,5 @@ def test_app_and_headless_verify_make_no_network_connection(exact_model, tmp_pat
     assert verify.returncode == 1 and verify.stdout.startswith("Unverified"), verify.stderr
     assert (log.read_text() if log.exists() else "") == ""
     watched = Path(f"{log}.processes").read_text()
-    assert "faceapp.autopilot" in watched and "faceapp.verify" in watched
+    assert "faceapp.app.autopilot" in watched and "faceapp.verify" in watched
     assert "spawn_main" in watched, watched  # the inference worker was watched too

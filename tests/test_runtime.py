@@ -13,11 +13,11 @@ from conftest import face_photos
 from tiny_models import OTHER, OWNER, export_tiny
 
 from faceapp.errors import FaceappError
-from faceapp.modelfiles import files_of
+from faceapp.models.files import files_of
 
 pytest.importorskip("keras")
 
-from faceapp.runtime import load_model  # noqa: E402
+from faceapp.models.runtime import load_model  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,8 @@ def copy(tiny, tmp_path) -> Path:
 def faces() -> np.ndarray:
     import cv2
 
-    from faceapp.crops import cut_face
-    from faceapp.imaging import preprocess
+    from faceapp.vision.crops import cut_face
+    from faceapp.vision.imaging import preprocess
 
     photos = face_photos(OWNER, slice(0, 4)) + face_photos(OTHER, slice(0, 4))
     return np.stack([preprocess(cut_face(cv2.imread(str(p))).image) for p in photos])
@@ -56,7 +56,7 @@ def test_int8_scores_and_decisions_match_float32_on_real_faces(tiny):
 
 
 def test_a_model_without_an_int8_copy_is_converted_once_and_cached(copy, tmp_path, monkeypatch):
-    from faceapp import convert
+    from faceapp.keras import convert
 
     copy.with_name("tiny.int8.tflite").unlink()
     metadata = json.loads(copy.with_suffix(".json").read_text())

@@ -10,14 +10,13 @@ import numpy as np
 import pytest
 from conftest import face_photos
 
-from faceapp.captures import CaptureSaver, capture_of
-from faceapp.decision import decide
-from faceapp.detect import find_face
-from faceapp.metadata import Thresholds
+from faceapp.app.captures import CaptureSaver, capture_of
+from faceapp.app.preview import PreviewFrame
+from faceapp.app.session import Session, Settings, Tone, WorkerState
+from faceapp.app.worker import WorkerEvent
 from faceapp.paths import DataRoot
-from faceapp.preview import PreviewFrame
-from faceapp.session import Session, Settings, Tone, WorkerState
-from faceapp.worker import WorkerEvent
+from faceapp.verification.rule import Thresholds, decide
+from faceapp.vision.finder import find_face
 
 
 class StandInWorker:
@@ -183,7 +182,7 @@ def test_timed_mode_skips_frames_without_a_face_and_stops_at_a_verified_one(sess
 
 
 def test_timed_mode_waits_for_the_liveness_check_fed_by_the_preview(root):
-    from faceapp.liveness import Verdict
+    from faceapp.liveness.passive import Verdict
 
     class Check:  # what the preview thread's MotionCheck would answer
         live = None

@@ -6,19 +6,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from pathlib import Path
 import shutil
 
 import numpy as np
 import pytest
 
-from faceapp import modelfiles
 from faceapp.errors import FaceappError
-from faceapp.modelfiles import SHIPPED_FOLDER, SHIPPED_NAME, shipped_model
-from faceapp.runtime import load_model
+from faceapp.models import files as modelfiles
+from faceapp.models.files import SHIPPED_FOLDER, SHIPPED_NAME, shipped_model
+from faceapp.models.runtime import load_model
 
 CARD = SHIPPED_FOLDER / f"{SHIPPED_NAME}.card.md"
 METADATA = SHIPPED_FOLDER / f"{SHIPPED_NAME}.json"
-PROJECT_ROOT = SHIPPED_FOLDER.parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SCORE_TOLERANCE = 0.02  # LiteRT's kernels may round differently on another CPU
 
 
@@ -46,7 +47,7 @@ def test_the_card_says_what_the_metadata_measured():
 
 
 def test_it_still_scores_the_test_faces_as_when_it_was_shipped():
-    from training.scoring import PairScorer
+    from training.evaluation.scoring import PairScorer
 
     model = load_model(shipped_model())
     recorded = json.loads(METADATA.read_text())["shipped"]["evaluation"]["fixture_pairs"]
@@ -63,8 +64,8 @@ def test_it_still_scores_the_test_faces_as_when_it_was_shipped():
 
 def test_it_still_decides_held_out_lfw_pairs_as_the_card_says(lfw):
     """Fold 4 of LFW's pairs at the threshold the card's figure used for it."""
-    from training import pairs_protocol
-    from training.scoring import PairScorer
+    from training.evaluation import lfw_pairs as pairs_protocol
+    from training.evaluation.scoring import PairScorer
 
     evaluation = json.loads(METADATA.read_text())["shipped"]["evaluation"]["lfw_pairs"]
     row = next(r for r in evaluation["folds"] if r["fold"] == 4)

@@ -16,7 +16,7 @@ pytest.importorskip(
 
 def test_teacher_tells_people_apart_on_real_photos(lfw):
     """Same person's photos are closer than two people's: the teacher is worth distilling."""
-    from training.teacher import teacher_embedding
+    from training.identity.teacher import teacher_embedding
 
     powell = [
         teacher_embedding(lfw / "Colin_Powell" / f"Colin_Powell_{i:04d}.jpg")[0] for i in (1, 2, 3)
@@ -29,7 +29,7 @@ def test_teacher_tells_people_apart_on_real_photos(lfw):
 
 
 def test_teacher_table_caches_and_skips_unreadable(lfw, tmp_path):
-    from training.teacher import teacher_table
+    from training.identity.teacher import teacher_table
 
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not an image")
@@ -45,8 +45,8 @@ def test_teacher_table_caches_and_skips_unreadable(lfw, tmp_path):
 def test_identity_pretrain_with_teacher_end_to_end(lfw, tmp_path):
     """A few steps of the recipe with the teacher's loss; the teacher cache is written and a
     mismatched embedding size is one clear error (exit status 2)."""
-    from faceapp.metadata import read_metadata
-    from faceapp.model import load_model
+    from faceapp.keras.networks import load_model
+    from faceapp.models.metadata import read_metadata
     from training import recipes
 
     tree = tmp_path / "tree"
@@ -105,7 +105,7 @@ def test_identity_pretrain_with_teacher_end_to_end(lfw, tmp_path):
 
 
 def test_centred_unit_spreads_the_teachers_cone():
-    from training.teacher import centred_unit
+    from training.identity.teacher import centred_unit
 
     rng = np.random.default_rng(0)
     cone = np.ones(128) + 0.1 * rng.standard_normal((50, 128))
@@ -144,9 +144,9 @@ def test_teacher_flags_that_cannot_work_are_refused_before_any_data_work(tmp_pat
 def test_teacher_views_are_aligned_augmented_cached_and_trained_on(faces, tmp_path, capsys):
     """--teacher-views: each photo aligned and varied, each variant embedded by the teacher
     once (cached by photo, so a second run embeds nothing), and a few steps trained on them."""
-    from faceapp.metadata import read_metadata
+    from faceapp.models.metadata import read_metadata
     from training import recipes
-    from training.views import cache_folder, view_table
+    from training.identity.views import cache_folder, view_table
 
     tree = tmp_path / "tree"
     for person in ("Colin_Powell", "Jennifer_Capriati", "Tom_Daschle", "Tiger_Woods"):

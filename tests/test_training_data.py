@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from faceapp.errors import FaceappError
-from faceapp.imaging import preprocess
 from faceapp.paths import DataRoot
-from training import data
+from faceapp.vision.imaging import preprocess
+from training.pairs import data
 
 
 def write_face(path: Path, value: int = 128) -> Path:
@@ -151,7 +151,7 @@ def test_detect_crop_is_deterministic_however_many_workers(lfw):
 
 def test_source_both_keeps_each_person_on_one_side_and_held_out_people_out(tmp_path):
     """Owner negatives (LFW-style names) and a tree of the same people, in one run."""
-    from training.data import build_split
+    from training.pairs.data import build_split
 
     root = owner_root(tmp_path, negative_people=0)
     tree = tmp_path / "tree"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from faceapp.errors import FaceappError
-from training import distribute
+from training.pairs import distribute
 
 
 @pytest.mark.parametrize(

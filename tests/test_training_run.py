@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 from conftest import link_identity_tree
 
-from faceapp.imaging import preprocess
-from faceapp.metadata import Thresholds, read_metadata
+from faceapp.models.metadata import read_metadata
+from faceapp.verification.rule import Thresholds
+from faceapp.vision.imaging import preprocess
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +82,7 @@ def trained(tiny_tree, tmp_path_factory):
 
 def test_a_real_run_writes_model_metadata_history_plots_and_checkpoint(trained):
     root, model_path, stderr = trained
-    from faceapp.model import load_model
+    from faceapp.keras.networks import load_model
 
     model = load_model(model_path)
     assert load_model(model_path.with_suffix(".h5")).count_params() == model.count_params()
@@ -109,7 +110,7 @@ def test_a_real_run_writes_model_metadata_history_plots_and_checkpoint(trained):
     assert json.loads((checkpoints[0].parent / "state.json").read_text())["finished"] is True
     # the app's int8 copy and the head are written beside it: the app starts without
     # TensorFlow, and the copy is the one the metadata's digest names
-    from faceapp.runtime import file_sha256
+    from faceapp.models.runtime import file_sha256
 
     int8 = model_path.with_name(model_path.stem + ".int8.tflite")
     assert metadata["int8"]["sha256"] == file_sha256(int8)
@@ -154,7 +155,7 @@ def test_help_gives_every_option_a_default():
 
 
 def test_pipeline_feeds_the_shared_preprocessing(tiny_tree):
-    from training import data
+    from training.pairs import data
 
     people = data.list_tree(tiny_tree)
     pairs = data.tree_pairs(people, 8, np.random.default_rng(0))
@@ -376,7 +377,7 @@ def test_bf16_run_trains_in_mixed_precision_and_saves_a_float32_model(tiny_tree,
     import contextlib
     import io
 
-    from faceapp.model import load_model
+    from faceapp.keras.networks import load_model
     from training.run import main
 
     err = io.StringIO()
@@ -415,7 +416,7 @@ def test_output_beside_a_stale_metadata_file_is_refused_before_training(tmp_path
 
     from faceapp.errors import FaceappError
     from faceapp.paths import DataRoot
-    from training.fit import output_path
+    from training.pairs.fit import output_path
 
     (tmp_path / "foo.json").write_text('{"detection_threshold": 0.99}')
     args = SimpleNamespace(output=str(tmp_path / "foo.keras"), h5=False)

@@ -21,7 +21,7 @@ from faceapp.paths import DataRoot
 
 pytest.importorskip("keras")  # the tiny models are made (not run) with Keras
 
-from faceapp.verifier import Verifier, open_model  # noqa: E402
+from faceapp.verification.verifier import Verifier, open_model  # noqa: E402
 from faceapp.verify import main  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -134,7 +134,7 @@ def test_no_verification_images_is_a_clear_error(root):
 
 
 def test_the_model_is_the_flag_else_the_newest_trained_else_the_shipped(tmp_path, exact):
-    from faceapp.modelfiles import choose_model
+    from faceapp.models.files import choose_model
 
     root = DataRoot(tmp_path).ensure()
     assert choose_model(root).origin == "shipped"

@@ -14,8 +14,8 @@ import pytest
 from conftest import face_photos
 from tiny_models import OTHER, OWNER, enrol, exact_match_model
 
+from faceapp.app.worker import InferenceWorker, WorkerEvent
 from faceapp.paths import DataRoot
-from faceapp.worker import InferenceWorker, WorkerEvent
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 WAIT = 90.0  # seconds; generous for 2 busy cores (the int8 child is ready in about 0.5 s)
@@ -144,7 +144,7 @@ import sys, time
 from pathlib import Path
 import cv2
 from faceapp.paths import DataRoot
-from faceapp.worker import InferenceWorker
+from faceapp.app.worker import InferenceWorker
 worker = InferenceWorker(DataRoot(Path({str(root.root)!r})))
 worker.start()
 worker.verify(cv2.imread({str(face_photos(OWNER)[0])!r}))

@@ -33,7 +33,7 @@ def export_tiny(path: Path, model=None, crop: str = "aligned") -> Path:
     and metadata, exactly as the trainers do (training.export); return the .keras path."""
     import keras
 
-    from faceapp.model import make_siamese_model
+    from faceapp.keras.networks import make_siamese_model
     from training.export import export, model_metadata
 
     if model is None:
@@ -69,7 +69,7 @@ def exact_match_model(path: Path, crop: str = "aligned") -> Path:
     or less: ``sigmoid(10 * (0.17 - L1))``."""
     import keras
 
-    from faceapp.model import make_siamese_model
+    from faceapp.keras.networks import make_siamese_model
 
     keras.utils.set_random_seed(0)
     model = make_siamese_model("tiny")

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
-from faceapp.imaging import read_image
+from faceapp.vision.imaging import read_image
 
 KINDS = ("print", "screen")
 FRAME_SIZE = (640, 480)

@@ -5,11 +5,11 @@ Three ways to ask, one sub-command each:
 - ``validation``: the validation pairs of the model's own training run, rebuilt exactly
   from the settings in its metadata (precision, recall, accuracy, ROC AUC, EER, the
   threshold for a target false-accept rate; ROC and score-histogram PNGs).
-- ``pairs``: the LFW pairs protocol (:mod:`training.pairs_protocol`): per-fold accuracy
+- ``pairs``: the LFW pairs protocol (:mod:`training.evaluation.lfw_pairs`): per-fold accuracy
   with the threshold from the other folds, mean/std, AUC, EER, TAR at 1% and 0.1% FAR,
   a ROC plot and a CSV of every pair's score.
 - ``owner``: the enrolled-owner scenario under the app's decision rule
-  (:mod:`training.owner_eval`): FRR/FAR at the configured thresholds and a sweep.
+  (:mod:`training.evaluation.owner`): FRR/FAR at the configured thresholds and a sweep.
 
 Reports go to ``<model>.eval/`` beside the model (or ``--out``); a warning is printed
 when people being scored were part of the model's training data.
@@ -28,12 +28,14 @@ from pathlib import Path
 import numpy as np
 
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
-from faceapp.metadata import Thresholds
 from faceapp.options import data_root_flag
 from faceapp.paths import DataRoot
 from faceapp.storage import write_bytes_atomic
-from training import metrics, owner_eval, pairs_protocol, plots
-from training.data import CROPS
+from faceapp.verification.rule import Thresholds
+from training.evaluation import lfw_pairs as pairs_protocol
+from training.evaluation import metrics, plots
+from training.evaluation import owner as owner_eval
+from training.pairs.data import CROPS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LFW_DEFAULT = PROJECT_ROOT.parent / "shared" / "data" / "lfw"
@@ -48,8 +50,8 @@ def default_lfw() -> Path:
 
 def open_model(args):
     """The model to evaluate (``--model`` > newest trained > shipped), on ``--runtime``."""
-    from faceapp.modelfiles import choose_model
-    from faceapp.runtime import load_model
+    from faceapp.models.files import choose_model
+    from faceapp.models.runtime import load_model
 
     root = DataRoot.resolve(args.data_root)
     return load_model(choose_model(root, args.model), args.runtime, root.runtime_cache)
@@ -93,15 +95,15 @@ def seen_people(metadata: dict, tree: Path) -> set[str] | None:
     settings = metadata.get("training", {})
     negatives = set()
     if settings.get("source") in ("owner", "both") and settings.get("data_root"):
-        from faceapp.imaging import is_image_file
-        from training.data import person_of
+        from faceapp.vision.imaging import is_image_file
+        from training.pairs.data import person_of
 
         folder = DataRoot(Path(settings["data_root"])).negative
         if folder.is_dir():
             negatives = {person_of(p) for p in folder.iterdir() if is_image_file(p)}
     if not settings.get("tree") or Path(settings["tree"]).resolve() != tree.resolve():
         return negatives
-    from training.data import held_out_people
+    from training.pairs.data import held_out_people
 
     excluded = held_out_people(settings.get("exclude_pairs"), settings.get("exclude_folds"))
     people = sorted(p.name for p in tree.iterdir() if p.is_dir())
@@ -126,8 +128,8 @@ def warn_if_seen(metadata: dict, tree: Path, scored: set[str]) -> int:
 
 
 def run_validation(args) -> dict:
-    from training.data import build_split
-    from training.scoring import PairScorer
+    from training.evaluation.scoring import PairScorer
+    from training.pairs.data import build_split
 
     model = open_model(args)
     metadata = model.metadata.values
@@ -172,7 +174,7 @@ def run_validation(args) -> dict:
 
 
 def run_pairs(args) -> dict:
-    from training.scoring import PairScorer
+    from training.evaluation.scoring import PairScorer
 
     model = open_model(args)
     metadata = model.metadata.values
@@ -244,7 +246,7 @@ def run_pairs(args) -> dict:
 
 
 def run_owner(args) -> dict:
-    from training.scoring import PairScorer
+    from training.evaluation.scoring import PairScorer
 
     model = open_model(args)
     metadata = model.metadata.values
@@ -321,8 +323,8 @@ def run_owner(args) -> dict:
 
 
 def run_video(args) -> dict:
-    """Each talking-head clip as the owner and the others as strangers (training.video_eval)."""
-    from training import video_eval
+    """Each talking-head clip as the owner and the others as strangers (training.evaluation.video)."""
+    from training.evaluation import video as video_eval
 
     model = open_model(args)
     videos = Path(args.videos)
@@ -355,9 +357,9 @@ def run_video(args) -> dict:
 
 def run_liveness(args) -> dict:
     """APCER and BPCER of the liveness check: tuned on some clips and attacks, measured on
-    the others (training.liveness_eval)."""
-    from faceapp.liveness import PARALLAX_THRESHOLD
-    from training import liveness_eval as le
+    the others (training.evaluation.liveness)."""
+    from faceapp.liveness.passive import PARALLAX_THRESHOLD
+    from training.evaluation import liveness as le
 
     videos = Path(args.videos)
     clips = sorted(videos.glob("*.mp4"))
@@ -606,7 +608,7 @@ COMMANDS = {
 
 def check_numbers(args) -> None:
     """Refuse thresholds and rates outside [0, 1] before any slow work (loading, scoring)."""
-    from faceapp.metadata import parse_threshold
+    from faceapp.verification.rule import parse_threshold
 
     for flag in ("detection_threshold", "verification_threshold", "target_far", "max_far"):
         value = getattr(args, flag, None)

@@ -5,7 +5,7 @@ metadata every model carries, and :func:`export` writes the three files the app 
 fine-tuning need::
 
     <name>.keras         the Keras model (fine-tuning, evaluation, --runtime keras)
-    <name>.int8.tflite   the int8 copy the app runs on LiteRT (faceapp.runtime)
+    <name>.int8.tflite   the int8 copy the app runs on LiteRT (faceapp.models.runtime)
     <name>.json          the metadata, with the head's numbers and the copy's SHA-256
 
 Each is written atomically and privately; the metadata last, so a model whose metadata
@@ -21,15 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from faceapp.errors import FaceappError, one_line
-from faceapp.imaging import INPUT_SHAPE
-from faceapp.metadata import (
-    DEFAULT_VERIFICATION_THRESHOLD,
-    int8_path,
-    metadata_path,
-    write_metadata,
-)
+from faceapp.models.metadata import int8_path, metadata_path, write_metadata
 from faceapp.paths import DataRoot
 from faceapp.storage import unique_name, write_bytes_atomic
+from faceapp.verification.rule import DEFAULT_VERIFICATION_THRESHOLD
+from faceapp.vision.imaging import INPUT_SHAPE
 
 FORMAT = 2  # 2: the head and the int8 copy are in the metadata (1: Keras file only)
 
@@ -87,9 +83,9 @@ def export(model, path: Path, metadata: dict) -> dict:
     """Write ``model`` (Keras), its int8 copy and head, and ``metadata``; return the metadata
     as written. Without TensorFlow Lite the model is still saved, and the app converts it on
     first use (a one-line note says so)."""
-    from faceapp.convert import runtime_parts
-    from faceapp.model import save_model
-    from faceapp.runtime import sha256_of
+    from faceapp.keras.convert import runtime_parts
+    from faceapp.keras.networks import save_model
+    from faceapp.models.runtime import sha256_of
 
     save_model(model, path)
     try:

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from faceapp.errors import FaceappError, OneLineParser, cli_guard, one_line
-from faceapp.imaging import IMAGE_SUFFIXES, decode_image, is_image_file, summarize_skipped
 from faceapp.options import data_root_flag
 from faceapp.paths import DataRoot, make_private_dir
 from faceapp.storage import atomic_path, write_bytes_atomic
+from faceapp.vision.imaging import IMAGE_SUFFIXES, decode_image, is_image_file, summarize_skipped
 
 LFW_URL = "https://ndownloader.figshare.com/files/5976018"  # lfw.tgz, as scikit-learn fetches it
 ARCHIVE_SUFFIXES = (".tgz", ".tar.gz", ".tar")

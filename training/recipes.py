@@ -19,13 +19,13 @@ import argparse
 import os
 import sys
 
-from faceapp.crops import DEFAULT_CROP
 from faceapp.errors import OneLineParser, cli_guard
-from faceapp.model import ARCHITECTURES
+from faceapp.keras.networks import ARCHITECTURES
 from faceapp.options import data_root_flag
-from training import identity
-from training.data import CROPS, TREE_HELP, add_held_out_arguments
-from training.pretrain import identity_pretrain
+from faceapp.vision.crops import DEFAULT_CROP
+from training.identity import classifier as identity
+from training.identity.pretrain import identity_pretrain
+from training.pairs.data import CROPS, TREE_HELP, add_held_out_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--crop",
         choices=CROPS,
         default=DEFAULT_CROP,
-        help=f"how faces are cut (faceapp.crops; default: {DEFAULT_CROP}, the app's)",
+        help=f"how faces are cut (faceapp.vision.crops; default: {DEFAULT_CROP}, the app's)",
     )
     p.add_argument(
         "--architecture",
@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="with --teacher: distil K views of every photo (the aligned photo "
         "and K-1 augmented copies, each embedded by the teacher once and "
-        "cached; training.views) instead of one; needs --crop aligned "
+        "cached; training.identity.views) instead of one; needs --crop aligned "
         "(default: 1)",
     )
     p.add_argument(

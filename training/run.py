@@ -1,10 +1,10 @@
 """``python -m training.run``: train the Siamese face verifier on pairs and save it.
 
-A thin command over :mod:`training.fit`: the flags, then :func:`training.fit.train`, which
+A thin command over :mod:`training.pairs.fit`: the flags, then :func:`training.pairs.fit.train`, which
 splits the data 70/30 *before* pairing, fits with checkpoints, evaluates on the validation
 pairs and saves the model, its int8 copy and metadata (the app takes its detection threshold
 from it). Interrupted (Ctrl-C, kill, power cut)? Run the same command again: it continues
-from the last checkpoint (see :mod:`training.checkpoints`).
+from the last checkpoint (see :mod:`training.pairs.checkpoints`).
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import argparse
 import os
 import sys
 
-from faceapp.crops import DEFAULT_CROP
 from faceapp.errors import OneLineParser, cli_guard
-from faceapp.model import ARCHITECTURES, DEFAULT_ARCHITECTURE
+from faceapp.keras.networks import ARCHITECTURES, DEFAULT_ARCHITECTURE
 from faceapp.options import data_root_flag
-from training import data as training_data
-from training.data import CROPS, TREE_HELP
-from training.distribute import STRATEGIES
-from training.fit import PRECISIONS, train
+from faceapp.vision.crops import DEFAULT_CROP
+from training.pairs import data as training_data
+from training.pairs.data import CROPS, TREE_HELP
+from training.pairs.distribute import STRATEGIES
+from training.pairs.fit import PRECISIONS, train
 
 EXAMPLES = """\
 examples:
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--crop",
         choices=CROPS,
         default=DEFAULT_CROP,
-        help="how faces are cut (faceapp.crops): aligned by landmarks as the app "
+        help="how faces are cut (faceapp.vision.crops): aligned by landmarks as the app "
         "does, detect (the Haar box of models trained before alignment) "
         f"or none (the whole image) (default: {DEFAULT_CROP})",
     )

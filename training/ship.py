@@ -1,7 +1,7 @@
 """``python -m training.ship MODEL``: make a trained model the one faceapp ships.
 
 Copies what the app runs — the int8 network and the metadata with the head's numbers, no
-Keras file — into ``faceapp/shipped/`` and writes its model card beside them. The card's
+Keras file — into ``faceapp/models/shipped/`` and writes its model card beside them. The card's
 figures are measured here, on the int8 copy, through ``training.evaluate`` (the LFW pairs
 folds the model held out of training, and the enrolled-owner scenario), and it lists the
 SHA-256 of every shipped file; tests/test_shipped_model.py checks both against the files.
@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
-from faceapp.modelfiles import SHIPPED_FOLDER, files_of
+from faceapp.models.files import SHIPPED_FOLDER, files_of
 from faceapp.storage import write_bytes_atomic
 
 CARD_SUFFIX = ".card.md"
@@ -107,7 +107,7 @@ def fixture_pairs() -> list[tuple[Path, Path]]:
 def fixture_scores(model) -> list[dict]:
     """The shipped model's scores on :func:`fixture_pairs` (paths relative to the
     repository), which tests/test_shipped_model.py recomputes wherever it runs."""
-    from training.scoring import PairScorer
+    from training.evaluation.scoring import PairScorer
 
     pairs = fixture_pairs()
     scorer = PairScorer(model, {p for pair in pairs for p in pair})
@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m training.ship",
         description="Make a trained model the shipped one: copy its int8 "
-        "network and metadata into faceapp/shipped/ and write "
+        "network and metadata into faceapp/models/shipped/ and write "
         "its model card, with figures measured now.",
     )
     parser.add_argument("model", metavar="MODEL", help="a trained model (.keras or .json)")
@@ -307,8 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
 @cli_guard
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from faceapp.metadata import ModelMetadata
-    from faceapp.runtime import load_model, sha256_of
+    from faceapp.models.metadata import ModelMetadata
+    from faceapp.models.runtime import load_model, sha256_of
 
     files = files_of(args.model)
     model = load_model(files, "int8")  # checks the int8 copy against its digest

@@ -1,0 +1,141 @@
+"""Which model runs, and where its files are.
+
+The rule, in one place: ``--model FILE`` if given, else the newest model trained under the
+data root (``models/``), else the model shipped with faceapp (``faceapp/models/shipped/``), so a
+fresh clone verifies faces before anyone has trained anything.
+
+A model is a *stem* with files beside each other::
+
+    siamese-20261202.keras        the Keras model (training, fine-tuning, --runtime keras)
+    siamese-20261202.json         its metadata: crop, head, thresholds, how it was trained
+    siamese-20261202.int8.tflite  the int8 copy the app runs (LiteRT, no TensorFlow)
+
+The shipped model has no Keras file: only what the app runs, and its model card.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from faceapp.errors import FaceappError
+from faceapp.models.metadata import INT8_SUFFIX, int8_path, metadata_path, model_stem
+from faceapp.paths import DataRoot
+
+SHIPPED_FOLDER = Path(__file__).resolve().parent / "shipped"
+SHIPPED_NAME = "faceapp-aligned-v1"
+KERAS_SUFFIXES = (".keras", ".h5")
+ACCEPTED = "a .keras, .h5, .int8.tflite or .json model file"
+
+ORIGINS = ("given", "trained", "shipped")
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """The files of one model and how it was chosen (``origin``: one of :data:`ORIGINS`)."""
+
+    stem: Path
+    origin: str
+    keras: Path | None  # the Keras file, when there is one
+
+    @property
+    def name(self) -> str:
+        return self.stem.name
+
+    @property
+    def metadata_path(self) -> Path:
+        return metadata_path(self.stem)
+
+    @property
+    def int8_path(self) -> Path:
+        return int8_path(self.stem)
+
+    @property
+    def shipped(self) -> bool:
+        return self.origin == "shipped"
+
+    def describe(self) -> str:
+        """How the window and the commands name it, e.g. ``shipped model faceapp-aligned-v1``."""
+        if self.shipped:
+            return f"shipped model {self.name}"
+        file = self.keras.name if self.keras is not None else self.int8_path.name
+        return f"{'your model' if self.origin == 'trained' else 'model'} {file}"
+
+    def damaged(self, path: Path, reason: str) -> FaceappError:
+        """The one-line error for a missing or damaged file of this model."""
+        if self.shipped:
+            return FaceappError(
+                f"the shipped model file {path} is {reason}; restore it with: "
+                f"git checkout -- {_relative(path)}"
+            )
+        return FaceappError(f"model file {path} is {reason}; train the model again or delete it")
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def files_of(path: str | os.PathLike, origin: str = "given") -> ModelFiles:
+    """The model that ``path`` (any of its files) belongs to; one-line errors for paths that
+    cannot be a model."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise FaceappError(f"model file not found: {path}")
+    if not path.is_file():
+        raise FaceappError(f"model path is not a file: {path}")
+    if not (
+        path.suffix in KERAS_SUFFIXES or path.suffix == ".json" or path.name.endswith(INT8_SUFFIX)
+    ):
+        raise FaceappError(f"model file must be {ACCEPTED}: {path}")
+    if path.stat().st_size == 0:
+        raise FaceappError(f"model file is empty: {path}")
+    stem = model_stem(path)
+    keras = (
+        path
+        if path.suffix in KERAS_SUFFIXES
+        else next(
+            (
+                stem.with_name(stem.name + s)
+                for s in KERAS_SUFFIXES
+                if stem.with_name(stem.name + s).is_file()
+            ),
+            None,
+        )
+    )
+    return ModelFiles(stem, origin, keras)
+
+
+def newest_trained(root: DataRoot) -> ModelFiles | None:
+    """The most recently written model under ``models/`` (a Keras file or an int8 copy)."""
+    folder = root.models
+    if not folder.is_dir():
+        return None
+    candidates = [
+        p
+        for p in folder.iterdir()
+        if (p.suffix in KERAS_SUFFIXES or p.name.endswith(INT8_SUFFIX))
+        and p.is_file()
+        and not p.name.startswith(".")
+    ]
+    newest = max(candidates, key=lambda p: p.stat().st_mtime_ns, default=None)
+    return files_of(newest, "trained") if newest is not None else None
+
+
+def shipped_model() -> ModelFiles:
+    """The model shipped in the repository (its metadata must be there)."""
+    stem = SHIPPED_FOLDER / SHIPPED_NAME
+    files = ModelFiles(stem, "shipped", None)
+    if not files.metadata_path.is_file():
+        raise files.damaged(files.metadata_path, "missing")
+    return files
+
+
+def choose_model(root: DataRoot, flag: str | os.PathLike | None = None) -> ModelFiles:
+    """``--model`` > the newest model trained under the data root > the shipped model."""
+    if flag:
+        return files_of(flag, "given")
+    return newest_trained(root) or shipped_model()

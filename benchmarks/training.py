@@ -40,7 +40,8 @@ def build_pipeline(root, pairs: int, batch: int, augment: bool):
         rows, table.images, batch, shuffle=True, augment=augment, seed=0
     )
     return dataset.repeat(), (
-        f"training.pairs.data on {len(rows)} LFW pairs ({len(table.images)} images), augment={augment}"
+        f"training.pairs.data on {len(rows)} LFW pairs ({len(table.images)} images), "
+        f"augment={augment}"
     )
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 
 from faceapp.errors import FaceappError, OneLineParser
+from faceapp.liveness import DEFAULT_LIVENESS, LIVENESS_MODES
+from faceapp.models import DEFAULT_RUNTIME, RUNTIMES
 
 DEFAULT_TIMEOUT = 5.0  # seconds the multi-frame mode may take (app key t, verify --timeout)
-RUNTIMES = ("int8", "keras")  # faceapp.models.RUNTIMES, without importing it here
 
 
 def data_root_flag() -> OneLineParser:
@@ -53,7 +54,7 @@ def model_flags() -> OneLineParser:
     parser.add_argument(
         "--runtime",
         choices=RUNTIMES,
-        default=RUNTIMES[0],
+        default=DEFAULT_RUNTIME,
         help="int8: the model's int8 copy on LiteRT (no TensorFlow; the "
         "default); keras: the float32 Keras model (needs TensorFlow and "
         "a model trained here)",
@@ -81,10 +82,6 @@ def parse_timeout(value: str | float | None) -> float:
     if not math.isfinite(seconds) or seconds <= 0:
         raise FaceappError(f"--timeout must be a positive number of seconds, got {value!r}")
     return seconds
-
-
-LIVENESS_MODES = ("off", "passive")  # faceapp.liveness.LIVENESS_MODES, without importing it
-DEFAULT_LIVENESS = "passive"
 
 
 def liveness_flag() -> OneLineParser:

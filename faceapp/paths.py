@@ -110,7 +110,8 @@ class DataRoot:
 
     @property
     def gallery_cache(self) -> Path:
-        """Embeddings of the verification images, one file per model (:mod:`faceapp.verification.gallery`)."""
+        """Embeddings of the verification images, one file per model
+        (:mod:`faceapp.verification.gallery`)."""
         return self.root / "cache" / "gallery"
 
     def ensure(self) -> DataRoot:
@@ -119,14 +120,3 @@ class DataRoot:
         for name in FOLDERS:
             make_private_dir(self.root / name, tighten=True)
         return self
-
-    def newest_model(self) -> Path | None:
-        """The most recently written model under ``models/``, or None."""
-        if not self.models.is_dir():
-            return None
-        candidates = [
-            p
-            for p in self.models.iterdir()
-            if p.suffix in (".keras", ".h5") and p.is_file() and not p.name.startswith(".")
-        ]
-        return max(candidates, key=lambda p: p.stat().st_mtime_ns, default=None)

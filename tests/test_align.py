@@ -76,7 +76,7 @@ def test_the_legacy_crop_is_the_haar_box_of_models_trained_before_alignment(face
     from faceapp.vision.haar import face_crop
 
     image = cv2.imread(str(face_path))
-    picture = cut_face(image, "detect")
+    picture = cut_face(image, "haar")
     np.testing.assert_array_equal(picture.image, face_crop(image).image)
     assert picture.note == "" and cut_face(image, "none").image.shape == image.shape
 

@@ -57,16 +57,26 @@ def test_ensure_tightens_an_existing_data_root(data_root):
     assert stat.S_IMODE(data_root.stat().st_mode) == 0o700
 
 
-def test_newest_model_ignores_hidden_and_other_files(data_root):
+def test_the_newest_trained_model_ignores_hidden_temporary_and_other_files(data_root):
+    """The live rule (faceapp.models.files.newest_trained): a half-written model's hidden
+    temporary name (storage.atomic_path's ``.name.tmp-XXXX.keras``) is never chosen, however
+    new; an int8-only model counts; metadata alone does not."""
+    from faceapp.models.files import newest_trained
+
     root = DataRoot.resolve().ensure()
-    assert root.newest_model() is None
-    old, new = root.models / "a.keras", root.models / "b.h5"
+    assert newest_trained(root) is None
+    old, new = root.models / "a.keras", root.models / "b.int8.tflite"
     old.write_bytes(b"x")
     new.write_bytes(b"x")
     os.utime(old, ns=(1, 1))
-    (root.models / ".tmp.keras").write_bytes(b"x")
-    (root.models / "a.json").write_text("{}")
-    assert root.newest_model() == new
+    os.utime(new, ns=(2, 2))
+    for hidden in (".good2.tmp-abc123.keras", ".c.int8.tflite"):
+        (root.models / hidden).write_bytes(b"x")  # newer than both
+    (root.models / "z.json").write_text("{}")
+    (root.models / "folder.keras").mkdir()
+    chosen = newest_trained(root)
+    assert chosen is not None and chosen.stem == root.models / "b"
+    assert chosen.origin == "trained"
 
 
 @posix_only

@@ -1,4 +1,4 @@
-"""Identity pre-training recipe (training/identity/classifier.py, training/recipes.py), at tiny sizes."""
+"""Identity pre-training recipe (training/identity/, training/recipes.py), at tiny sizes."""
 
 from __future__ import annotations
 

@@ -205,7 +205,7 @@ def test_evaluate_validation_of_a_recipe_model_is_a_one_line_error(exact_model, 
                 "recipe": "identity-pretrain",
                 "seed": 42,
                 "tree": str(tmp_path),
-                "crop": "detect",
+                "crop": "haar",
                 "data_root": str(tmp_path),
             }
         },

@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from pathlib import Path
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest

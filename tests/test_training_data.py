@@ -138,15 +138,15 @@ def test_corrupt_images_are_skipped_with_one_warning(tmp_path, capsys, face_path
 
 
 def test_detect_crop_cuts_the_face_like_the_app(face_path):
-    whole, cropped = data.load_face(face_path, "none"), data.load_face(face_path, "detect")
+    whole, cropped = data.load_face(face_path, "none"), data.load_face(face_path, "haar")
     assert cropped.shape == whole.shape == (100, 100, 3)
     assert not np.array_equal(whole, cropped)
 
 
 def test_detect_crop_is_deterministic_however_many_workers(lfw):
     paths = sorted((lfw / "Tony_Blair").glob("*.jpg"))[:12]
-    first = data.load_table(paths, "detect", workers=2).images
-    np.testing.assert_array_equal(first, data.load_table(paths, "detect", workers=2).images)
+    first = data.load_table(paths, "haar", workers=2).images
+    np.testing.assert_array_equal(first, data.load_table(paths, "haar", workers=2).images)
 
 
 def test_source_both_keeps_each_person_on_one_side_and_held_out_people_out(tmp_path):

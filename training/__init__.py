@@ -6,9 +6,9 @@ cache), ``training.evaluate`` (validation pairs, LFW pairs, owner, real video, l
 ``training.attacks`` (replay-attack videos), ``training.ship`` (the shipped model and its
 card), ``training.import_negatives``.
 
-Libraries: :mod:`training.pairs.data` (listing, splitting before pairing, pairing, ``tf.data``),
-:mod:`training.export` (the one way every trainer saves), :mod:`training.identity.classifier`,
-:mod:`training.identity.views`, :mod:`training.identity.calibration`, :mod:`training.evaluation.scoring`,
-:mod:`training.evaluation.metrics`, :mod:`training.evaluation.owner`, :mod:`training.evaluation.video`,
-:mod:`training.evaluation.liveness`, :mod:`training.evaluation.plots`, :mod:`training.pairs.checkpoints`.
+Libraries, by room: :mod:`training.pairs` (data listed and split before pairing, the fit,
+checkpoints, the distribution strategy), :mod:`training.identity` (the CosFace classifier,
+pre-training, the dlib teacher and its views, the threshold's calibration),
+:mod:`training.evaluation` (error rates, the LFW pairs protocol, the owner scenario, real
+video, liveness, plots), and :mod:`training.export` (the one way every trainer saves).
 """

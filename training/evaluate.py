@@ -35,7 +35,7 @@ from faceapp.verification.rule import Thresholds
 from training.evaluation import lfw_pairs as pairs_protocol
 from training.evaluation import metrics, plots
 from training.evaluation import owner as owner_eval
-from training.pairs.data import CROPS
+from training.pairs.data import CROPS, canonical_crop
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LFW_DEFAULT = PROJECT_ROOT.parent / "shared" / "data" / "lfw"
@@ -323,7 +323,7 @@ def run_owner(args) -> dict:
 
 
 def run_video(args) -> dict:
-    """Each talking-head clip as the owner and the others as strangers (training.evaluation.video)."""
+    """Each talking-head clip as the owner, the others as strangers (training.evaluation.video)."""
     from training.evaluation import video as video_eval
 
     model = open_model(args)
@@ -442,6 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--crop",
         choices=CROPS,
+        type=canonical_crop,  # an older spelling (detect) is still accepted
         help="face crop before resizing (default: the one the model trained with)",
     )
     common.add_argument(

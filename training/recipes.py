@@ -25,7 +25,7 @@ from faceapp.options import data_root_flag
 from faceapp.vision.crops import DEFAULT_CROP
 from training.identity import classifier as identity
 from training.identity.pretrain import identity_pretrain
-from training.pairs.data import CROPS, TREE_HELP, add_held_out_arguments
+from training.pairs.data import CROPS, TREE_HELP, add_held_out_arguments, canonical_crop
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--crop",
         choices=CROPS,
+        type=canonical_crop,  # an older spelling (detect) is still accepted
         default=DEFAULT_CROP,
         help=f"how faces are cut (faceapp.vision.crops; default: {DEFAULT_CROP}, the app's)",
     )

@@ -1,10 +1,11 @@
 """``python -m training.run``: train the Siamese face verifier on pairs and save it.
 
-A thin command over :mod:`training.pairs.fit`: the flags, then :func:`training.pairs.fit.train`, which
-splits the data 70/30 *before* pairing, fits with checkpoints, evaluates on the validation
-pairs and saves the model, its int8 copy and metadata (the app takes its detection threshold
-from it). Interrupted (Ctrl-C, kill, power cut)? Run the same command again: it continues
-from the last checkpoint (see :mod:`training.pairs.checkpoints`).
+A thin command over :mod:`training.pairs.fit`: the flags, then
+:func:`training.pairs.fit.train`, which splits the data 70/30 *before* pairing, fits with
+checkpoints, evaluates on the validation pairs and saves the model, its int8 copy and
+metadata (the app takes its detection threshold from it). Interrupted (Ctrl-C, kill, power
+cut)? Run the same command again: it continues from the last checkpoint (see
+:mod:`training.pairs.checkpoints`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from faceapp.keras.networks import ARCHITECTURES, DEFAULT_ARCHITECTURE
 from faceapp.options import data_root_flag
 from faceapp.vision.crops import DEFAULT_CROP
 from training.pairs import data as training_data
-from training.pairs.data import CROPS, TREE_HELP
+from training.pairs.data import CROPS, TREE_HELP, canonical_crop
 from training.pairs.distribute import STRATEGIES
 from training.pairs.fit import PRECISIONS, train
 
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--crop",
         choices=CROPS,
+        type=canonical_crop,  # an older spelling (detect) is still accepted
         default=DEFAULT_CROP,
         help="how faces are cut (faceapp.vision.crops): aligned by landmarks as the app "
         "does, detect (the Haar box of models trained before alignment) "

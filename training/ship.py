@@ -30,7 +30,7 @@ MACHINE_FLAGS = ("--data-root", "--output")  # the same, as training command fla
 CROP_WORDS = {
     "aligned": "the face aligned by five Face Mesh landmarks onto dlib's chip "
     "template (crop `aligned`)",
-    "detect": "OpenCV's Haar box with a 20% margin, not aligned (crop `detect`)",
+    "haar": "OpenCV's Haar box with a 20% margin, not aligned (crop `haar`)",
 }
 
 

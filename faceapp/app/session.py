@@ -79,7 +79,7 @@ class Settings:
     timeout: float
     detection_threshold: float | None = None  # a flag, or None: the model's
     verification_threshold: float | None = None
-    liveness: str = "passive"  # faceapp.options.LIVENESS_MODES
+    liveness: str = "passive"  # faceapp.liveness.LIVENESS_MODES
 
 
 @dataclass

@@ -267,7 +267,8 @@ def _child_main(
     verification: float | None,
     runtime: str = "int8",
 ) -> None:
-    """Load TensorFlow and the model, then answer requests until told to stop."""
+    """Load the model (LiteRT; TensorFlow only for a one-off conversion or --runtime keras),
+    then answer requests until told to stop."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the app's to handle
     child = _Child(events, DataRoot.resolve(root), model_path, detection, verification, runtime)

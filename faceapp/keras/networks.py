@@ -41,11 +41,9 @@ import keras  # noqa: E402  (after the quiet import above)
 from keras import layers, ops  # noqa: E402
 
 from faceapp.errors import FaceappError, one_line
+from faceapp.models.files import KERAS_SUFFIXES
 from faceapp.storage import atomic_path
 from faceapp.vision.imaging import INPUT_SHAPE
-
-MODEL_SUFFIXES = (".keras", ".h5")
-
 
 # --- 1. The embedding network -------------------------------------------------------
 
@@ -275,7 +273,7 @@ def save_model(model: keras.Model, path: str | os.PathLike, overwrite: bool = Fa
     ``overwrite=True``.
     """
     path = Path(path)
-    if path.suffix not in MODEL_SUFFIXES:
+    if path.suffix not in KERAS_SUFFIXES:
         raise FaceappError(f"model file must end in .keras or .h5: {path}")
     with atomic_path(path, overwrite=overwrite) as temp:
         model.save(temp)
@@ -294,7 +292,7 @@ def load_model(path: str | os.PathLike, check_shape: bool = True) -> keras.Model
         raise FaceappError(f"model file not found: {path}")
     if not path.is_file():
         raise FaceappError(f"model path is not a file: {path}")
-    if path.suffix not in MODEL_SUFFIXES:
+    if path.suffix not in KERAS_SUFFIXES:
         raise FaceappError(f"model file must end in .keras or .h5: {path}")
     if path.stat().st_size == 0:
         raise FaceappError(f"model file is empty: {path}")

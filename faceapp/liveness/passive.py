@@ -35,7 +35,6 @@ import numpy as np
 from faceapp.vision.finder import Face
 from faceapp.vision.geometry import Box, context_box
 
-LIVENESS_MODES = ("off", "passive")
 LAG = 16  # frames between the two positions a homography is fitted to
 MAX_POINTS = 80  # texture points followed on the face
 MIN_POINTS = 30  # fewer alive: look for new ones

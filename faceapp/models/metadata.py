@@ -22,7 +22,7 @@ from faceapp.storage import write_bytes_atomic
 from faceapp.vision.imaging import INPUT_SHAPE
 
 INT8_SUFFIX = ".int8.tflite"
-LEGACY_CROP = "detect"  # models whose metadata names no crop were trained on Haar crops
+LEGACY_CROP = "haar"  # models whose metadata names no crop were trained on Haar crops
 
 
 def model_stem(model_path: str | os.PathLike) -> Path:
@@ -83,11 +83,13 @@ class ModelMetadata:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], where: str) -> ModelMetadata:
-        from faceapp.vision.crops import CROPS
+        from faceapp.vision.crops import check_crop
 
         crop = values.get("crop") or values.get("training", {}).get("crop") or LEGACY_CROP
-        if crop not in CROPS:
-            raise FaceappError(f"{where}: unknown crop {crop!r} (known: {', '.join(CROPS)})")
+        try:
+            crop = check_crop(crop)
+        except FaceappError as error:
+            raise FaceappError(f"{where}: {error}") from None
         shape = tuple(values.get("input_size") or INPUT_SHAPE)
         if shape != INPUT_SHAPE:
             raise FaceappError(

@@ -25,14 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from faceapp.errors import FaceappError, one_line
+from faceapp.models import DEFAULT_RUNTIME, RUNTIMES
 from faceapp.models.files import ModelFiles
 from faceapp.models.head import Head
 from faceapp.models.metadata import ModelMetadata
 from faceapp.vision.imaging import INPUT_SHAPE
 from faceapp.vision.litert import LiteRTError
 
-RUNTIMES = ("int8", "keras")
-DEFAULT_RUNTIME = "int8"
 CONVERSION_VERSION = 2  # bump when faceapp.keras.convert changes: cached copies are then remade
 
 EmbedFn = Callable[[np.ndarray], np.ndarray]

@@ -8,7 +8,7 @@ one scale, shift: no shear, the face keeps its shape) onto where they sit in dli
 150x150 face chip (``get_face_chip(..., padding=0.25)``). Matching dlib's framing lets the
 dlib network teach our student on exactly the picture the student sees (training.teacher).
 
-The template was measured (``scripts/measure_template.py``; docs/accuracy.md): the mean
+The template was measured once, when alignment was introduced (docs/accuracy.md): the mean
 position of these mesh points in dlib's chips of 388 LFW photos, with a spread of 1.4-3.4 px
 per point at 150 px.
 """

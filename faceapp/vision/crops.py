@@ -6,7 +6,7 @@ verification, training, evaluation) cuts faces the same way for it:
 ``aligned``  find the face (:mod:`faceapp.vision.finder`) and align it by its landmarks
              (:mod:`faceapp.vision.align`) straight to the input size. No landmarks: the
              detector's box with a margin, unaligned; no face: the central box.
-``detect``   models trained before alignment: OpenCV's Haar box with a 20% margin, else the
+``haar``     models trained before alignment: OpenCV's Haar box with a 20% margin, else the
              central box (:mod:`faceapp.vision.haar`), exactly as they were trained.
 ``none``     the whole image.
 
@@ -23,12 +23,21 @@ from faceapp.vision.finder import Face, find_face
 from faceapp.vision.geometry import Box, FacePicture, context_box, fallback_box
 from faceapp.vision.imaging import INPUT_SIZE
 
-CROPS = ("aligned", "detect", "none")
+CROPS = ("aligned", "haar", "none")
+# older spellings that still load: "detect" meant the Haar box, not faceapp.vision.finder
+CROP_ALIASES = {"detect": "haar"}
 DEFAULT_CROP = "aligned"
 UNALIGNED_MARGIN = 0.2  # the detector's box grows by this on every side when not aligned
 
 
+def canonical_crop(crop: str) -> str:
+    """Today's name of a crop mode (``"detect"`` -> ``"haar"``); other names unchanged."""
+    return CROP_ALIASES.get(crop, crop)
+
+
 def check_crop(crop: str) -> str:
+    """The crop mode's name (an older spelling becomes today's); a one-line error else."""
+    crop = canonical_crop(crop)
     if crop not in CROPS:
         raise FaceappError(f"unknown crop {crop!r} (known: {', '.join(CROPS)})")
     return crop
@@ -46,15 +55,14 @@ def cut_face(
     tracker; ``searched=True`` with ``face=None`` says none was found), so the search is not
     run twice.
     """
-    check_crop(crop)
+    crop = check_crop(crop)
     if crop == "none":
         height, width = image_bgr.shape[:2]
         return FacePicture(image_bgr, Box(0, 0, width, height), found=True, aligned=None)
-    if crop == "detect":
+    if crop == "haar":
         from faceapp.vision.haar import face_crop
 
-        legacy = face_crop(image_bgr)
-        return FacePicture(legacy.image, legacy.box, legacy.detected, aligned=None)
+        return face_crop(image_bgr)
     if not searched:
         face = find_face(image_bgr)
     if face is None:

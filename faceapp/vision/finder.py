@@ -4,8 +4,9 @@ training alike.
 :class:`FaceFinder` runs BlazeFace's short-range network on the whole frame (faces from
 about a sixth of the frame's longer side up to the whole frame), its full-range network
 only when that finds nothing (smaller faces), then Face Mesh on the largest face for the
-468 landmarks that alignment (:mod:`faceapp.vision.align`) and liveness (:mod:`faceapp.liveness.passive`)
-use. Both networks are MediaPipe's, run on LiteRT (:mod:`faceapp.vision.facenets`).
+468 landmarks that alignment (:mod:`faceapp.vision.align`) and liveness
+(:mod:`faceapp.liveness`) use. Both networks are MediaPipe's, run on LiteRT
+(:mod:`faceapp.vision.facenets`).
 
 In a video (``track=True``) the face moves little from one frame to the next: the previous
 frame's landmarks say where to look, and the detector runs only when the landmark network

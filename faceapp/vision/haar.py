@@ -15,28 +15,18 @@ of the frame's shorter side), and only when that finds nothing runs the full sea
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from faceapp.errors import FaceappError
-from faceapp.vision.geometry import Box, context_box, fallback_box
+from faceapp.vision.geometry import Box, FacePicture, context_box, fallback_box
 
 DEFAULT_MARGIN = 0.2
 MIN_FACE_FRACTION = 0.1  # ignore faces smaller than 10% of the frame's shorter side
 COARSE_SIDE = 120  # shorter side of the shrunk copy searched first by largest_face
 CASCADE_WINDOW = 24  # the frontal-face cascade's own window (pixels)
 COARSE_SCALE_FACTOR = 1.2  # coarser pyramid for the quick pass (misses fall back to the full)
-
-
-@dataclass(frozen=True)
-class FaceCrop:
-    """The crop of one frame: the image, where it came from, and whether a face was found."""
-
-    image: np.ndarray
-    box: Box
-    detected: bool
 
 
 _per_thread = threading.local()
@@ -116,11 +106,11 @@ def largest_face(frame: np.ndarray) -> Box | None:
     return faces[0] if faces else None
 
 
-def face_crop(frame: np.ndarray, margin: float = DEFAULT_MARGIN) -> FaceCrop:
+def face_crop(frame: np.ndarray, margin: float = DEFAULT_MARGIN) -> FacePicture:
     """Crop the largest face (with ``margin``) from a BGR frame, or the central fallback box."""
     face = largest_face(frame)
     if face is not None:
         box = context_box(face, frame.shape, 1 + 2 * margin)
-        return FaceCrop(box.crop(frame).copy(), box, detected=True)
+        return FacePicture(box.crop(frame).copy(), box, found=True, aligned=None)
     box = fallback_box(frame.shape)
-    return FaceCrop(box.crop(frame).copy(), box, detected=False)
+    return FacePicture(box.crop(frame).copy(), box, found=False, aligned=None)

@@ -34,7 +34,7 @@ import numpy as np
 
 from faceapp.errors import FaceappError
 from faceapp.paths import DataRoot
-from faceapp.vision.crops import CROPS
+from faceapp.vision.crops import CROPS, check_crop
 from faceapp.vision.imaging import (
     INPUT_SHAPE,
     is_image_file,
@@ -369,15 +369,17 @@ def load_table(
 ) -> ImageTable:
     """Decode each distinct path once (a small thread pool: OpenCV releases the GIL).
 
-    With ``crop="detect"`` the images are read one at a time: faceapp.vision.finder shares one
-    Haar cascade per process, and it gives different boxes when used from two threads.
+    With ``crop="haar"`` the images are read one at a time: OpenCV's Haar cascade gave
+    different boxes when used from two threads (measured).
 
     Values are stored as uint8 (``preprocess`` gives exact multiples of 1/255, so
     ``table / 255`` restores them bit for bit) to keep memory four times smaller.
     Skipped images are reported in one warning line on stderr.
     """
-    if crop not in CROPS:
-        raise FaceappError(f"--crop must be one of {', '.join(CROPS)}, got {crop!r}")
+    try:
+        crop = check_crop(crop)
+    except FaceappError:
+        raise FaceappError(f"--crop must be one of {', '.join(CROPS)}, got {crop!r}") from None
     unique = sorted(set(paths))
 
     def load(path: Path):
@@ -386,7 +388,7 @@ def load_table(
         except FaceappError as error:
             return None, str(error)
 
-    if crop == "detect":
+    if crop == "haar":
         workers = 1
     with ThreadPoolExecutor(max(1, workers)) as pool:
         results = list(pool.map(load, unique))

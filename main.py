@@ -1,4 +1,4 @@
-"""faceapp: the desktop face-verification window.
+"""faceapp: the desktop face-verification window (``make run``; installed: ``faceapp``).
 
     python main.py [--camera 0|video.mp4|folder/] [--data-root DIR] [--model FILE]
                    [--detection-threshold T] [--verification-threshold T] [--timeout S]
@@ -14,15 +14,7 @@ import sys
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")  # our flags are ours, not Kivy's
 
-from faceapp.app.launch import open_window  # noqa: E402
-from faceapp.app.options import parse_args
-from faceapp.errors import cli_guard  # noqa: E402
-
-
-@cli_guard
-def main(argv: list[str] | None = None) -> int:
-    return open_window(parse_args(argv))
-
+from faceapp.app.launch import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,7 +4,8 @@ Runtimes ("variants") of the embedding, each a function ``batch (N,100,100,3) fl
 embeddings (N, D) float32``:
 
 ``predict``   ``keras.Model.predict`` (the original tutorial's way of calling the model)
-``tf``        ``tf.function`` around the model call (what :class:`faceapp.verify.Verifier` does)
+``tf``        ``tf.function`` around the model call (what ``--runtime keras`` runs:
+              faceapp.keras.convert.keras_embedder)
 ``xla``       the same with ``jit_compile=True`` (XLA)
 ``bf16``      a ``mixed_bfloat16`` copy of the model (bf16 matmuls/convolutions, fp32
               weights and outputs) in a ``tf.function``; uses AVX512_BF16 through oneDNN

@@ -12,7 +12,9 @@ Layout (created on demand, private to the user: folders 0700)::
       checkpoints/            training checkpoints, for resuming
 
 The root is, in order of precedence: an explicit argument (``--data-root``), the
-environment variable ``FACEAPP_DATA_ROOT``, or ``application_data/`` beside ``main.py``.
+environment variable ``FACEAPP_DATA_ROOT``, or the default: ``application_data/`` beside
+``main.py`` in a source checkout (where ``make run`` runs it), the user's data folder
+(``$XDG_DATA_HOME/faceapp``, else ``~/.local/share/faceapp``) for an installed copy.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from faceapp.errors import FaceappError
+
 ENV_VAR = "FACEAPP_DATA_ROOT"
-DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "application_data"
+CHECKOUT = Path(__file__).resolve().parent.parent  # the folder above the package
 PRIVATE_DIR_MODE = 0o700
 
 FOLDERS = (
@@ -43,7 +47,17 @@ def resolve_root(explicit: str | os.PathLike | None = None) -> Path:
     from_env = os.environ.get(ENV_VAR)
     if from_env:
         return Path(from_env).expanduser()
-    return DEFAULT_ROOT
+    return default_root()
+
+
+def default_root() -> Path:
+    """``application_data/`` of a source checkout (a ``main.py`` and ``pyproject.toml`` above
+    the package), else the user's data folder: an installed copy must not write into
+    site-packages."""
+    if (CHECKOUT / "main.py").is_file() and (CHECKOUT / "pyproject.toml").is_file():
+        return CHECKOUT / "application_data"
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser() / "faceapp"
 
 
 def make_private_dir(path: str | os.PathLike, tighten: bool = False) -> Path:
@@ -115,8 +129,17 @@ class DataRoot:
         return self.root / "cache" / "gallery"
 
     def ensure(self) -> DataRoot:
-        """Create the root and every folder of the layout, private to the user."""
-        make_private_dir(self.root, tighten=True)
-        for name in FOLDERS:
-            make_private_dir(self.root / name, tighten=True)
+        """Create the root and every folder of the layout, private to the user; a root that
+        cannot be used (a file, a folder without permission) is a one-line error."""
+        try:
+            make_private_dir(self.root, tighten=True)
+            for name in FOLDERS:
+                make_private_dir(self.root / name, tighten=True)
+        except OSError as error:
+            why = (
+                "it is a file, not a folder"
+                if self.root.exists() and not self.root.is_dir()
+                else error.strerror or str(error)
+            )
+            raise FaceappError(f"cannot use data root {self.root}: {why}") from None
         return self

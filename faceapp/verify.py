@@ -22,7 +22,6 @@ from faceapp.paths import DataRoot
 from faceapp.verification.rule import Decision, Thresholds
 from faceapp.verification.timed import TimedVerification
 from faceapp.vision.imaging import IMAGE_SUFFIXES
-from faceapp.vision.quality import frame_problem
 
 EXIT_VERIFIED, EXIT_UNVERIFIED = 0, 1
 
@@ -93,23 +92,12 @@ def report(decision: Decision | None, note: str, model: str, as_json: bool) -> i
     return EXIT_VERIFIED if decision is not None and decision.verified else EXIT_UNVERIFIED
 
 
-def save_input(face_bgr, root: DataRoot) -> None:
-    """Keep the verified face as input_image/input_image.jpg, as the app does."""
-    from faceapp.storage import replace_image
-
-    try:
-        replace_image(face_bgr, root.input_image / "input_image.jpg")
-    except (OSError, FaceappError) as error:
-        print(f"warning: could not save input image: {error}", file=sys.stderr)
-
-
-def verify_photo(verifier, path: Path, root: DataRoot) -> tuple[Decision, str]:
+def verify_photo(verifier, path: Path) -> tuple[Decision, str]:
     """The decision on the face in one photo, and a note on how its face was cut (a photo
     cannot show whether a face is live: that is never checked here)."""
     from faceapp.vision.imaging import read_image
 
     decision, picture = verifier.verify_frame(read_image(path))
-    save_input(picture.image, root)
     return decision, picture.note
 
 
@@ -117,22 +105,20 @@ def verify_frames(
     verifier,
     source: str,
     timeout: float,
-    root: DataRoot | None = None,
     clock=time.monotonic,
     liveness: str = "passive",
 ) -> tuple[Decision | None, str]:
     """Decide over the frames of ``source`` for up to ``timeout`` s; also say how it went.
 
-    Frames with no face, too dark or too blurred are skipped. Stops at the first confident
-    decision, when the time is up, or when a video or folder ends. Time is the video's own
-    for files and folders (read faster than they play), the clock's for a webcam. The face
-    is tracked from frame to frame (:class:`faceapp.vision.finder.FaceFinder`); with
-    ``liveness="passive"`` every frame also goes to the liveness check, and a face is
+    Each frame is judged by :meth:`Verifier.judge` (no face, too dark or too blurred: skipped)
+    and counted by :class:`TimedVerification`, the rule the window's ``t`` uses too. Time is
+    the video's own for files and folders (read faster than they play), the clock's for a
+    webcam. The face is tracked from frame to frame (:class:`faceapp.vision.finder.FaceFinder`);
+    with ``liveness="passive"`` every frame also goes to the liveness check, and a face is
     verified only if it is live.
     """
     from faceapp.liveness.passive import MotionCheck
     from faceapp.vision.camera import FrameSource
-    from faceapp.vision.crops import cut_face
     from faceapp.vision.finder import FaceFinder
 
     finder = FaceFinder(track=True)
@@ -155,18 +141,10 @@ def verify_frames(
             face = finder.find(frame)
             if check is not None:
                 check.add(frame, face)
-            if timed.identity_decided:
-                continue  # the liveness check still needs frames
-            picture = cut_face(frame, verifier.model.crop, face, searched=True)
-            why = "no face" if not picture.found else frame_problem(picture.image)
-            if why:
-                timed.skip(why)
-                continue
-            decision = verifier.verify_picture(picture)
-            if root is not None:
-                save_input(picture.image, root)
-            timed.add(decision)
-    story = timed.explain()
+            if not timed.identity_decided:  # else only the liveness check still needs frames
+                judgement = verifier.judge(frame, face, searched=True)
+                timed.record(judgement.decision, judgement.problem)
+        story = timed.explain()
     if problem and not timed.judged:
         story += f"; {problem}"
     return timed.outcome(), story
@@ -198,14 +176,18 @@ def main(argv: list[str] | None = None) -> int:
         args.detection_threshold, args.verification_threshold, model.metadata.values
     )
     verifier = Verifier(
-        model, root, thresholds, on_warning=lambda line: print(line, file=sys.stderr)
+        model,
+        root,
+        thresholds,
+        on_warning=lambda line: print(line, file=sys.stderr),
+        keep_last_face=True,
     )
     decision: Decision | None
     if still:
-        decision, note = verify_photo(verifier, path, root)
+        decision, note = verify_photo(verifier, path)
     else:
         decision, note = verify_frames(
-            verifier, args.camera or args.source, timeout, root, liveness=args.liveness
+            verifier, args.camera or args.source, timeout, liveness=args.liveness
         )
     return report(decision, note, model.describe(), args.json)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from faceapp.errors import FaceappError, cli_guard
 from faceapp.models.metadata import read_metadata, write_metadata
-from faceapp.paths import DEFAULT_ROOT, FOLDERS, DataRoot, resolve_root
+from faceapp.paths import FOLDERS, DataRoot, resolve_root
 from faceapp.storage import replace_image, save_image, write_bytes_atomic
 from faceapp.verification.rule import Thresholds, parse_threshold
 from faceapp.vision.imaging import read_image
@@ -20,10 +21,31 @@ posix_only = pytest.mark.skipif(os.name != "posix", reason="permission bits are 
 
 def test_root_precedence_flag_then_environment_then_default(tmp_path, monkeypatch):
     monkeypatch.delenv("FACEAPP_DATA_ROOT", raising=False)
-    assert resolve_root() == DEFAULT_ROOT
+    checkout = Path(__file__).resolve().parent.parent
+    assert resolve_root() == checkout / "application_data"  # a checkout keeps its own
     monkeypatch.setenv("FACEAPP_DATA_ROOT", str(tmp_path / "env"))
     assert resolve_root() == tmp_path / "env"
     assert resolve_root(tmp_path / "flag") == tmp_path / "flag"
+
+
+def test_an_installed_copy_defaults_to_the_users_data_folder(tmp_path, monkeypatch):
+    import faceapp.paths
+
+    monkeypatch.delenv("FACEAPP_DATA_ROOT", raising=False)
+    monkeypatch.setattr(faceapp.paths, "CHECKOUT", tmp_path / "site-packages")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert resolve_root() == tmp_path / "data" / "faceapp"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert resolve_root() == tmp_path / "home" / ".local" / "share" / "faceapp"
+
+
+def test_a_data_root_that_cannot_be_used_is_one_line(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FaceappError, match=r"cannot use data root .*file: it is a file, not"):
+        DataRoot(tmp_path / "file").ensure()
+    with pytest.raises(FaceappError, match=r"cannot use data root /proc/nope"):
+        DataRoot(Path("/proc/nope")).ensure()
 
 
 @posix_only

@@ -58,8 +58,13 @@ class StandInWorker:
         )
 
     def answer(self):
-        """Reply to every waiting request."""
-        for request_id, _frame, _face, _searched in self.requests:
+        """Reply to every waiting request; a judged frame with no face is skipped, as
+        Verifier.judge does."""
+        for request_id, _frame, face, _searched, judge in self.requests:
+            if judge and face is None:
+                info = {"gallery_size": None, "note": "", "problem": "no face"}
+                self.events.append(WorkerEvent("result", request_id, "skipped", info=info))
+                continue
             scores = self.next_scores.pop(0) if self.next_scores else [0.9, 0.9, 0.9]
             decision = decide(scores, Thresholds(0.7, 0.5))
             self.events.append(
@@ -68,14 +73,14 @@ class StandInWorker:
                     request_id,
                     decision.summary(),
                     decision=decision,
-                    info={"gallery_size": 3, "note": ""},
+                    info={"gallery_size": 3, "note": "", "problem": None},
                 )
             )
         self.requests = []
 
-    def verify(self, frame, face=None, searched=False):
+    def verify(self, frame, face=None, searched=False, judge=False):
         self.ids += 1
-        self.requests.append((self.ids, frame, face, searched))
+        self.requests.append((self.ids, frame, face, searched, judge))
         return self.ids
 
     def poll(self):
@@ -146,8 +151,8 @@ def test_one_frame_is_sent_with_its_face_and_the_result_shown(session, root):
     frame = next(frames())
     session.verify(frame)  # before "ready": queued in the worker
     assert session.view.busy and "loading the model" in session.view.busy_text
-    ((_, sent, face, searched),) = session.stand_in.requests
-    assert sent is frame.image and face is frame.face and searched
+    ((_, sent, face, searched, judge),) = session.stand_in.requests
+    assert sent is frame.image and face is frame.face and searched and not judge
     session.stand_in.ready()
     session.stand_in.answer()
     session.tick(None)
@@ -164,10 +169,11 @@ def test_timed_mode_skips_frames_without_a_face_and_stops_at_a_verified_one(sess
     session.stand_in.ready()
     session.tick(None)
     session.verify_timed()
-    session.tick(blank(1))  # no face: skipped
-    assert session.timed.skipped == {"no face": 1}
-    session.tick(blank(1))  # the same frame: not again
-    assert session.timed.skipped == {"no face": 1}
+    session.tick(blank(1))  # sent with judge=True: the worker judges its quality
+    assert session.stand_in.requests[-1][-1] is True
+    session.stand_in.answer()
+    session.tick(blank(1))  # no face: skipped; the same frame: not sent again
+    assert session.timed.skipped == {"no face": 1} and not session.stand_in.requests
     faces = frames(start=2)
     session.stand_in.next_scores = [[0.1, 0.2, 0.1]]
     session.tick(next(faces))

@@ -32,10 +32,11 @@ from faceapp.options import data_root_flag
 from faceapp.paths import DataRoot
 from faceapp.storage import write_bytes_atomic
 from faceapp.verification.rule import Thresholds
+from faceapp.vision.crops import canonical_crop
 from training.evaluation import lfw_pairs as pairs_protocol
 from training.evaluation import metrics, plots
 from training.evaluation import owner as owner_eval
-from training.pairs.data import CROPS, canonical_crop
+from training.pairs.data import CROPS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LFW_DEFAULT = PROJECT_ROOT.parent / "shared" / "data" / "lfw"

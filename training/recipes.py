@@ -22,10 +22,10 @@ import sys
 from faceapp.errors import OneLineParser, cli_guard
 from faceapp.keras.networks import ARCHITECTURES
 from faceapp.options import data_root_flag
-from faceapp.vision.crops import DEFAULT_CROP
+from faceapp.vision.crops import DEFAULT_CROP, canonical_crop
 from training.identity import classifier as identity
 from training.identity.pretrain import identity_pretrain
-from training.pairs.data import CROPS, TREE_HELP, add_held_out_arguments, canonical_crop
+from training.pairs.data import CROPS, TREE_HELP, add_held_out_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:

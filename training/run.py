@@ -17,9 +17,9 @@ import sys
 from faceapp.errors import OneLineParser, cli_guard
 from faceapp.keras.networks import ARCHITECTURES, DEFAULT_ARCHITECTURE
 from faceapp.options import data_root_flag
-from faceapp.vision.crops import DEFAULT_CROP
+from faceapp.vision.crops import DEFAULT_CROP, canonical_crop
 from training.pairs import data as training_data
-from training.pairs.data import CROPS, TREE_HELP, canonical_crop
+from training.pairs.data import CROPS, TREE_HELP
 from training.pairs.distribute import STRATEGIES
 from training.pairs.fit import PRECISIONS, train
 

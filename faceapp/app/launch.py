@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from faceapp.app.options import AppOptions
-from faceapp.errors import FaceappError
+from faceapp.app.options import AppOptions, parse_args
+from faceapp.errors import FaceappError, cli_guard
 
 
 def display_problem() -> str | None:
@@ -42,3 +42,9 @@ def open_window(options: AppOptions, on_ready=None) -> int:
     from faceapp.app.window import run_app  # Kivy is imported only once the flags are good
 
     return run_app(options, worker, on_ready=on_ready)
+
+
+@cli_guard
+def main(argv: list[str] | None = None) -> int:
+    """``faceapp`` (``python -m faceapp``, ``make run``): the window, with its flags."""
+    return open_window(parse_args(argv))

@@ -90,13 +90,7 @@ def parse_args(argv: list[str] | None = None) -> AppOptions:
         model = Path(args.model).expanduser()
     if not str(args.camera).strip():
         raise FaceappError("--camera must be a webcam index, a video file or a folder")
-    data_root = DataRoot.resolve(args.data_root)
-    try:
-        data_root.ensure()
-    except OSError as error:
-        raise FaceappError(
-            f"cannot use data root {data_root.root}: {error.strerror or error}"
-        ) from None
+    data_root = DataRoot.resolve(args.data_root).ensure()
     return AppOptions(
         camera=str(args.camera).strip(),
         data_root=data_root,

@@ -23,7 +23,6 @@ from faceapp.paths import DataRoot
 from faceapp.verification.rule import Decision, parse_threshold
 from faceapp.verification.timed import TimedVerification
 from faceapp.vision.imaging import list_images
-from faceapp.vision.quality import frame_problem
 
 ONE_FRAME_NOTE = "one frame: liveness not checked (t checks it)"
 
@@ -64,7 +63,7 @@ class Worker(Protocol):  # faceapp.app.worker.InferenceWorker, or a stand-in in 
     def start(self) -> None: ...
     def restart(self) -> None: ...
     def stop(self) -> None: ...
-    def verify(self, frame, face=None, searched: bool = False) -> int: ...
+    def verify(self, frame, face=None, searched: bool = False, judge: bool = False) -> int: ...
     def poll(self) -> list: ...
     def set_thresholds(
         self, detection: float | None = None, verification: float | None = None
@@ -200,7 +199,9 @@ class Session:
     def _send(self, frame) -> None:
         """Send a frame; the worker queues it until its model is loaded."""
         assert self.worker is not None  # started by _ready_to_verify
-        self.in_flight = self.worker.verify(frame.image, frame.face, searched=True)
+        self.in_flight = self.worker.verify(
+            frame.image, frame.face, searched=True, judge=self.timed is not None
+        )
         self.view.busy = True
         if self.state is not WorkerState.READY:
             self.view.busy_text = "loading the model, then verifying..."
@@ -242,13 +243,6 @@ class Session:
         ):
             return  # (the liveness check, fed by the preview, may still be watching)
         self._last_frame_used = latest.number
-        problem = (
-            "no face" if latest.face is None else frame_problem(latest.face.box.crop(latest.image))
-        )
-        if problem:
-            timed.skip(problem)
-            self.view.busy_text = self._timed_text(problem)
-            return
         self._send(latest)
 
     def _poll_worker(self) -> None:
@@ -290,18 +284,24 @@ class Session:
             self.view.busy = False
 
     def _on_result(self, event) -> None:
-        if event.request_id != self.in_flight or event.decision is None:
+        if event.request_id != self.in_flight:
             return
         self.in_flight = None
-        decision: Decision = event.decision
-        self.last_decision = decision
-        self._show_model(decision.total)
-        note = (event.info or {}).get("note", "")
-        if self.timed is not None:
-            self.timed.add(decision)
+        info = event.info or {}
+        if self.timed is not None:  # one frame of many: decided, or skipped with the reason
+            self.timed.record(event.decision, info.get("problem"))
+            if event.decision is None:
+                self.view.busy_text = self._timed_text(info.get("problem") or "")
+            else:
+                self.last_decision = event.decision
+                self._show_model(event.decision.total)
             if self.timed.done:
                 self._finish_timed()
             return
+        decision: Decision = event.decision
+        self.last_decision = decision
+        self._show_model(decision.total)
+        note = info.get("note", "")
         self.view.busy = False
         if self.settings.liveness != "off":
             note = "; ".join(filter(None, [note, ONE_FRAME_NOTE]))

@@ -59,7 +59,8 @@ class WorkerEvent:
     info: dict = field(default_factory=dict)
     # "ready": {"model": str (how to name it), "detection_threshold": float,
     #           "verification_threshold": float, "gallery_size": int, "runtime": str}
-    # "result": {"gallery_size": int, "note": str (how the face was cut, "" when well)}
+    # "result": {"gallery_size": int | None, "note": str (how the face was cut, "" when well),
+    #            "problem": str | None (why a judged frame has no decision)}
     # "died": {"exitcode": int | None, "lost_requests": [ids]}
 
 
@@ -161,11 +162,18 @@ class InferenceWorker:
     # --- requests -----------------------------------------------------------------------
 
     def verify(
-        self, frame_bgr: np.ndarray, face: Face | None = None, searched: bool = False
+        self,
+        frame_bgr: np.ndarray,
+        face: Face | None = None,
+        searched: bool = False,
+        judge: bool = False,
     ) -> int:
         """Queue a BGR uint8 frame for verification; return the request id. ``face`` with
         ``searched=True``: the face already found in it (None: none), so the worker does not
-        search again; by default the worker finds the face itself."""
+        search again; by default the worker finds the face itself. ``judge``: one frame of a
+        multi-frame verification (:meth:`faceapp.verification.verifier.Verifier.judge`): a
+        frame with no face, or too dark or blurred, comes back with no decision and the
+        problem in ``info``."""
         if self._process is None:
             self.start()
         request_id = next(self._ids)
@@ -181,7 +189,7 @@ class InferenceWorker:
             )
             return request_id
         self._pending.append(request_id)
-        self._requests.put(("verify", request_id, frame, face, searched))
+        self._requests.put(("verify", request_id, frame, face, searched, judge))
         return request_id
 
     def set_thresholds(
@@ -320,7 +328,7 @@ class _Child:
 
             model = open_model(self.data_root, self.model_path, self.runtime)
             thresholds = Thresholds.resolve(*self.flags, model.metadata.values)
-            verifier = Verifier(model, self.data_root, thresholds)
+            verifier = Verifier(model, self.data_root, thresholds, keep_last_face=True)
             size = len(verifier.gallery)
         except Exception as error:  # noqa: BLE001 - reported, never fatal
             self.load_error = _describe(error)
@@ -367,20 +375,27 @@ class _Child:
                 detection, verification, self.verifier.model.metadata.values
             )
 
-    def verify(self, request_id: int, frame: np.ndarray, face, searched: bool) -> None:
+    def verify(
+        self, request_id: int, frame: np.ndarray, face, searched: bool, judge: bool = False
+    ) -> None:
         if self.verifier is None and not self.load():  # e.g. a model trained since start
             self.emit("error", request_id, self.load_error or "no model loaded")
             return
-        from faceapp.storage import replace_image
-
-        decision, picture = self.verifier.verify_frame(frame, face, searched)
-        replace_image(picture.image, self.data_root.input_image / "input_image.jpg")
+        if judge:  # one frame of many: a poor frame is skipped, with the reason
+            judgement = self.verifier.judge(frame, face, searched)
+            decision, problem, picture = judgement.decision, judgement.problem, judgement.picture
+        else:
+            (decision, picture), problem = self.verifier.verify_frame(frame, face, searched), None
         self.emit(
             "result",
             request_id,
-            decision.summary(),
+            decision.summary() if decision is not None else f"skipped: {problem}",
             decision=decision,
-            info={"gallery_size": decision.total, "note": picture.note},
+            info={
+                "gallery_size": decision.total if decision is not None else None,
+                "note": picture.note,
+                "problem": problem,
+            },
         )
 
 

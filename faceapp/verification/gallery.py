@@ -182,3 +182,37 @@ class Gallery:
                 )
         except (OSError, FaceappError) as error:
             log.debug("gallery cache %s not written: %s", self.cache_file, error)
+
+
+class MemoryGallery:
+    """Enrolled faces given as images in memory (paths, encoded bytes or BGR arrays), embedded
+    once: for scripts that keep their own photos (``Verifier.open(gallery=[...])``). The same
+    interface as :class:`Gallery`; nothing is written to disk."""
+
+    def __init__(self, images, model: RunnableModel):
+        from faceapp.vision.crops import cut_face
+        from faceapp.vision.imaging import load_bgr
+
+        images = list(images)
+        if not images:
+            raise FaceappError("the gallery is empty: give at least one image of the face")
+        self.model = model
+        self.names = [
+            str(image) if isinstance(image, str | Path) else f"image {k}"
+            for k, image in enumerate(images)
+        ]
+        self.notes: dict[str, str] = {}
+        self.warning: str | None = None
+        faces = []
+        for name, image in zip(self.names, images):
+            picture = cut_face(load_bgr(image), model.crop)
+            if picture.note:
+                self.notes[name] = picture.note
+            faces.append(preprocess(picture.image))
+        self._vectors = np.asarray(model.embed(np.stack(faces)), np.float32)
+
+    def vectors(self) -> np.ndarray:
+        return self._vectors
+
+    def __len__(self) -> int:
+        return len(self._vectors)

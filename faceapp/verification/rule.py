@@ -101,6 +101,9 @@ class Decision:
     def label(self) -> str:
         return "Verified" if self.verified else "Unverified"
 
+    def __str__(self) -> str:
+        return self.summary()
+
     def summary(self) -> str:
         """E.g. ``Verified: 42/50 matches (84%), scores 0.12-0.99 (mean 0.81)``, and why a
         face that matched was still refused: ``...; not live: no motion seen``."""

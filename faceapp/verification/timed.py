@@ -49,6 +49,14 @@ class TimedVerification:
             return True
         return self.result is not None and (live is True or not self.result.verified)
 
+    def record(self, decision: Decision | None, problem: str | None = None) -> None:
+        """One frame as :meth:`faceapp.verification.verifier.Verifier.judge` judged it: its
+        decision counts, or, with none, its problem is tallied as a skipped frame."""
+        if decision is None:
+            self.skip(problem or "not judged")
+        else:
+            self.add(decision)
+
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 

@@ -76,3 +76,17 @@ def cut_face(
     return FacePicture(
         align(image_bgr, face.landmarks.xy, INPUT_SIZE), face.box, found=True, aligned=True
     )
+
+
+def kept_picture(image_bgr: np.ndarray, face: Face | None) -> FacePicture:
+    """What a capture or an enrolment keeps of an image: the square around the face, twice
+    its size (:func:`faceapp.vision.geometry.context_box`), not the network's input, so that
+    whichever model later reads it cuts its own face from it (aligned by landmarks, or the
+    Haar box of older models) and saved faces outlive a change of model. With no face, the
+    original tutorial's central box, and ``found`` is False."""
+    box = (
+        context_box(face.box, image_bgr.shape)
+        if face is not None
+        else fallback_box(image_bgr.shape)
+    )
+    return FacePicture(box.crop(image_bgr).copy(), box, found=face is not None, aligned=None)

@@ -84,15 +84,29 @@ class FaceFinder:
             landmarks if usable else None,
         )
 
-    def largest_detection(self, frame_bgr: np.ndarray) -> Detection | None:
-        """The detector's largest face: short range first, full range when it finds none."""
+    def find_all(self, frame_bgr: np.ndarray) -> list[Face]:
+        """Every face in a BGR frame, largest first, each with its landmarks (no tracking)."""
+        faces = []
+        for detection in self.detections_of(frame_bgr):
+            landmarks = self.mesh(frame_bgr, region_of(detection))
+            usable = landmarks.presence >= MIN_PRESENCE and _finite(landmarks)
+            box = Box.bounding(detection.box, frame_bgr.shape)
+            faces.append(Face(box, detection.score, landmarks if usable else None))
+        return sorted(faces, key=lambda face: face.box.area, reverse=True)
+
+    def detections_of(self, frame_bgr: np.ndarray) -> list[Detection]:
+        """The detector's faces: short range first, full range when it finds none."""
         self.detections += 1
         found = self.detector(frame_bgr)
         if not found:
             if self._full_range is None:
                 self._full_range = BlazeFace(FULL_RANGE_DETECTOR_FILE, threads=self._threads)
             found = self._full_range(frame_bgr)
-        return max(found, key=lambda d: d.width * d.height, default=None)
+        return found
+
+    def largest_detection(self, frame_bgr: np.ndarray) -> Detection | None:
+        """The detector's largest face (see :meth:`detections_of`)."""
+        return max(self.detections_of(frame_bgr), key=lambda d: d.width * d.height, default=None)
 
 
 def _finite(landmarks: Landmarks) -> bool:
@@ -102,9 +116,22 @@ def _finite(landmarks: Landmarks) -> bool:
 _per_thread = threading.local()
 
 
-def find_face(frame_bgr: np.ndarray) -> Face | None:
-    """The largest face of a still image, with this thread's own :class:`FaceFinder`."""
+def _finder() -> FaceFinder:
     finder = getattr(_per_thread, "finder", None)
     if finder is None:
         finder = _per_thread.finder = FaceFinder()
-    return finder.find(frame_bgr)
+    return finder
+
+
+def find_face(frame_bgr: np.ndarray) -> Face | None:
+    """The largest face of a still image, with this thread's own :class:`FaceFinder`."""
+    return _finder().find(frame_bgr)
+
+
+def find_faces(image) -> list[Face]:
+    """Every face in an image (a path, encoded bytes or a BGR array), largest first, each
+    with its box, the detector's confidence and its 468 landmarks (None when the landmark
+    network could not place them)."""
+    from faceapp.vision.imaging import load_bgr
+
+    return _finder().find_all(load_bgr(image))

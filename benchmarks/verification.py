@@ -111,8 +111,7 @@ def stages(results: Results, verifier, next_frame, args) -> None:
     """Where a frame's time goes: each stage of the project's path timed in one loop."""
     import time
 
-    from faceapp.verification.rule import decide
-    from faceapp.vision.crops import cut_face
+    from faceapp.verification.rule import decide, face_scores
     from faceapp.vision.finder import Face, FaceFinder
     from faceapp.vision.geometry import Box
     from faceapp.vision.imaging import preprocess
@@ -138,12 +137,14 @@ def stages(results: Results, verifier, next_frame, args) -> None:
         landmarks = finder.mesh(frame, region_of(detection))
         t2 = time.perf_counter()
         face = Face(Box.bounding(detection.box, frame.shape), detection.score, landmarks)
-        picture = cut_face(frame, verifier.model.crop, face, searched=True)
-        pixels = preprocess(picture.image)
+        picture = verifier.model.picture(frame, face, searched=True)
+        pixels = preprocess(picture.image, verifier.model.input_size)
         t3 = time.perf_counter()
         probe = verifier.model.embed(pixels[None])[0]
         t4 = time.perf_counter()
-        decide(verifier.model.head.scores(probe, gallery), verifier.thresholds)
+        rule = verifier.thresholds.rule
+        scores, mean_score = face_scores(verifier.model.head, probe, gallery, rule)
+        decide(scores, verifier.thresholds, mean_score)
         t5 = time.perf_counter()
         if i >= 2:
             for k, seconds in enumerate((t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):

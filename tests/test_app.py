@@ -22,6 +22,7 @@ from app_support import PROJECT_ROOT, enrol_steps, make_video, run_app
 from conftest import face_photos
 
 from faceapp.app.autopilot import start_xvfb
+from faceapp.models.files import SHIPPED_NAME
 
 pytestmark = pytest.mark.gui
 
@@ -140,7 +141,7 @@ def test_first_run_enrol_then_verify_with_the_shipped_model(app_env, videos, tmp
     record = owner["records"]["owner"]
     assert record["result"] == "Verified", record
     assert record["decision"]["total"] == 5
-    assert record["model"].startswith("model: shipped model faceapp-aligned-v1")
+    assert record["model"].startswith(f"model: shipped model {SHIPPED_NAME}")
     assert len(images_in(root / "verification_images")) == 5
 
     steps = [

@@ -5,9 +5,19 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from faceapp.errors import FaceappError
-from faceapp.verification.rule import Decision, Thresholds, decide, verified
+from faceapp.models.head import Head
+from faceapp.verification.rule import (
+    Decision,
+    Thresholds,
+    centroid,
+    decide,
+    face_scores,
+    verified,
+)
 from faceapp.verification.timed import TimedVerification
 from faceapp.vision.crops import cut_face
 from faceapp.vision.imaging import read_image
@@ -30,13 +40,83 @@ def test_decide_verifies_when_fraction_is_above_the_verification_threshold():
     assert "Verified: 2/3 matches (67%)" in decision.summary()
 
 
-def test_the_vectorised_rule_decides_each_row_as_decide_does():
-    rng = np.random.default_rng(0)
-    scores = rng.uniform(0, 1, (200, 7))
-    for detection, verification in ((0.5, 0.5), (0.3, 0.7), (0.8, 0.1)):
-        thresholds = Thresholds(detection, verification)
-        expected = [decide(row, thresholds).verified for row in scores]
-        np.testing.assert_array_equal(verified(scores, detection, verification), expected)
+def oracle_vote(scores: list[float], detection: float, verification: float) -> bool:
+    """The tutorial's rule in plain Python, written apart from the code under test."""
+    matches = 0
+    for score in scores:
+        if score > detection:
+            matches += 1
+    return matches / len(scores) > verification
+
+
+@given(
+    st.lists(st.floats(0, 1), min_size=1, max_size=12),
+    st.floats(0, 1),
+    st.floats(0, 1),
+)
+def test_decide_and_the_vectorised_vote_agree_with_a_plain_python_oracle(
+    scores, detection, verification
+):
+    thresholds = Thresholds(detection, verification)
+    expected = oracle_vote(scores, detection, verification)
+    assert decide(scores, thresholds).verified is expected
+    assert bool(verified(np.array([scores]), detection, verification)[0]) is expected
+
+
+CALIBRATED = {
+    "rule": {
+        "kind": "centroid",
+        "levels": {
+            "standard": {"thresholds": {"1": 0.90, "5": 0.80, "20": 0.70}},
+            "high": {"thresholds": {"1": 0.97, "5": 0.93, "20": 0.90}},
+        },
+    },
+    "detection_threshold": 0.8,
+}
+
+
+def test_a_level_gives_the_threshold_for_the_number_of_faces_enrolled():
+    standard = Thresholds.resolve(metadata=CALIBRATED)
+    assert (standard.rule, standard.level, standard.named) == (
+        "centroid",
+        "standard",
+        "security standard",
+    )
+    assert standard.threshold_for(1) == pytest.approx(0.90)
+    assert standard.threshold_for(5) == pytest.approx(0.80)
+    assert standard.threshold_for(50) == pytest.approx(0.70)  # beyond the table: its end
+    between = standard.threshold_for(10)  # log-interpolated between 5 and 20
+    assert between == pytest.approx(0.80 - 0.10 * np.log(2) / np.log(4))
+    high = Thresholds.resolve(metadata=CALIBRATED, level="high")
+    assert high.threshold_for(5) == pytest.approx(0.93)
+    custom = Thresholds.resolve(detection="0.6", metadata=CALIBRATED, level="high")
+    assert (custom.level, custom.threshold_for(5)) == ("custom", 0.6)
+
+
+def test_bad_levels_and_levels_for_an_uncalibrated_model_are_one_line_errors():
+    with pytest.raises(FaceappError, match="--security must be one of high, standard"):
+        Thresholds.resolve(metadata=CALIBRATED, level="paranoid")
+    with pytest.raises(FaceappError, match="--security needs a model calibrated"):
+        Thresholds.resolve(metadata={"detection_threshold": 0.5}, level="high")
+    with pytest.raises(FaceappError, match="no thresholds by size"):
+        Thresholds.resolve(metadata={"rule": {"kind": "centroid", "levels": {"x": {}}}})
+
+
+def test_the_centroid_rule_compares_the_face_with_the_enrolled_faces_mean_direction():
+    head = Head.dlib_distance(dimensions=3)
+    gallery = np.array([[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]])  # lengths do not matter
+    mean = centroid(gallery)
+    np.testing.assert_allclose(mean, [2**-0.5, 2**-0.5, 0.0], atol=1e-6)
+    scores, centred = face_scores(head, np.array([1.0, 1.0, 0.0]), gallery, "centroid")
+    assert centred == pytest.approx(head.scores(mean, mean[None])[0], abs=1e-6)
+    assert centred > scores.max()  # between two faces, nearer their mean than either
+    thresholds = Thresholds.resolve(metadata=CALIBRATED)
+    decision = decide(scores, thresholds, centred)
+    assert decision.rule == "centroid" and decision.total == 2
+    assert decision.verified == bool(centred > 0.9 + (0.8 - 0.9) * np.log(2) / np.log(5))
+    assert "against 2 enrolled face(s)" in decision.summary()
+    with pytest.raises(FaceappError, match="needs the score against"):
+        decide(scores, thresholds)
 
 
 def test_decide_without_verification_images_is_a_clear_error():
@@ -67,45 +147,63 @@ class FakeClock:
         return self.now
 
 
-def _decision(verified: bool, fraction: float = 0.0) -> Decision:
-    matches = int(round(fraction * 10))
-    return Decision(verified, matches, 10, 0.5, 0.5, 0.1, 0.5, 0.9)
+def _frame(score: float, bar: float = 0.5) -> Decision:
+    """One judged frame under the centroid rule: its score and the bar it must clear."""
+    return Decision(score > bar, 0, 5, bar, 0.5, 0.0, 0.0, 1.0, rule="centroid", score=score)
 
 
-def test_timed_verification_stops_at_the_first_verified_frame():
-    clock = FakeClock()
-    timed = TimedVerification(5.0, clock=clock)
+def test_timed_verification_verifies_on_three_fused_frames():
+    timed = TimedVerification(5.0, clock=FakeClock())
     timed.skip("no face")
-    timed.add(_decision(False, 0.3))
-    assert not timed.done
-    winner = _decision(True, 0.8)
-    timed.add(winner)
-    assert timed.done and timed.outcome() is winner
-    assert "2 frame(s) judged" in timed.explain() and "1 no face" in timed.explain()
+    timed.add(_frame(0.9))
+    timed.add(_frame(0.8))
+    assert not timed.done  # two frames: not yet
+    timed.add(_frame(0.7))
+    outcome = timed.outcome()
+    assert timed.done and outcome.verified
+    assert outcome.frames == 3 and outcome.score == pytest.approx(0.8)
+    assert "score 0.80 over 3 frames" in outcome.summary()
+    assert "3 frame(s) judged" in timed.explain() and "1 no face" in timed.explain()
 
 
-def test_timed_verification_rejects_after_enough_unverified_frames():
-    timed = TimedVerification(5.0, reject_after=3, clock=FakeClock())
-    for fraction in (0.1, 0.4, 0.2):
-        timed.add(_decision(False, fraction))
-    assert timed.done and not timed.outcome().verified
+def test_one_lucky_frame_does_not_let_a_stranger_in_nor_one_poor_frame_keep_the_owner_out():
+    stranger = TimedVerification(5.0, reject_after=5, clock=FakeClock())
+    for score in (0.2, 0.95, 0.1, 0.3, 0.2):  # one frame above the bar
+        stranger.add(_frame(score))
+    assert stranger.done and not stranger.outcome().verified
+    assert stranger.outcome().score == pytest.approx(0.2)  # the latest three
+    owner = TimedVerification(5.0, clock=FakeClock())
+    for score in (0.9, 0.4, 0.9):  # one frame below the bar
+        owner.add(_frame(score))
+    assert owner.done and owner.outcome().verified
 
 
-def test_timed_verification_times_out_with_the_best_frame_or_nothing():
+def test_timed_verification_times_out_on_the_frames_it_judged_or_nothing():
     clock = FakeClock()
     timed = TimedVerification(2.0, clock=clock)
-    timed.add(_decision(False, 0.1))
-    timed.add(_decision(False, 0.4))
+    timed.add(_frame(0.1))
+    timed.add(_frame(0.4))
     clock.now += 1.9
     assert not timed.done
     clock.now += 0.2
-    assert timed.done and timed.outcome().fraction == pytest.approx(0.4)
+    outcome = timed.outcome()
+    assert timed.done and not outcome.verified
+    assert (outcome.frames, outcome.score) == (2, pytest.approx(0.25))
 
     empty = TimedVerification(1.0, clock=clock)
     empty.skip("too dark")
     clock.now += 1.0
     assert empty.done and empty.outcome() is None
     assert "skipped: 1 too dark" in empty.explain()
+
+
+def test_the_vote_fuses_its_fractions_the_same_way():
+    frames = [decide(s, Thresholds(0.5, 0.5)) for s in ([0.9, 0.9], [0.9, 0.1], [0.9, 0.9])]
+    timed = TimedVerification(5.0, clock=FakeClock())
+    for frame in frames:
+        timed.add(frame)
+    outcome = timed.outcome()
+    assert outcome.verified and outcome.score == pytest.approx((1 + 0.5 + 1) / 3)
 
 
 @pytest.mark.parametrize("timeout", [0, -1])

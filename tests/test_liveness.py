@@ -107,14 +107,18 @@ def test_a_matching_face_that_is_not_live_is_unverified_and_says_why():
     match = decide([0.9, 0.9], Thresholds(0.5, 0.5))
     for live, verified in ((True, True), (False, False)):
         timed = TimedVerification(5.0, clock=lambda: 0.0, liveness=Verdicts(live))
-        timed.add(match)
+        for _ in range(3):  # three frames fused decide who it is
+            timed.add(match)
         assert timed.done
         outcome = timed.outcome()
         assert outcome.verified is verified and outcome.live is live
         assert outcome.summary().endswith(Verdicts(live).answer.reason)
     waiting = TimedVerification(5.0, clock=lambda: 0.0, liveness=Verdicts(None))
-    waiting.add(match)
-    assert not waiting.done  # identity known, liveness not yet: keep watching
+    for _ in range(3):
+        waiting.add(match)
+    assert (
+        waiting.identity_decided and not waiting.done
+    )  # identity known, liveness not yet: keep watching
 
 
 def test_someone_else_is_refused_without_waiting_for_liveness():

@@ -114,4 +114,4 @@ def test_the_readme_script_runs_as_printed(installed, tmp_path):
     done = run(installed, tmp_path, sys.executable, "script.py")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(("Verified: ", "Unverified: "))
-    assert "/3 matches" in done.stdout
+    assert "against 3 enrolled face(s)" in done.stdout

@@ -3,6 +3,7 @@ driven by a stand-in worker and real frames."""
 
 from __future__ import annotations
 
+import itertools
 import stat
 
 import cv2
@@ -163,7 +164,7 @@ def test_one_frame_is_sent_with_its_face_and_the_result_shown(session, root):
     assert session.view.status == "a verification is already running"
 
 
-def test_timed_mode_skips_frames_without_a_face_and_stops_at_a_verified_one(session, root):
+def test_timed_mode_skips_frames_without_a_face_and_fuses_the_judged_ones(session, root):
     enrol_one(root)
     session.start()
     session.stand_in.ready()
@@ -182,9 +183,13 @@ def test_timed_mode_skips_frames_without_a_face_and_stops_at_a_verified_one(sess
     session.tick(next(faces))  # result 1: not verified, goes on
     assert session.timed is not None and len(session.stand_in.requests) == 1
     session.stand_in.answer()
-    session.tick(None)
+    session.tick(next(faces))  # result 2: verified, but two frames do not decide yet
+    assert session.timed is not None and len(session.stand_in.requests) == 1
+    session.stand_in.answer()
+    session.tick(None)  # result 3: the three frames' mean (0 + 1 + 1) / 3 is above 0.5
     assert session.timed is None and session.view.result == "Verified"
-    assert "2 frame(s) judged" in session.view.summary and "1 no face" in session.view.summary
+    assert session.last_decision.frames == 3
+    assert "3 frame(s) judged" in session.view.summary and "1 no face" in session.view.summary
 
 
 def test_timed_mode_waits_for_the_liveness_check_fed_by_the_preview(root):
@@ -220,8 +225,9 @@ def test_timed_mode_waits_for_the_liveness_check_fed_by_the_preview(root):
     session.tick(None)
     session.verify_timed()
     assert started == [1] and "move your head" in session.view.busy_text
-    session.tick(next(frames(start=2)))
-    worker.answer()
+    for frame in itertools.islice(frames(start=2), 3):  # three frames fused
+        session.tick(frame)
+        worker.answer()
     session.tick(None)  # the face matches; liveness undecided: waiting
     assert session.timed is not None and session.timed.identity_decided
     check.live = False

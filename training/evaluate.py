@@ -36,7 +36,7 @@ from faceapp.vision.crops import canonical_crop
 from training.evaluation import lfw_pairs as pairs_protocol
 from training.evaluation import metrics, plots
 from training.evaluation import owner as owner_eval
-from training.pairs.data import CROPS
+from training.pairs.data import CROPS, add_held_out_arguments
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LFW_DEFAULT = PROJECT_ROOT.parent / "shared" / "data" / "lfw"
@@ -320,6 +320,57 @@ def run_owner(args) -> dict:
     return report
 
 
+# --- many owners ----------------------------------------------------------------------------
+
+
+def run_owners(args) -> dict:
+    """Many owners, as users enrol (training.evaluation.owners): the models and, with
+    --dlib-way, face_recognition's way, on the same owners and strangers in one run."""
+    from faceapp.models.files import files_of
+    from faceapp.models.runtime import load_model
+    from training.evaluation import owners
+    from training.evaluation.embeddings import embed_tree
+    from training.identity.levels import people_split
+    from training.pairs.data import held_out_people, list_tree
+
+    tree = Path(args.lfw) if args.lfw else default_lfw()
+    people = list_tree(tree)
+    held_out = held_out_people(args.exclude_pairs, args.exclude_folds)
+    _, evaluation = people_split(people, held_out, args.split_seed)
+    photos = sorted(p for group in evaluation.values() for p in group)
+    root = DataRoot.resolve(args.data_root).ensure()
+    from faceapp.models.files import choose_model
+
+    contenders = []
+    for path in args.models or [None]:
+        model = load_model(files_of(path) if path else choose_model(root))
+        embedded = embed_tree(model, photos, tree, root)
+        contenders.append(owners.model_contender(model.describe(), model, embedded.of))
+    if args.dlib_way:
+        from training.evaluation.dlib_way import embed_tree_dlib
+
+        embedded = embed_tree_dlib(photos, tree, root, workers=args.workers)
+        contenders.append(owners.dlib_way_contender(embedded.of))
+    sizes = [int(s) for s in args.enrol.split(",")]
+    seeds = list(range(args.seeds))
+    results = owners.compare(contenders, evaluation, sizes=sizes, seeds=seeds)
+    report = {
+        "tree": str(tree),
+        "split_seed": args.split_seed,
+        "gallery_seeds": seeds,
+        "held_out": {"pairs": args.exclude_pairs, "folds": args.exclude_folds},
+        "evaluation_people": len(evaluation),
+        "results": results,
+    }
+    out = Path(args.out) if args.out else root.root / "eval"
+    write_json(out / "owners-report.json", report)
+    for size in sizes:
+        print(f"\n{size} face(s) enrolled:")
+        print(owners.markdown(results, size))
+    print(f"report: {out / 'owners-report.json'}")
+    return report
+
+
 # --- real video ---------------------------------------------------------------------------
 
 
@@ -332,23 +383,23 @@ def run_video(args) -> dict:
     clips = sorted(videos.glob("*.mp4"))
     if len(clips) < 2:
         raise FaceappError(f"need two or more .mp4 clips in {videos} (give --videos DIR)")
-    thresholds = Thresholds.resolve(
-        args.detection_threshold, args.verification_threshold, model.metadata.values
-    )
-    report = video_eval.evaluate(model, clips, thresholds, enrol=args.enroll)
+    report = video_eval.evaluate(model, clips, enrol=args.enroll)
     report["model"] = str(model_file(model))
     out = output_folder(args, model)
     write_json(out / "video-report.json", report)
     for row in report["clips"]:
-        print(
-            f"owner {row['owner']}: {row['enrolled']} enrolled; FRR {row['frr']:.1%} of "
-            f"{row['genuine_probes']} later frames, FAR {row['far']:.1%} of "
-            f"{row['impostor_probes']} frames of the others"
-        )
-    print(
-        f"all clips: FRR {report['frr']:.1%}, FAR {report['far']:.1%} at detection "
-        f"{thresholds.detection:.2f} / verification {thresholds.verification:.2f}"
-    )
+        for kind in ("frame", "attempt"):
+            for point, values in row[kind].items():
+                print(
+                    f"owner {row['owner']}, {kind}s, {point}: FRR {values['frr']:.1%} of "
+                    f"{values['genuine']}, FAR {values['far']:.1%} of {values['impostor']}"
+                )
+    for kind in ("frame", "attempt"):
+        for point, values in report[kind].items():
+            print(
+                f"all clips, {kind}s, {point}: FRR {values['frr']:.2%} of {values['genuine']}, "
+                f"FAR {values['far']:.2%} of {values['impostor']}"
+            )
     print(f"reports: {out}")
     return report
 
@@ -503,6 +554,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the first N same and N different pairs of each fold (quick checks)",
     )
 
+    many = commands.add_parser(
+        "owners",
+        parents=[data_root_flag(), lfw],
+        help="many owners as users enrol them, on people kept apart from calibration",
+    )
+    many.add_argument(
+        "models",
+        nargs="*",
+        metavar="MODEL",
+        help="models to compare (default: the model that runs)",
+    )
+    add_held_out_arguments(many)
+    many.add_argument(
+        "--dlib-way",
+        action="store_true",
+        help="also measure face_recognition's way (dlib's pipeline, tolerance 0.6, vote)",
+    )
+    many.add_argument(
+        "--enrol",
+        default="5,1,10",
+        metavar="N,N",
+        help="faces enrolled per owner, one table each (default: 5,1,10)",
+    )
+    many.add_argument(
+        "--seeds", type=int, default=5, help="enrolled-photo draws pooled (default: 5)"
+    )
+    many.add_argument(
+        "--split-seed",
+        type=int,
+        default=42,
+        help="the seed training.calibrate split the people with (default: 42)",
+    )
+    many.add_argument("--workers", type=int, default=1, help="dlib processes (default: 1)")
+    many.add_argument("--out", metavar="DIR", help="report folder (default: <data root>/eval)")
+
     owner = commands.add_parser(
         "owner",
         parents=[common, lfw],
@@ -600,6 +686,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {
+    "owners": run_owners,
     "validation": run_validation,
     "pairs": run_pairs,
     "owner": run_owner,

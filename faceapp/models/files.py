@@ -24,7 +24,7 @@ from faceapp.models.metadata import INT8_SUFFIX, int8_path, metadata_path, model
 from faceapp.paths import DataRoot
 
 SHIPPED_FOLDER = Path(__file__).resolve().parent / "shipped"
-SHIPPED_NAME = "faceapp-aligned-v1"
+SHIPPED_NAME = "faceapp-dlib-v1"  # the default; every model in SHIPPED_FOLDER can be named
 KERAS_SUFFIXES = (".keras", ".h5")
 ACCEPTED = "a .keras, .h5, .int8.tflite or .json model file"
 
@@ -79,10 +79,17 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
+def shipped_names() -> list[str]:
+    """The names of the models shipped with faceapp (e.g. ``faceapp-aligned-v1``)."""
+    return sorted(p.name[: -len(".json")] for p in SHIPPED_FOLDER.glob("*.json"))
+
+
 def files_of(path: str | os.PathLike, origin: str = "given") -> ModelFiles:
-    """The model that ``path`` (any of its files) belongs to; one-line errors for paths that
-    cannot be a model."""
+    """The model that ``path`` (any of its files, or a shipped model's name) belongs to;
+    one-line errors for paths that cannot be a model."""
     path = Path(path).expanduser()
+    if not path.exists() and str(path) in shipped_names():
+        return shipped_model(str(path))
     if not path.exists():
         raise FaceappError(f"model file not found: {path}")
     if not path.is_file():
@@ -125,9 +132,10 @@ def newest_trained(root: DataRoot) -> ModelFiles | None:
     return files_of(newest, "trained") if newest is not None else None
 
 
-def shipped_model() -> ModelFiles:
-    """The model shipped in the repository (its metadata must be there)."""
-    stem = SHIPPED_FOLDER / SHIPPED_NAME
+def shipped_model(name: str = SHIPPED_NAME) -> ModelFiles:
+    """A model shipped with faceapp, by default the default one (its metadata must be
+    there)."""
+    stem = SHIPPED_FOLDER / name
     files = ModelFiles(stem, "shipped", None)
     if not files.metadata_path.is_file():
         raise files.damaged(files.metadata_path, "missing")

@@ -76,10 +76,11 @@ class ModelMetadata:
     whole JSON object (training settings, metrics, ...)."""
 
     crop: str
-    input_shape: tuple[int, ...]
+    input_shape: tuple[int, ...]  # (side, side, 3)
     head: Head | None  # None: only in the Keras file (models trained before)
     int8_sha256: str | None  # of the int8 copy beside it (<stem>.int8.tflite)
     values: dict[str, Any]
+    unit_length: bool = False  # embeddings are compared at unit length (the head was fit so)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], where: str) -> ModelMetadata:
@@ -91,16 +92,17 @@ class ModelMetadata:
         except FaceappError as error:
             raise FaceappError(f"{where}: {error}") from None
         shape = tuple(values.get("input_size") or INPUT_SHAPE)
-        if shape != INPUT_SHAPE:
+        if len(shape) != 3 or shape[2] != 3 or shape[0] != shape[1] or not 32 <= shape[0] <= 512:
             raise FaceappError(
-                f"{where}: input size {list(shape)} is not "
-                f"{list(INPUT_SHAPE)}, the only one this version runs"
+                f"{where}: input size {list(shape)} is not a square colour image "
+                "(e.g. [100, 100, 3]) of 32 to 512 pixels"
             )
         head = Head.from_json(values["head"], where) if values.get("head") else None
         int8 = values.get("int8") or {}
         if not isinstance(int8, dict):
             raise FaceappError(f'{where}: "int8" must be an object with file and sha256')
-        return cls(crop, shape, head, int8.get("sha256"), values)
+        unit_length = bool(values.get("unit_length", False))
+        return cls(crop, shape, head, int8.get("sha256"), values, unit_length)
 
     @classmethod
     def read(cls, model_path: str | os.PathLike) -> ModelMetadata:

@@ -29,7 +29,10 @@ from faceapp.models import DEFAULT_RUNTIME, RUNTIMES
 from faceapp.models.files import ModelFiles
 from faceapp.models.head import Head
 from faceapp.models.metadata import ModelMetadata
-from faceapp.vision.imaging import INPUT_SHAPE
+from faceapp.numeric import unit
+from faceapp.vision.crops import cut_face
+from faceapp.vision.geometry import FacePicture
+from faceapp.vision.imaging import INPUT_SHAPE, preprocess
 from faceapp.vision.litert import LiteRTError
 
 CONVERSION_VERSION = 2  # bump when faceapp.keras.convert changes: cached copies are then remade
@@ -50,15 +53,18 @@ def file_sha256(path: Path) -> str:
 
 
 class Int8Embedding:
-    """An int8 embedding flatbuffer on LiteRT: float faces (N, 100, 100, 3) -> (N, D)."""
+    """An int8 embedding flatbuffer on LiteRT: float faces (N, S, S, 3) -> (N, D)."""
 
-    def __init__(self, flatbuffer: bytes, name: str = "<int8>"):
+    def __init__(
+        self, flatbuffer: bytes, name: str = "<int8>", input_shape: tuple[int, ...] = INPUT_SHAPE
+    ):
         from faceapp.vision.litert import TFLiteNetwork
 
         self.network = TFLiteNetwork(flatbuffer, name=name)
-        if self.network.input_shape[1:] != INPUT_SHAPE:
+        if self.network.input_shape[1:] != tuple(input_shape):
             raise FaceappError(
-                f"{name} takes {self.network.input_shape[1:]} images, not {INPUT_SHAPE}"
+                f"{name} takes {self.network.input_shape[1:]} images, not "
+                f"{tuple(input_shape)} as its metadata says"
             )
         self.dimensions = int(self.network.output_shapes[0][-1])
 
@@ -83,6 +89,23 @@ class RunnableModel:
     def crop(self) -> str:
         return self.metadata.crop
 
+    @property
+    def input_size(self) -> int:
+        """The side of the square face the network takes (100, or 150 for dlib's)."""
+        return int(self.metadata.input_shape[0])
+
+    def picture(self, image_bgr: np.ndarray, face=None, searched: bool = False) -> FacePicture:
+        """The face in an image as this model sees it (its crop mode, at its input size);
+        ``face``/``searched`` as in :func:`faceapp.vision.crops.cut_face`."""
+        return cut_face(image_bgr, self.crop, face, searched, self.input_size)
+
+    def embed_pictures(self, pictures: list[FacePicture]) -> np.ndarray:
+        """Embeddings (N, D) of cut faces."""
+        if not pictures:
+            return np.zeros((0, self.head.dimensions), np.float32)
+        batch = np.stack([preprocess(p.image, self.input_size) for p in pictures])
+        return np.asarray(self.embed(batch), np.float32)
+
     def describe(self) -> str:
         """E.g. ``shipped model faceapp-aligned-v1 (int8)``."""
         return f"{self.files.describe()} ({self.runtime})"
@@ -104,12 +127,15 @@ def load_model(
         return _keras(files, metadata)
     flatbuffer, head, source = _int8_parts(files, metadata, cache_dir)
     try:
-        embed = Int8Embedding(flatbuffer, name=str(source))
+        embed = Int8Embedding(flatbuffer, name=str(source), input_shape=metadata.input_shape)
     except LiteRTError as error:
         if files.keras is None:
             raise
         return _keras(files, metadata, note=one_line(error)[:200])
-    identity = sha256_of(flatbuffer + json.dumps(head.to_json()).encode() + metadata.crop.encode())
+    made = f"{metadata.crop}:{metadata.input_shape}:{metadata.unit_length}".encode()
+    identity = sha256_of(flatbuffer + json.dumps(head.to_json()).encode() + made)
+    if metadata.unit_length:  # the head compares directions: embed at unit length
+        return RunnableModel(files, metadata, head, lambda b: unit(embed(b)), "int8", identity)
     return RunnableModel(files, metadata, head, embed, "int8", identity)
 
 

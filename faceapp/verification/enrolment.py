@@ -137,6 +137,7 @@ def enrol_frame(
         face = find_face(frame_bgr)
     pixels = hashlib.sha256(np.ascontiguousarray(frame_bgr).tobytes()).hexdigest()
     face_print = ""
+    problem: str | None
     if face is None or face.landmarks is None:
         problem = "no face found" if face is None else "face found but its landmarks not"
     else:

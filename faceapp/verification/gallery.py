@@ -19,7 +19,7 @@ import numpy as np
 
 from faceapp.errors import FaceappError
 from faceapp.models.runtime import RunnableModel
-from faceapp.vision.imaging import decode_image, list_images, preprocess, summarize_skipped
+from faceapp.vision.imaging import decode_image, list_images, summarize_skipped
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 32
@@ -116,27 +116,25 @@ class Gallery:
         return out
 
     def _embed(self, batch: list[tuple[tuple[str, str], bytes | str]]) -> None:
-        from faceapp.vision.crops import cut_face
 
-        faces, keys = [], []
+        pictures, keys = [], []
         for key, data in batch:
             if isinstance(data, str):
                 self._unreadable[key] = data
                 continue
             try:
-                picture = cut_face(decode_image(data, str(self.folder / key[0])), self.model.crop)
+                picture = self.model.picture(decode_image(data, str(self.folder / key[0])))
             except FaceappError as error:
                 self._unreadable[key] = str(error)
                 continue
             if picture.note:
                 self.notes[key[0]] = picture.note
-            faces.append(preprocess(picture.image))
+            pictures.append(picture)
             keys.append(key)
-        if faces:
-            vectors = self.model.embed(np.stack(faces))
-            self.embedded += len(faces)
-            for key, vector in zip(keys, vectors):
-                self._known[key] = np.asarray(vector, np.float32)
+        vectors = self.model.embed_pictures(pictures)
+        self.embedded += len(pictures)
+        for key, vector in zip(keys, vectors):
+            self._known[key] = vector
 
     # --- the disk cache ---------------------------------------------------------------------
 
@@ -190,7 +188,6 @@ class MemoryGallery:
     interface as :class:`Gallery`; nothing is written to disk."""
 
     def __init__(self, images, model: RunnableModel):
-        from faceapp.vision.crops import cut_face
         from faceapp.vision.imaging import load_bgr
 
         images = list(images)
@@ -201,15 +198,10 @@ class MemoryGallery:
             str(image) if isinstance(image, str | Path) else f"image {k}"
             for k, image in enumerate(images)
         ]
-        self.notes: dict[str, str] = {}
         self.warning: str | None = None
-        faces = []
-        for name, image in zip(self.names, images):
-            picture = cut_face(load_bgr(image), model.crop)
-            if picture.note:
-                self.notes[name] = picture.note
-            faces.append(preprocess(picture.image))
-        self._vectors = np.asarray(model.embed(np.stack(faces)), np.float32)
+        pictures = [model.picture(load_bgr(image)) for image in images]
+        self.notes = {name: p.note for name, p in zip(self.names, pictures) if p.note}
+        self._vectors = model.embed_pictures(pictures)
 
     def vectors(self) -> np.ndarray:
         return self._vectors

@@ -22,11 +22,10 @@ from faceapp.models import DEFAULT_RUNTIME
 from faceapp.models.runtime import RunnableModel, load_model
 from faceapp.paths import DataRoot
 from faceapp.verification.gallery import Gallery, MemoryGallery
-from faceapp.verification.rule import Decision, Thresholds, decide
-from faceapp.vision.crops import cut_face
+from faceapp.verification.rule import Decision, Thresholds, decide, face_scores
 from faceapp.vision.finder import Face
 from faceapp.vision.geometry import FacePicture
-from faceapp.vision.imaging import ImageSource, load_bgr, preprocess
+from faceapp.vision.imaging import ImageSource, load_bgr
 from faceapp.vision.quality import frame_problem
 
 LAST_FACE_FILE = "input_image.jpg"  # the last face verified, under <data root>/input_image/
@@ -100,20 +99,22 @@ class Verifier:
         return self.verify_frame(load_bgr(image))[0]
 
     def embed(self, picture: FacePicture) -> np.ndarray:
-        return self.model.embed(preprocess(picture.image)[None])[0]
+        return self.model.embed_pictures([picture])[0]
 
-    def scores(self, picture: FacePicture) -> np.ndarray:
-        """P(same person) of the face against every enrolled face."""
+    def scores(self, picture: FacePicture) -> tuple[np.ndarray, float | None]:
+        """P(same person) of the face against every enrolled face, and against their mean
+        (the centroid rule's; None under the vote)."""
         gallery = self.gallery.vectors()
         if len(gallery) == 0:
             raise FaceappError(
                 f"no verification images in {self.root.verification_images} "
                 "(enrol some: press 'e' in the app, or faceapp-enrol PHOTO...)"
             )
-        return self.model.head.scores(self.embed(picture), gallery)
+        return face_scores(self.model.head, self.embed(picture), gallery, self.thresholds.rule)
 
     def verify_picture(self, picture: FacePicture) -> Decision:
-        return decide(self.scores(picture), self.thresholds)
+        scores, centroid_score = self.scores(picture)
+        return decide(scores, self.thresholds, centroid_score)
 
     def verify_frame(
         self, frame_bgr: np.ndarray, face: Face | None = None, searched: bool = False
@@ -123,7 +124,7 @@ class Verifier:
 
         ``face``/``searched``: the face already found in this frame (see
         :func:`faceapp.vision.crops.cut_face`)."""
-        picture = cut_face(frame_bgr, self.model.crop, face, searched)
+        picture = self.model.picture(frame_bgr, face, searched)
         decision = self.verify_picture(picture)
         self._keep(picture)
         return decision, picture
@@ -136,7 +137,7 @@ class Verifier:
         """One frame of a multi-frame verification: a frame with no face, or a face too dark
         or too blurred, is skipped with the reason, not decided. The quality is judged on
         the face exactly as the network sees it, in the window and the commands alike."""
-        picture = cut_face(frame_bgr, self.model.crop, face, searched)
+        picture = self.model.picture(frame_bgr, face, searched)
         problem = "no face" if not picture.found else frame_problem(picture.image)
         if problem:
             return Judgement(None, problem, picture)

@@ -48,12 +48,13 @@ def cut_face(
     crop: str = DEFAULT_CROP,
     face: Face | None = None,
     searched: bool = False,
+    size: int = INPUT_SIZE,
 ) -> FacePicture:
     """The face in a BGR image as the model with crop mode ``crop`` sees it.
 
     ``face``/``searched``: a face already found in this very image (e.g. by the preview's
     tracker; ``searched=True`` with ``face=None`` says none was found), so the search is not
-    run twice.
+    run twice. ``size``: the side of the aligned face (the network's input).
     """
     crop = check_crop(crop)
     if crop == "none":
@@ -74,7 +75,7 @@ def cut_face(
     from faceapp.vision.align import align
 
     return FacePicture(
-        align(image_bgr, face.landmarks.xy, INPUT_SIZE), face.box, found=True, aligned=True
+        align(image_bgr, face.landmarks.xy, size), face.box, found=True, aligned=True
     )
 
 

@@ -182,17 +182,18 @@ def load_bgr(source: ImageSource) -> np.ndarray:
     raise FaceappError(f"unsupported image source: {type(source).__name__}")
 
 
-def preprocess(source: ImageSource) -> np.ndarray:
-    """The network input for one image: 100x100x3 float32, RGB, values in [0, 1].
+def preprocess(source: ImageSource, size: int = INPUT_SIZE) -> np.ndarray:
+    """The network input for one image: ``size`` x ``size`` x 3 float32 (100 for the Siamese
+    networks trained here, 150 for dlib's), RGB, values in [0, 1].
 
     ``source`` is a file path, encoded bytes, or a BGR frame (as OpenCV returns it).
     Arrays are taken to be BGR, like everything else OpenCV gives.
     """
     bgr = load_bgr(source)
     height, width = bgr.shape[:2]
-    shrinking = height > INPUT_SIZE or width > INPUT_SIZE
+    shrinking = height > size or width > size
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-    resized = cv2.resize(bgr, (INPUT_SIZE, INPUT_SIZE), interpolation=interpolation)
+    resized = cv2.resize(bgr, (size, size), interpolation=interpolation)
     rgb = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
     return rgb.astype(np.float32) / np.float32(255.0)
 

@@ -16,7 +16,7 @@ from training.pairs.data import load_table
 
 
 def embed(embedding, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Embeddings of float images (N, 100, 100, 3), calling the network batch by batch.
+    """Embeddings of float images (N, S, S, 3), calling the network batch by batch.
 
     A direct call rather than ``predict``: it also works on a model built under a
     multi-worker strategy, on one worker alone (the chief, after training).
@@ -55,7 +55,7 @@ class PairScorer(EmbeddingScorer):
     copy the app runs, or the float32 Keras model), faces cut by the model's crop."""
 
     def __init__(self, model, paths: Iterable[Path], crop: str | None = None):
-        table = load_table(paths, crop=crop or model.crop)
+        table = load_table(paths, crop=crop or model.crop, size=model.input_size)
         self.skipped = table.skipped
         images = table.images.astype(np.float32) / np.float32(255.0)
         embeddings = (

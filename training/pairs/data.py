@@ -338,12 +338,12 @@ def build_split(settings: dict, root: DataRoot) -> PairSplit:
 # --- 4. Loading images once -----------------------------------------------------------
 
 
-def load_face(path: Path, crop: str = "none") -> np.ndarray:
+def load_face(path: Path, crop: str = "none", size: int = INPUT_SHAPE[0]) -> np.ndarray:
     """One image as the network's input, its face cut the way the app cuts it for a model
-    trained with ``crop`` (:mod:`faceapp.vision.crops`)."""
+    trained with ``crop`` (:mod:`faceapp.vision.crops`), at the network's input ``size``."""
     from faceapp.vision.crops import cut_face
 
-    return preprocess(cut_face(read_image(path), crop).image)
+    return preprocess(cut_face(read_image(path), crop, size=size).image, size)
 
 
 @dataclass
@@ -365,7 +365,11 @@ class ImageTable:
 
 
 def load_table(
-    paths: Iterable[Path], crop: str = "none", workers: int = 2, warn: bool = True
+    paths: Iterable[Path],
+    crop: str = "none",
+    workers: int = 2,
+    warn: bool = True,
+    size: int = INPUT_SHAPE[0],
 ) -> ImageTable:
     """Decode each distinct path once (a small thread pool: OpenCV releases the GIL).
 
@@ -384,7 +388,7 @@ def load_table(
 
     def load(path: Path):
         try:
-            return np.rint(load_face(path, crop) * 255.0).astype(np.uint8), None
+            return np.rint(load_face(path, crop, size) * 255.0).astype(np.uint8), None
         except FaceappError as error:
             return None, str(error)
 

@@ -1,11 +1,12 @@
-"""``python -m faceapp.verify``: verify the face in a photo, a video or a camera, headless.
+"""``faceapp-verify`` (``python -m faceapp.verify``): verify the face in a photo, a video or a
+camera, headless.
 
-    python -m faceapp.verify photo.jpg              exit 0 verified, 1 not verified, 2 error
-    python -m faceapp.verify clip.mp4 --timeout 5   decide over several frames
-    python -m faceapp.verify --camera 0 --timeout 5
+    faceapp-verify photo.jpg              exit 0 verified, 1 not verified, 2 error
+    faceapp-verify clip.mp4 --timeout 5   decide over several frames (and check liveness)
+    faceapp-verify --camera 0 --timeout 5
 
-A thin command over :mod:`faceapp.verification.verifier` (the library the app's worker uses too).
-docs/verify.md has the details.
+A thin command over :mod:`faceapp.verification.verifier` (the library the app's worker uses
+too). docs/verify.md has the details.
 """
 
 from __future__ import annotations
@@ -16,36 +17,43 @@ import sys
 import time
 from pathlib import Path
 
-from faceapp.errors import FaceappError, OneLineParser, cli_guard
-from faceapp.options import data_root_flag, liveness_flag, model_flags, parse_timeout, timeout_flag
+from faceapp.errors import EXIT_ERROR, FaceappError, OneLineParser, cli_guard, one_line
+from faceapp.options import (
+    data_root_flag,
+    liveness_flag,
+    model_flags,
+    parse_timeout,
+    resolve,
+    timeout_flag,
+)
 from faceapp.paths import DataRoot
 from faceapp.verification.rule import Decision, Thresholds
 from faceapp.verification.timed import TimedVerification
 from faceapp.vision.imaging import IMAGE_SUFFIXES
 
 EXIT_VERIFIED, EXIT_UNVERIFIED = 0, 1
+PROG = "faceapp-verify"
 
 EPILOG = """\
 examples:
-  python -m faceapp.verify me.jpg
-  python -m faceapp.verify clip.mp4 --timeout 5
-  python -m faceapp.verify --camera 0 --timeout 5 && echo welcome
-  python -m faceapp.verify me.jpg --model models/siamese.keras --detection-threshold 0.7
+  faceapp-verify me.jpg
+  faceapp-verify clip.mp4 --timeout 5
+  faceapp-verify --camera 0 --timeout 5 && echo welcome
+  faceapp-verify me.jpg --security high --json
 
-Thresholds: a verification image matches when its score is above the detection threshold;
-the face is verified when the fraction of matches is above the verification threshold.
-Each comes from its flag, else the model's metadata, else 0.5. Legacy .h5 models can run
-code when loaded: use only ones from a trusted source (.keras files load in safe mode).
+The security level sets how many strangers may get in: standard at most 1 in 1,000, high 1
+in 10,000 (each measured on people never used for calibrating it: docs/accuracy.md).
+Legacy .h5 models can run code when loaded: use only ones from a trusted source.
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
-        prog="python -m faceapp.verify",
+        prog=PROG,
         description="Verify the face in a photo, a video or a camera against the enrolled "
-        "verification images (<data root>/verification_images). Prints the "
-        "decision and its scores. Exit status: 0 verified, 1 not verified, "
-        "2 error (bad file or setting, no verification images).",
+        "faces (faceapp-enrol). Prints the decision and its scores. Exit status: 0 "
+        "verified, 1 not verified, 2 error (bad file or setting, no camera, nothing "
+        "enrolled).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[
@@ -79,16 +87,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def report(decision: Decision | None, note: str, model: str, as_json: bool) -> int:
-    """Print the decision (or why there is none) and which model made it, in one line;
-    return the exit status."""
+def report(decision: Decision | None, note: str, model: str, rule: str, as_json: bool) -> int:
+    """Print the decision (or why there is none), which model made it and under which rule
+    (e.g. ``security standard``), in one line; return the exit status. ``--json`` prints
+    one object with the same keys every time."""
     if as_json:
         values = decision.to_dict() if decision else {"verified": False, "total": 0}
-        print(json.dumps({**values, "note": note, "model": model}))
+        values.setdefault("live", None)
+        values.setdefault("liveness", "")
+        print(
+            json.dumps({**values, "note": note, "model": model, "decided_by": rule, "error": None})
+        )
     elif decision is None:
-        print(f"Unverified: no frame could be judged ({note}); model: {model}")
+        print(f"Unverified: no frame could be judged ({note}); model: {model}, {rule}")
     else:
-        print(decision.summary() + (f" ({note})" if note else "") + f"; model: {model}")
+        text = decision.summary() + (f" ({note})" if note else "")
+        print(f"{text}; model: {model}, {rule}")
     return EXIT_VERIFIED if decision is not None and decision.verified else EXIT_UNVERIFIED
 
 
@@ -127,6 +141,10 @@ def verify_frames(
     with FrameSource(source) as frames:
         if frames.finished:
             raise FaceappError(frames.message or f"cannot read {source}")
+        if frames.is_webcam and not frames.opened:  # one-shot: say so now, do not wait
+            raise FaceappError(
+                f"no camera at index {frames.source}: is it plugged in, or used by another program?"
+            )
         if not frames.paced:
             clock = frames.video_seconds
         timed = TimedVerification(timeout, clock=clock, liveness=check)
@@ -144,7 +162,9 @@ def verify_frames(
             if not timed.identity_decided:  # else only the liveness check still needs frames
                 judgement = verifier.judge(frame, face, searched=True)
                 timed.record(judgement.decision, judgement.problem)
-        story = timed.explain()
+        story = timed.explain()  # while the source is open: its time is the video's
+        if not timed.judged and frames.finished and frames.message:
+            problem = problem or frames.message  # e.g. no readable frames in a folder
     if problem and not timed.judged:
         story += f"; {problem}"
     return timed.outcome(), story
@@ -153,11 +173,24 @@ def verify_frames(
 @cli_guard
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return verify(args)
+    except FaceappError as error:
+        if not args.json:
+            raise
+        values = {"verified": False, "total": 0, "live": None, "liveness": "", "note": ""}
+        print(json.dumps({**values, "model": None, "decided_by": None, "error": one_line(error)}))
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def verify(args) -> int:
+    if args.timeout is not None:
+        parse_timeout(args.timeout)  # a bad flag first, before any file is looked at
     if args.source and args.camera:
         raise FaceappError("give either IMAGE_OR_VIDEO or --camera SRC, not both")
     if not args.source and not args.camera:
         raise FaceappError("nothing to verify: give IMAGE_OR_VIDEO or --camera SRC (see --help)")
-    timeout = parse_timeout(args.timeout)
     path = Path(args.source or args.camera).expanduser()
     if args.source and not path.exists():
         raise FaceappError(f"file not found: {path}")
@@ -165,15 +198,21 @@ def main(argv: list[str] | None = None) -> int:
     if still and args.timeout is not None:
         raise FaceappError(f"--timeout needs a video, a folder or --camera, not a photo: {path}")
     Thresholds.resolve(args.detection_threshold, args.verification_threshold)  # fail early
+    root = DataRoot.resolve(args.data_root).ensure()
+    chosen = resolve(args, root)
 
     from faceapp.verification.verifier import Verifier, open_model
 
-    root = DataRoot.resolve(args.data_root)
     model = open_model(root, args.model, args.runtime)
     if model.note:
         print(f"note: running the float32 model ({model.note})", file=sys.stderr)
+    if model.files.why:
+        print(f"note: {model.files.why}", file=sys.stderr)
     thresholds = Thresholds.resolve(
-        args.detection_threshold, args.verification_threshold, model.metadata.values
+        args.detection_threshold,
+        args.verification_threshold,
+        model.metadata.values,
+        chosen.security,
     )
     verifier = Verifier(
         model,
@@ -187,9 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         decision, note = verify_photo(verifier, path)
     else:
         decision, note = verify_frames(
-            verifier, args.camera or args.source, timeout, liveness=args.liveness
+            verifier, args.camera or args.source, chosen.timeout, liveness=chosen.liveness
         )
-    return report(decision, note, model.describe(), args.json)
+    return report(decision, note, model.describe(), thresholds.named, args.json)
 
 
 if __name__ == "__main__":

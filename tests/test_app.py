@@ -65,7 +65,10 @@ def clips(tmp_path_factory) -> dict[str, Path]:
 
 
 def images_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file())
+    """The images of a folder (not the hidden records enrolment keeps beside them)."""
+    from faceapp.vision.imaging import list_images
+
+    return list_images(folder)
 
 
 def assert_ran_cleanly(report: dict) -> None:
@@ -326,7 +329,7 @@ def test_keys_save_private_jpeg_faces(app_env, clips, tmp_path):
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
     captured = report["records"]["captured"]
     assert captured["overlay"] == ""  # a face was found: no fallback notice
-    assert captured["status"].startswith("saved verification image:")
+    assert captured["status"].startswith("saved the enrolled face:")
     assert report["final"]["frames_shown"] >= 3
 
 
@@ -374,11 +377,12 @@ def test_a_broken_model_is_named_then_a_good_one_trained_meanwhile_is_used(
     import threading
     import time
 
-    from tiny_models import exact_match_model
+    from tiny_models import claim_quality, exact_match_model
 
     root = tmp_path / "data"
     (root / "models").mkdir(parents=True)
     (root / "models" / "siamese-old.keras").write_bytes(b"not a model")
+    claim_quality(root / "models" / "siamese-old.keras")  # so the app tries it
     good = exact_match_model(tmp_path / "good" / "siamese-new.keras")
 
     def train_meanwhile():  # a model appears once the load failed and a face was enrolled

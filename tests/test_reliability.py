@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 from conftest import FACES, face_photos, link_identity_tree
 from reliability_support import odd_images, write_sitecustomize
-from tiny_models import OTHER, OWNER, enrol, exact_match_model
+from tiny_models import OTHER, OWNER, claim_quality, enrol, exact_match_model
 
 from faceapp.paths import DataRoot
 
@@ -335,16 +335,16 @@ def test_training_skips_bad_images_in_one_warning_then_refuses_a_bad_model(
 
 
 def test_verify_cli_missing_webcam_and_a_video_that_ends(owner_root, tmp_path, capsys):
-    """Not an error: no frame could be judged, exit 1, and the story says why."""
+    """A missing webcam is an error of its own (exit 2 at once: 1 means a stranger); a video
+    that ends with no face is not: no frame could be judged, exit 1, and the story says why."""
     from app_support import make_video
 
     from faceapp.verify import main
 
     root = ["--data-root", str(owner_root.root)]
-    assert main(["--camera", "7", "--timeout", "1", *root]) == 1
+    assert main(["--camera", "7", "--timeout", "1", *root]) == 2
     out, err = capsys.readouterr()
-    assert out.startswith("Unverified: no frame could be judged") and "camera" in out, out
-    assert err == ""
+    assert out == "" and err.startswith("error: no camera at index 7"), err
     blank = tmp_path / "blank.png"
     cv2.imwrite(str(blank), np.full((240, 320, 3), 128, np.uint8))
     video = make_video(tmp_path / "short.avi", [blank], repeat=2)
@@ -410,6 +410,7 @@ def test_app_worker_reports_each_bad_model_and_keeps_going(bad_models, exact_mod
         for k, kind in enumerate(["truncated", "random bytes", "wrong shape"]):
             model = root.models / f"{k}-{bad_models[kind].name}"
             model.write_bytes(bad_models[kind].read_bytes())
+            claim_quality(model)  # measured well, it claims: so the app tries it
             os.utime(model, ns=(k + 10**18, k + 10**18))  # the newest
             if k == 0:
                 worker.start()

@@ -11,12 +11,14 @@ import numpy as np
 import pytest
 from conftest import face_photos
 
-from faceapp.app.captures import CaptureSaver, capture_of
+from faceapp.app.captures import CaptureSaver
 from faceapp.app.preview import PreviewFrame
 from faceapp.app.session import Session, Settings, Tone, WorkerState
 from faceapp.app.worker import WorkerEvent
 from faceapp.paths import DataRoot
+from faceapp.verification.enrolment import enrolled_faces
 from faceapp.verification.rule import Thresholds, decide
+from faceapp.vision.crops import kept_picture
 from faceapp.vision.finder import find_face
 
 
@@ -137,7 +139,7 @@ def test_start_loads_then_takes_the_models_thresholds(session):
     session.tick(None)
     assert session.state is WorkerState.READY and not session.view.busy
     assert session.view.detection_threshold == 0.73
-    assert session.view.model == "model: shipped model test (3 verification images)"
+    assert session.view.model == "model: shipped model test (3 faces enrolled)"
     assert session.stand_in.started == 1
 
 
@@ -289,17 +291,39 @@ def test_a_moved_slider_reaches_the_worker_and_wins_over_the_model(session):
     assert session.view.detection_threshold == 0.9
 
 
-def test_captures_save_the_face_with_context_privately(root):
+def test_captures_save_the_face_with_context_privately_and_enrol_with_a_record(root):
     saver = CaptureSaver(root)
     assert saver.save("enrol", None).startswith("no frame to use")
     frame = next(frames())
-    assert saver.save("enrol", frame) == "saving verification image..."
+    assert saver.save("enrol", frame) == "saving the enrolled face..."
     assert saver.save("anchor", blank(2)).startswith("saving the centre box")
+    saver.save("enrol", frame)  # the same frame again: refused, with the reason
+    saver.save("enrol", blank(3))  # no face: refused
     saver.shutdown()
     lines = saver.finished()
-    assert lines[0].startswith("saved verification image: ") and len(lines) == 2
-    (saved,) = root.verification_images.iterdir()
+    assert lines[0].startswith("saved the enrolled face: ") and len(lines) == 4
+    assert lines[2].startswith("not enrolled: already enrolled as ")
+    assert lines[3] == "not enrolled: no face found"
+    (saved,) = root.verification_images.glob("*.jpg")
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
-    expected = capture_of(frame.image, frame.face).image
+    (face,) = enrolled_faces(root)
+    assert face.path == saved and face.source == "camera"
+    expected = kept_picture(frame.image, frame.face).image
     assert cv2.imread(str(saved)).shape == expected.shape
     assert expected.shape[0] > 2 * 0.8 * frame.face.box.height  # twice the face, with room
+
+
+def test_an_enrolled_face_is_removed_by_two_taps_within_a_few_seconds(session, root):
+    from faceapp.verification.enrolment import enrol, enrolled_faces
+
+    enrol(*face_photos("Colin_Powell")[:2], data_root=root)
+    first, second = enrolled_faces(root)
+    assert not session.tap_enrolled(first.name)
+    assert session.armed == first.name and "tap it again to remove" in session.view.status
+    assert first.source in session.view.status
+    session.test_clock.now += 6.0  # too late: the second tap only asks again
+    assert not session.tap_enrolled(first.name) and first.path.exists()
+    assert not session.tap_enrolled(second.name)  # another face: asks about that one
+    assert session.tap_enrolled(second.name)
+    assert not second.path.exists() and enrolled_faces(root) == [first]
+    assert session.view.status.startswith("removed the enrolled face ")

@@ -3,6 +3,7 @@ headless command ``python -m faceapp.verify``, on real faces."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -133,15 +134,31 @@ def test_no_verification_images_is_a_clear_error(root):
 # --- which model runs ---------------------------------------------------------------------------
 
 
-def test_the_model_is_the_flag_else_the_newest_trained_else_the_shipped(tmp_path, exact):
-    from faceapp.models.files import choose_model
+def with_quality(model: Path, auc: float) -> None:
+    """Record ``auc`` as the model's measured validation quality in its metadata."""
+    meta = model.with_suffix(".json")
+    values = json.loads(meta.read_text())
+    values.setdefault("metrics", {})["validation"] = {"roc_auc": auc}
+    meta.write_text(json.dumps(values))
+
+
+def test_a_trained_model_runs_only_if_it_measured_as_well_as_the_shipped_one(tmp_path, exact):
+    from faceapp.models.files import choose_model, quality, shipped_model
 
     root = DataRoot(tmp_path).ensure()
-    assert choose_model(root).origin == "shipped"
+    assert choose_model(root).origin == "shipped" and not choose_model(root).why
+    shipped_auc = quality(shipped_model())
+    assert shipped_auc is not None and shipped_auc > 0.99
     old = export_tiny(root.models / "old.keras")
     os.utime(old, ns=(1, 1))
     os.utime(old.with_name("old.int8.tflite"), ns=(1, 1))
     new = export_tiny(root.models / "new.keras")
+    with_quality(new, 0.597)  # a two-minute training run
+    passed_over = choose_model(root)
+    assert passed_over.origin == "shipped"
+    assert "your newest model new.keras is not used (it measured AUC 0.597" in passed_over.why
+    assert "faceapp-config set model " in passed_over.why
+    with_quality(new, shipped_auc)  # as good as the shipped one: it runs
     chosen = choose_model(root)
     assert (chosen.origin, chosen.keras, chosen.describe()) == (
         "trained",
@@ -150,6 +167,10 @@ def test_the_model_is_the_flag_else_the_newest_trained_else_the_shipped(tmp_path
     )
     given = choose_model(root, str(exact.with_name("exact.int8.tflite")))
     assert given.origin == "given" and given.keras == exact
+    saved = choose_model(root, saved="shipped")
+    assert saved.shipped and saved.origin == "chosen"
+    assert choose_model(root, saved="faceapp-aligned-v1").name == "faceapp-aligned-v1"
+    assert choose_model(root, saved=str(old)).keras == old
 
 
 # --- the command --------------------------------------------------------------------------------
@@ -165,7 +186,10 @@ def test_cli_verifies_the_enrolled_person_and_rejects_another(root, capsys):
     data = ["--data-root", root.root, "--verification-threshold", "0.1"]  # 1 of 5 matches
     code, out, err = run_cli(capsys, face_photos(OWNER)[0], *data)
     assert code == 0 and out.startswith("Verified: 1/5 matches"), out
-    assert out.endswith("; model: your model exact.keras (int8)\n") and err == ""
+    assert out.endswith(
+        "; model: your model exact.keras (int8), vote: match above 0.50, verified above 10%\n"
+    )
+    assert err == ""
     assert (root.input_image / "input_image.jpg").is_file()
     code, out, _ = run_cli(capsys, face_photos(OTHER)[0], *data)
     assert code == 1 and out.startswith("Unverified: 0/5 matches (0%)")

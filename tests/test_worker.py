@@ -80,6 +80,8 @@ def test_worker_verifies_survives_errors_and_restarts_after_kill(worker, root):
         "verification_threshold": 0.5,
         "gallery_size": 1,
         "runtime": "int8",
+        "rule": "vote",
+        "rule_named": "vote: match above 0.50, verified above 50%",
     }
     assert not root.runtime_cache.exists()  # the int8 copy was beside the model
     result = wait_for(worker, "result", log)
@@ -119,16 +121,24 @@ def test_worker_verifies_survives_errors_and_restarts_after_kill(worker, root):
 
 def test_worker_reports_a_broken_model_and_an_empty_gallery_as_errors(tmp_path):
     root = DataRoot(tmp_path).ensure()
-    (root.models / "broken.keras").write_bytes(b"not a model")
-    worker = InferenceWorker(root)
+    broken = root.models / "broken.keras"
+    broken.write_bytes(b"not a model")
+    asked = InferenceWorker(root, model_path=broken)  # asked for by --model: an error
+    log = EventLog()
+    try:
+        asked.start()
+        error = wait_for(asked, "error", log)
+        assert "broken.keras" in error.message and asked.is_alive()
+    finally:
+        asked.stop()
+    worker = InferenceWorker(root)  # newest, but measured nothing: passed over, and said so
     log = EventLog()
     try:
         worker.start()
-        error = wait_for(worker, "error", log)
-        assert "broken.keras" in error.message
-        exact_match_model(root.models / "exact.keras")  # trained while the app runs
         request = worker.verify(frame(OWNER))
-        assert wait_for(worker, "ready", log).info["gallery_size"] == 0
+        ready = wait_for(worker, "ready", log)
+        assert ready.info["model"].startswith("shipped model") and ready.info["gallery_size"] == 0
+        assert "your newest model broken.keras is not used" in ready.message
         error = wait_for(worker, "error", log)
         assert error.request_id == request and "no verification images" in error.message
         assert worker.is_alive()

@@ -28,9 +28,11 @@ def enrol(folder: Path, paths: list[Path]) -> list[Path]:
     return written
 
 
-def export_tiny(path: Path, model=None, crop: str = "aligned") -> Path:
+def export_tiny(path: Path, model=None, crop: str = "aligned", auc: float | None = None) -> Path:
     """Save a tiny Siamese model (untrained unless ``model`` is given) with its int8 copy
-    and metadata, exactly as the trainers do (training.export); return the .keras path."""
+    and metadata, exactly as the trainers do (training.export); return the .keras path.
+    ``auc``: the validation quality its metadata records (None: nothing measured, so it
+    never runs in place of the shipped model unless asked for)."""
     import keras
 
     from faceapp.keras.networks import make_siamese_model
@@ -49,7 +51,7 @@ def export_tiny(path: Path, model=None, crop: str = "aligned") -> Path:
             threshold_rule="test",
             settings={},
             data={},
-            metrics={},
+            metrics={} if auc is None else {"validation": {"roc_auc": auc}},
             training_seconds=0.0,
             epochs=0,
         ),
@@ -66,7 +68,9 @@ HEAD_SLOPE = 10.0
 
 def exact_match_model(path: Path, crop: str = "aligned") -> Path:
     """Tiny model whose head scores the same photo about 0.7 and any other face about 0.3
-    or less: ``sigmoid(10 * (0.17 - L1))``."""
+    or less: ``sigmoid(10 * (0.17 - L1))``. On the fixture it separates the same photo from
+    any other perfectly, so its metadata records an AUC of 1 and it runs where it is the
+    newest trained model."""
     import keras
 
     from faceapp.keras.networks import make_siamese_model
@@ -78,4 +82,14 @@ def exact_match_model(path: Path, crop: str = "aligned") -> Path:
     head.set_weights(
         [np.full_like(kernel, -HEAD_SLOPE), np.full_like(bias, HEAD_SLOPE * SAME_PHOTO_DISTANCE)]
     )
-    return export_tiny(path, model, crop)
+    return export_tiny(path, model, crop, auc=1.0)
+
+
+def claim_quality(model: Path, auc: float = 1.0) -> Path:
+    """Metadata beside a (possibly broken) model file claiming it measured ``auc``, so the
+    app tries to run it as the newest trained model (and must report what goes wrong)."""
+    import json
+
+    meta = model.with_name(model.name.split(".")[0] + ".json")
+    meta.write_text(json.dumps({"metrics": {"validation": {"roc_auc": auc}}}))
+    return meta

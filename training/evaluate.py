@@ -50,12 +50,10 @@ def default_lfw() -> Path:
 
 
 def open_model(args):
-    """The model to evaluate (``--model`` > newest trained > shipped), on ``--runtime``."""
-    from faceapp.models.files import choose_model
-    from faceapp.models.runtime import load_model
+    """The model to evaluate (``--model``, else the one the app runs), on ``--runtime``."""
+    from faceapp.verification.verifier import open_model as open_runnable
 
-    root = DataRoot.resolve(args.data_root)
-    return load_model(choose_model(root, args.model), args.runtime, root.runtime_cache)
+    return open_runnable(DataRoot.resolve(args.data_root), args.model, args.runtime)
 
 
 def model_file(model) -> Path:

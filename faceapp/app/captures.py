@@ -1,55 +1,35 @@
-"""Saving faces from frames: training captures (keys a, p) and enrolment (key e,
-``python -m faceapp.enrol``), one rule for all.
+"""Saving faces from frames: training captures (keys a, p) and enrolment (key e), on a
+thread of their own so the preview never waits on the disk.
 
-What is kept is the square around the face, twice the face's size (:func:`faceapp.vision.finder.
-context_box`), not the network's input: whichever model later reads the image cuts its own
-face from it (aligned by landmarks, or the Haar box of older models), so captures and
-verification images outlive a change of model. With no face found, the original tutorial's
-central box is kept, and the caller says so.
+A training capture keeps the square around the face, twice its size
+(:func:`faceapp.vision.crops.kept_picture`), so that whichever model later reads it cuts its
+own face from it. Enrolment goes through :func:`faceapp.verification.enrolment.enrol_frame`,
+the same rule as ``faceapp-enrol``: a frame with no face, a poor one, or one nearly the
+same as a face already enrolled is refused with the reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from faceapp.paths import DataRoot
 from faceapp.storage import save_image
-from faceapp.vision.finder import Face
-from faceapp.vision.geometry import context_box, fallback_box
+from faceapp.vision.crops import kept_picture
 
-# what each key saves, and the data root's folder it goes to
+# what each key saves, and how the status line names it
 KINDS = {"anchor": "anchor", "positive": "positive", "enrol": "verification_images"}
-LABELS = {"anchor": "anchor", "positive": "positive", "enrol": "verification image"}
+LABELS = {"anchor": "anchor", "positive": "positive", "enrol": "enrolled face"}
 
 
-@dataclass(frozen=True)
-class Capture:
-    """A face to save: the picture and whether a face was found in it."""
+def save_capture(frame, root: DataRoot, kind: str) -> Path:
+    """Save ``frame``'s face as ``kind``: a training capture under a new unique name
+    (atomic, private, never overwriting), or an enrolment with its record; return the path."""
+    if kind == "enrol":
+        from faceapp.verification.enrolment import enrol_frame
 
-    image: np.ndarray
-    found: bool
-
-
-def capture_of(frame_bgr: np.ndarray, face: Face | None) -> Capture:
-    """What a capture of this frame keeps (``face``: the face found in it, or None)."""
-    box = (
-        context_box(face.box, frame_bgr.shape)
-        if face is not None
-        else fallback_box(frame_bgr.shape)
-    )
-    return Capture(box.crop(frame_bgr).copy(), face is not None)
-
-
-def folder_for(root: DataRoot, kind: str) -> Path:
-    return getattr(root, KINDS[kind])
-
-
-def save_capture(capture: Capture, root: DataRoot, kind: str) -> Path:
-    """Save under a new unique name (atomic, private, never overwriting); return the path."""
-    return save_image(capture.image, folder_for(root, kind))
+        return enrol_frame(root, frame.image, frame.face, searched=True, source="camera").path
+    picture = kept_picture(frame.image, frame.face)
+    return save_image(picture.image, getattr(root, KINDS[kind]))
 
 
 class CaptureSaver:
@@ -75,14 +55,14 @@ class CaptureSaver:
         there is none yet) as ``kind`` (a key of :data:`KINDS`)."""
         if frame is None:
             return "no frame to use: waiting for the camera"
-        capture = capture_of(frame.image, frame.face)
-        self._running.append((kind, self._pool.submit(save_capture, capture, self.root, kind)))
-        if not capture.found:
+        self._running.append((kind, self._pool.submit(save_capture, frame, self.root, kind)))
+        if frame.face is None and kind != "enrol":
             return f"saving the centre box as {LABELS[kind]} (no face found)..."
-        return f"saving {LABELS[kind]}..."
+        return f"saving the {LABELS[kind]}..."
 
     def finished(self) -> list[str]:
         from faceapp.errors import FaceappError, one_line
+        from faceapp.verification.enrolment import EnrolmentError
 
         lines, running = [], []
         for kind, future in self._running:
@@ -91,10 +71,12 @@ class CaptureSaver:
                 continue
             try:
                 path = future.result()
+            except EnrolmentError as error:
+                lines.append(f"not enrolled: {one_line(error)}")
             except (FaceappError, OSError) as error:
                 lines.append(f"could not save the {LABELS[kind]}: {one_line(error)}")
             else:
-                lines.append(f"saved {LABELS[kind]}: {path.name}")
+                lines.append(f"saved the {LABELS[kind]}: {path.name}")
         self._running = running
         return lines
 

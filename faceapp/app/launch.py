@@ -37,6 +37,7 @@ def open_window(options: AppOptions, on_ready=None) -> int:
         detection_threshold=options.detection_threshold,
         verification_threshold=options.verification_threshold,
         runtime=options.runtime,
+        security=options.security,
     )
     worker.start()
     from faceapp.app.window import run_app  # Kivy is imported only once the flags are good

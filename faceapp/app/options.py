@@ -1,4 +1,4 @@
-"""The app's command line: ``python main.py [--camera SRC] [--data-root D] ...``.
+"""The window's command line: ``faceapp [--camera SRC] [--data-root D] ...`` (``make run``).
 
 Parsing is kept apart from the window so that ``--help`` and bad flags answer at once,
 in one line, without starting Kivy. Nothing here imports Kivy or TensorFlow.
@@ -8,25 +8,25 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from pathlib import Path
 
 from faceapp.errors import FaceappError, OneLineParser
-from faceapp.options import data_root_flag, liveness_flag, model_flags, parse_timeout, timeout_flag
+from faceapp.options import data_root_flag, liveness_flag, model_flags, resolve, timeout_flag
 from faceapp.paths import DataRoot
-from faceapp.verification.rule import parse_threshold
+from faceapp.verification.rule import Thresholds
 
 DESCRIPTION = """\
 Face verification with a live preview. Keys (also buttons in the window):
-  a  save the face as an anchor        p  save it as a positive
-  e  enrol it (verification images)    v  verify this frame
-  t  verify for up to --timeout seconds   q / Esc  quit
+  e  enrol your face                   v  verify this frame
+  t  verify for up to --timeout seconds, checking liveness
+  a  save the face as an anchor        p  save it as a positive (training)
+  q / Esc  quit
 """
 
 EPILOG = """\
-First run: press e a few times to enrol your face, then v. Until you train a model of your
-own (docs/training.md), the model shipped with faceapp runs.
-Legacy .h5 models can run code when loaded: use only .h5 files from a trusted source
-(.keras files are loaded in Keras safe mode).
+First run: press e five times, turning your head a little between presses, then t.
+The model shipped with faceapp runs until you choose another (faceapp-config set model ...).
+Flags left out take the saved settings (faceapp-config), else the defaults.
+Legacy .h5 models can run code when loaded: use only .h5 files from a trusted source.
 """
 
 
@@ -36,17 +36,18 @@ class AppOptions:
 
     camera: str
     data_root: DataRoot
-    model: Path | None
+    model: str | None  # --model: a file or a shipped model's name; None: the usual choice
     detection_threshold: float | None
     verification_threshold: float | None
     timeout: float
     runtime: str = "int8"
     liveness: str = "passive"
+    security: str | None = None  # None: the saved setting, else the model's default level
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
-        prog="main.py",
+        prog="faceapp",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -59,9 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--camera",
-        default="0",
         metavar="SRC",
-        help="webcam index, video file or folder of images (default: 0)",
+        help="webcam index, video file or folder of images (default: the saved setting, else 0)",
     )
     return parser
 
@@ -69,17 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: list[str] | None = None) -> AppOptions:
     """Parse and validate; a bad value raises :class:`FaceappError` naming the flag."""
     args = build_parser().parse_args(argv)
-    detection = (
-        None
-        if args.detection_threshold is None
-        else parse_threshold(args.detection_threshold, "--detection-threshold")
-    )
-    verification = (
-        None
-        if args.verification_threshold is None
-        else parse_threshold(args.verification_threshold, "--verification-threshold")
-    )
-    model = None
+    Thresholds.resolve(args.detection_threshold, args.verification_threshold)  # checked now
     if args.model:
         from faceapp.models.files import files_of
 
@@ -87,17 +77,22 @@ def parse_args(argv: list[str] | None = None) -> AppOptions:
             files_of(args.model)  # checked now: a bad path is one line, before any window
         except FaceappError as error:
             raise FaceappError(f"--model: {error}") from None
-        model = Path(args.model).expanduser()
-    if not str(args.camera).strip():
+    if args.camera is not None and not str(args.camera).strip():
         raise FaceappError("--camera must be a webcam index, a video file or a folder")
     data_root = DataRoot.resolve(args.data_root).ensure()
+    chosen = resolve(args, data_root)
     return AppOptions(
-        camera=str(args.camera).strip(),
+        camera=str(chosen.camera or "0").strip(),
         data_root=data_root,
-        model=model,
-        detection_threshold=detection,
-        verification_threshold=verification,
-        timeout=parse_timeout(args.timeout),
+        model=args.model,
+        detection_threshold=None
+        if args.detection_threshold is None
+        else float(args.detection_threshold),
+        verification_threshold=None
+        if args.verification_threshold is None
+        else float(args.verification_threshold),
+        timeout=chosen.timeout,
         runtime=args.runtime,
-        liveness=args.liveness,
+        liveness=chosen.liveness,
+        security=chosen.security,
     )

@@ -25,6 +25,7 @@ from faceapp.verification.timed import TimedVerification
 from faceapp.vision.imaging import list_images
 
 ONE_FRAME_NOTE = "one frame: liveness not checked (t checks it)"
+REMOVE_WINDOW = 5.0  # seconds within which a second tap on an enrolled face removes it
 
 
 class WorkerState(Enum):
@@ -53,6 +54,7 @@ class View:
     busy: bool = False
     busy_text: str = ""
     model: str = ""
+    rule: str = "vote"  # the model's rule: under "centroid" the verification slider is idle
     detection_threshold: float = 0.5
     verification_threshold: float = 0.5
 
@@ -99,9 +101,12 @@ class Session:
     timed_waiting: bool = False  # 't' pressed while the model was loading
     last_decision: Decision | None = None
     model_name: str = ""
+    rule_named: str = ""  # e.g. "security standard", as the worker names it
     ready_at: float | None = None
     thresholds_touched: bool = False  # the user moved a slider
     restarts: int = 0  # how often the worker died and was started again
+    armed: str | None = None  # the enrolled face tapped once, to be removed by a second tap
+    _armed_at: float = 0.0
     _death: str | None = None  # why it last died, until the next "ready" has said so
     _last_frame_used: int = 0
 
@@ -222,6 +227,29 @@ class Session:
             text += ": move your head a little"
         return text + (f"... ({problem})" if problem else "...")
 
+    # --- the enrolled faces ---------------------------------------------------------------
+
+    def tap_enrolled(self, name: str) -> bool:
+        """An enrolled face was tapped: the first tap asks, a second within
+        :data:`REMOVE_WINDOW` seconds removes it (with its record); True when removed."""
+        from faceapp.verification import enrolment
+
+        now = self.clock()
+        if self.armed == name and now - self._armed_at <= REMOVE_WINDOW:
+            self.armed = None
+            try:
+                removed = enrolment.remove(self.settings.data_root, name)
+            except FaceappError as error:
+                self.view.status = f"could not remove {name}: {one_line(error)}"
+                return False
+            self.view.status = f"removed the enrolled face {removed.describe()}"
+            return True
+        self.armed, self._armed_at = name, now
+        faces = enrolment.enrolled_faces(self.settings.data_root)
+        described = next((f.describe() for f in faces if f.name == name), name)
+        self.view.status = f"tap it again to remove {described}"
+        return False
+
     # --- every UI frame -------------------------------------------------------------------
 
     def tick(self, latest) -> None:
@@ -267,6 +295,8 @@ class Session:
             self.ready_at = self.clock()
         info = event.info or {}
         self.model_name = info.get("model", "?")
+        self.rule_named = info.get("rule_named", "")
+        self.view.rule = info.get("rule", "vote")
         self._show_model(info.get("gallery_size"))
         if not self.thresholds_touched:
             for which in ("detection", "verification"):
@@ -358,9 +388,9 @@ class Session:
     # --- showing results ------------------------------------------------------------------
 
     def _show_model(self, gallery_size: int | None) -> None:
-        self.view.model = f"model: {self.model_name}" + (
-            f" ({gallery_size} verification images)" if gallery_size is not None else ""
-        )
+        enrolled = f" ({gallery_size} faces enrolled)" if gallery_size is not None else ""
+        rule = f"\n{self.rule_named}" if self.rule_named else ""
+        self.view.model = f"model: {self.model_name}{enrolled}{rule}"
 
     def _show_decision(self, decision: Decision, extra: str = "") -> None:
         self._show(

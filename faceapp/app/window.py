@@ -75,6 +75,7 @@ ESCAPE = 27
 SPINNER_PERIOD = 1 / 12  # seconds between steps of the busy spinner
 FRAME_STALL_SECONDS = 0.1  # no frame for this long: the UI beat falls back to the Clock
 COUNTS_PERIOD = 2.0  # seconds between re-counts of the capture folders
+ENROLLED_SHOWN = 10  # the newest enrolled faces shown over the preview
 WORKER_NICENESS = 10  # the inference process yields the CPU to the preview
 
 
@@ -155,6 +156,7 @@ class FaceApp(App):
     summary_text = StringProperty("")
     counts_text = StringProperty("")
     model_text = StringProperty("")
+    rule = StringProperty("vote")  # the model's rule ("centroid" or "vote")
     busy = BooleanProperty(False)
     busy_text = StringProperty("")
     spinner_angle = NumericProperty(0)
@@ -200,6 +202,7 @@ class FaceApp(App):
         self._last_frame_number = 0
         self._last_shown_at: float | None = None
         self._last_counts = 0.0
+        self._enrolled_shown: tuple = ()
         self._last_spin = 0.0
         self._sync_view()
 
@@ -214,6 +217,7 @@ class FaceApp(App):
             detection_threshold=detection,
             verification_threshold=verification,
             runtime=self.options.runtime,
+            security=self.options.security,
         )
 
     # --- Kivy life cycle ---------------------------------------------------------------
@@ -367,6 +371,7 @@ class FaceApp(App):
         self.busy = view.busy
         self.busy_text = view.busy_text
         self.model_text = view.model
+        self.rule = view.rule
         # the sliders follow the view (the model's thresholds once it is loaded); setting
         # them calls on_*_threshold, which the session ignores when nothing changed
         self.detection_threshold = view.detection_threshold
@@ -377,8 +382,34 @@ class FaceApp(App):
         counts = self.counts()
         self.counts_text = (
             f"anchors: {counts['anchor']}    positives: {counts['positive']}\n"
-            f"verification images: {counts['verification_images']}"
+            f"enrolled faces: {counts['verification_images']}"
         )
+        self.refresh_enrolled()
+
+    def refresh_enrolled(self) -> None:
+        """The strip of enrolled faces over the preview: rebuilt only when they changed."""
+        from kivy.factory import Factory
+
+        from faceapp.verification.enrolment import enrolled_faces
+
+        faces = enrolled_faces(self.options.data_root)[-ENROLLED_SHOWN:]
+        shown = (tuple(f.name for f in faces), self.session.armed)
+        if shown == self._enrolled_shown:
+            return
+        self._enrolled_shown = shown
+        strip = self.root.ids.enrolled_strip
+        strip.clear_widgets()
+        for face in faces:
+            thumb = Factory.EnrolledThumb()  # its kv properties exist once it is made
+            thumb.name, thumb.armed = face.name, face.name == self.session.armed
+            thumb.source = str(face.path)
+            strip.add_widget(thumb)
+
+    def tap_enrolled(self, name: str) -> None:
+        """A thumbnail of the strip was tapped (see :meth:`Session.tap_enrolled`)."""
+        self.session.tap_enrolled(name)
+        self._sync_view()
+        self.refresh_counts()
 
     def counts(self) -> dict[str, int]:
         from faceapp.errors import FaceappError

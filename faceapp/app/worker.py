@@ -57,8 +57,9 @@ class WorkerEvent:
     message: str = ""  # one line for the status bar
     decision: Decision | None = None  # for "result"
     info: dict = field(default_factory=dict)
-    # "ready": {"model": str (how to name it), "detection_threshold": float,
-    #           "verification_threshold": float, "gallery_size": int, "runtime": str}
+    # "ready": {"model": str (how to name it), "detection_threshold": float (for the faces
+    #           enrolled now), "verification_threshold": float, "gallery_size": int,
+    #           "runtime": str, "rule": "centroid" | "vote", "rule_named": str}
     # "result": {"gallery_size": int | None, "note": str (how the face was cut, "" when well),
     #            "problem": str | None (why a judged frame has no decision)}
     # "died": {"exitcode": int | None, "lost_requests": [ids]}
@@ -70,16 +71,20 @@ class InferenceWorker:
     def __init__(
         self,
         data_root: DataRoot,
-        model_path: Path | None = None,
+        model_path: str | Path | None = None,
         detection_threshold: float | None = None,
         verification_threshold: float | None = None,
         runtime: str = "int8",
+        security: str | None = None,
     ):
+        """``model_path``: a model file or a shipped model's name (None: the usual choice);
+        ``security``: the level (None: the saved setting's, else the model's default)."""
         self.data_root = data_root
         self.runtime = runtime
-        self.model_path = Path(model_path) if model_path else None
+        self.model_path = str(model_path) if model_path else None
         self.detection_threshold = detection_threshold
         self.verification_threshold = verification_threshold
+        self.security = security
         self._context = multiprocessing.get_context("spawn")
         self._process: Any = None  # a multiprocessing spawn Process, once started
         self._requests: Any = None  # multiprocessing Queues to and from the child
@@ -108,10 +113,13 @@ class InferenceWorker:
                 self._requests,
                 self._events,
                 str(self.data_root.root),
-                str(self.model_path) if self.model_path else None,
-                self.detection_threshold,
-                self.verification_threshold,
-                self.runtime,
+                ChildSettings(
+                    self.model_path,
+                    self.detection_threshold,
+                    self.verification_threshold,
+                    self.runtime,
+                    self.security,
+                ),
             ),
             name="faceapp-inference",
             daemon=True,
@@ -266,20 +274,23 @@ def _main_module_hidden():
 # --- The child process ----------------------------------------------------------------------
 
 
-def _child_main(
-    requests,
-    events,
-    root: str,
-    model_path: str | None,
-    detection: float | None,
-    verification: float | None,
-    runtime: str = "int8",
-) -> None:
+@dataclass(frozen=True)
+class ChildSettings:
+    """What the child loads and decides with (sent to it once, when it starts)."""
+
+    model_path: str | None
+    detection: float | None
+    verification: float | None
+    runtime: str = "int8"
+    security: str | None = None
+
+
+def _child_main(requests, events, root: str, settings: ChildSettings) -> None:
     """Load the model (LiteRT; TensorFlow only for a one-off conversion or --runtime keras),
     then answer requests until told to stop."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the app's to handle
-    child = _Child(events, DataRoot.resolve(root), model_path, detection, verification, runtime)
+    child = _Child(events, DataRoot.resolve(root), settings)
     child.load()
     parent = multiprocessing.parent_process()
     while True:
@@ -299,20 +310,11 @@ def _child_main(
 class _Child:
     """The child's state: the verifier (None until a model loaded) and its settings."""
 
-    def __init__(
-        self,
-        events,
-        data_root: DataRoot,
-        model_path: str | None,
-        detection: float | None,
-        verification: float | None,
-        runtime: str = "int8",
-    ):
+    def __init__(self, events, data_root: DataRoot, settings: ChildSettings):
         self.events = events
-        self.runtime = runtime
         self.data_root = data_root
-        self.model_path = model_path
-        self.flags = (detection, verification)
+        self.settings = settings
+        self.flags = (settings.detection, settings.verification)
         self.verifier: Any = None  # a faceapp.verification.verifier.Verifier once a model loaded
         self.load_error: str | None = None
 
@@ -326,8 +328,9 @@ class _Child:
             from faceapp.verification.rule import Thresholds
             from faceapp.verification.verifier import Verifier, open_model
 
-            model = open_model(self.data_root, self.model_path, self.runtime)
-            thresholds = Thresholds.resolve(*self.flags, model.metadata.values)
+            settings = self.settings
+            model = open_model(self.data_root, settings.model_path, settings.runtime)
+            thresholds = Thresholds.resolve(*self.flags, model.metadata.values, settings.security)
             verifier = Verifier(model, self.data_root, thresholds, keep_last_face=True)
             size = len(verifier.gallery)
         except Exception as error:  # noqa: BLE001 - reported, never fatal
@@ -338,6 +341,8 @@ class _Child:
         message = f"ready: {model.describe()}, {size} verification image(s)"
         if model.note:
             message += f"; float32 because {model.note}"
+        if model.files.why:
+            message += f"; {model.files.why}"
         if verifier.gallery.warning:
             message += f"; {verifier.gallery.warning}"
         self.emit(
@@ -345,10 +350,12 @@ class _Child:
             message=message,
             info={
                 "model": model.files.describe(),
-                "detection_threshold": thresholds.detection,
+                "detection_threshold": thresholds.threshold_for(size),
                 "verification_threshold": thresholds.verification,
                 "gallery_size": size,
                 "runtime": model.runtime,
+                "rule": thresholds.rule,
+                "rule_named": thresholds.named,
             },
         )
         return True
@@ -372,7 +379,7 @@ class _Child:
             from faceapp.verification.rule import Thresholds
 
             self.verifier.thresholds = Thresholds.resolve(
-                detection, verification, self.verifier.model.metadata.values
+                detection, verification, self.verifier.model.metadata.values, self.settings.security
             )
 
     def verify(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import os
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -308,6 +309,9 @@ def load_model(path: str | os.PathLike, check_shape: bool = True) -> keras.Model
                 f"refused to load model {path}: it contains Python code (e.g. a Lambda "
                 "layer), which safe mode never runs"
             ) from None
+        if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+            # Keras says "File not found" for a file that is there but is not its zip format
+            raise FaceappError(f"cannot load model {path}: not a Keras model file") from None
         raise FaceappError(f"cannot load model {path}: {reason[:200]}") from None
     if check_shape:
         check_siamese_shape(model, path)

@@ -16,7 +16,7 @@ The shipped model has no Keras file: only what the app runs, and its model card.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from faceapp.errors import FaceappError
@@ -28,16 +28,19 @@ SHIPPED_NAME = "faceapp-dlib-v1"  # the default; every model in SHIPPED_FOLDER c
 KERAS_SUFFIXES = (".keras", ".h5")
 ACCEPTED = "a .keras, .h5, .int8.tflite or .json model file"
 
-ORIGINS = ("given", "trained", "shipped")
+ORIGINS = ("given", "chosen", "trained", "shipped")
+USE_SHIPPED = "shipped"  # the saved choice that means "the default shipped model"
 
 
 @dataclass(frozen=True)
 class ModelFiles:
-    """The files of one model and how it was chosen (``origin``: one of :data:`ORIGINS`)."""
+    """The files of one model and how it was chosen (``origin``: one of :data:`ORIGINS`;
+    ``why``: a note when the choice needs explaining, e.g. a trained model passed over)."""
 
     stem: Path
     origin: str
     keras: Path | None  # the Keras file, when there is one
+    why: str = ""
 
     @property
     def name(self) -> str:
@@ -53,14 +56,14 @@ class ModelFiles:
 
     @property
     def shipped(self) -> bool:
-        return self.origin == "shipped"
+        return self.stem.parent == SHIPPED_FOLDER
 
     def describe(self) -> str:
         """How the window and the commands name it, e.g. ``shipped model faceapp-aligned-v1``."""
         if self.shipped:
             return f"shipped model {self.name}"
         file = self.keras.name if self.keras is not None else self.int8_path.name
-        return f"{'your model' if self.origin == 'trained' else 'model'} {file}"
+        return f"{'your model' if self.origin in ('trained', 'chosen') else 'model'} {file}"
 
     def damaged(self, path: Path, reason: str) -> FaceappError:
         """The one-line error for a missing or damaged file of this model."""
@@ -89,7 +92,7 @@ def files_of(path: str | os.PathLike, origin: str = "given") -> ModelFiles:
     one-line errors for paths that cannot be a model."""
     path = Path(path).expanduser()
     if not path.exists() and str(path) in shipped_names():
-        return shipped_model(str(path))
+        return replace(shipped_model(str(path)), origin=origin)
     if not path.exists():
         raise FaceappError(f"model file not found: {path}")
     if not path.is_file():
@@ -142,8 +145,56 @@ def shipped_model(name: str = SHIPPED_NAME) -> ModelFiles:
     return files
 
 
-def choose_model(root: DataRoot, flag: str | os.PathLike | None = None) -> ModelFiles:
-    """``--model`` > the newest model trained under the data root > the shipped model."""
+def quality(files: ModelFiles) -> float | None:
+    """How well a model separates faces, as measured when it was made: the ROC AUC of the
+    pairs it was evaluated on (the LFW folds it held out, else its own validation or head
+    pairs); None when nothing was measured or its metadata is unreadable."""
+    from faceapp.models.metadata import read_metadata
+
+    try:
+        values = read_metadata(files.stem)
+    except FaceappError:
+        return None
+    for path in (
+        ("shipped", "evaluation", "lfw_pairs", "roc_auc"),
+        ("metrics", "validation", "roc_auc"),
+        ("metrics", "head_pairs", "roc_auc"),
+    ):
+        value: object = values
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, int | float):
+            return float(value)
+    return None
+
+
+def choose_model(
+    root: DataRoot, flag: str | os.PathLike | None = None, saved: str | None = None
+) -> ModelFiles:
+    """Which model runs: ``--model``, else the one chosen and saved (``faceapp-config set
+    model``: ``shipped``, a shipped model's name or a file), else the newest model trained
+    under the data root *if it measured at least as well as the shipped one*, else the
+    shipped one — with a note saying which trained model was passed over, and why.
+
+    A quick training run must never silently replace a better model: a model trained for a
+    minute separates faces hardly better than chance, and would let strangers in."""
     if flag:
         return files_of(flag, "given")
-    return newest_trained(root) or shipped_model()
+    if saved:
+        if saved == USE_SHIPPED:
+            return replace(shipped_model(), origin="chosen")
+        return files_of(saved, "chosen")
+    shipped = shipped_model()
+    trained = newest_trained(root)
+    if trained is None:
+        return shipped
+    ours, theirs = quality(trained), quality(shipped)
+    if ours is not None and theirs is not None and ours >= theirs:
+        return trained
+    measured = f"it measured AUC {ours:.3f} against {theirs:.3f}" if ours else "nothing measured"
+    return replace(
+        shipped,
+        why=f"your newest model {trained.describe().removeprefix('your model ')} is not used "
+        f"({measured}); to use it anyway: faceapp-config set model "
+        f"{trained.keras or trained.int8_path}",
+    )

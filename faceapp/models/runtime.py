@@ -154,6 +154,11 @@ def _int8_parts(
                 beside, f"damaged (its SHA-256 is not the one in {files.metadata_path.name})"
             )
         return flatbuffer, metadata.head, beside
+    if files.keras is None and not files.metadata_path.is_file():
+        raise FaceappError(
+            f"model file {beside} has no metadata beside it ({files.metadata_path.name}): an "
+            "int8 copy needs the metadata its training wrote (or give the .keras model)"
+        )
     if files.keras is None:
         raise files.damaged(files.metadata_path, "incomplete (no head and no Keras model)")
     return _converted(files.keras, cache_dir)

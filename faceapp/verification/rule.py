@@ -32,10 +32,9 @@ import numpy as np
 
 from faceapp.errors import FaceappError
 from faceapp.numeric import unit
+from faceapp.verification import DEFAULT_LEVEL, SECURITY_LEVELS
 
 RULES = ("centroid", "vote")
-SECURITY_LEVELS = ("standard", "high")
-DEFAULT_LEVEL = "standard"
 CUSTOM_LEVEL = "custom"  # an expert's own threshold, not a calibrated level
 
 DEFAULT_DETECTION_THRESHOLD = 0.5
@@ -104,7 +103,10 @@ class Thresholds:
 
         def pick(flag: Any, key: str, default: float, setting: str) -> float:
             if flag is not None:
-                return parse_threshold(flag, setting)
+                value = parse_threshold(flag, setting)
+                if value >= 1.0:  # nothing scores above 1: the face could never be verified
+                    raise FaceappError(f"{setting} must be below 1 (nothing is above 1), got 1")
+                return value
             if metadata.get(key) is not None:
                 return parse_threshold(metadata[key], f"{key} in model metadata")
             return default

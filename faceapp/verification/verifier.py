@@ -34,10 +34,14 @@ LAST_FACE_FILE = "input_image.jpg"  # the last face verified, under <data root>/
 def open_model(
     root: DataRoot, flag: str | os.PathLike | None = None, runtime: str = DEFAULT_RUNTIME
 ) -> RunnableModel:
-    """The model that runs (``--model`` > newest trained > shipped), loaded for ``runtime``."""
+    """The model that runs (:func:`faceapp.models.files.choose_model`: ``--model`` > the one
+    saved with ``faceapp-config`` > the newest trained, if as good > shipped), loaded for
+    ``runtime``."""
+    from faceapp.config import load_config
     from faceapp.models.files import choose_model
 
-    return load_model(choose_model(root, flag), runtime, root.runtime_cache)
+    saved = None if flag else load_config(root).model
+    return load_model(choose_model(root, flag, saved), runtime, root.runtime_cache)
 
 
 @dataclass(frozen=True)

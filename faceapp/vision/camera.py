@@ -106,6 +106,11 @@ class FrameSource:
         return isinstance(self.source, Path) and self.source.is_dir()
 
     @property
+    def opened(self) -> bool:
+        """Whether the source is open now (a webcam that is missing is not)."""
+        return self._capture is not None
+
+    @property
     def finished(self) -> bool:
         """True when a video or folder has ended (or cannot be read) and will give no more."""
         return not self.is_webcam and self._capture is None

@@ -144,7 +144,7 @@ def test_first_run_enrol_then_verify_with_the_shipped_model(app_env, videos, tmp
     record = owner["records"]["owner"]
     assert record["result"] == "Verified", record
     assert record["decision"]["total"] == 5
-    assert record["model"].startswith(f"model: shipped model {SHIPPED_NAME}")
+    assert record["model"] == f"shipped model {SHIPPED_NAME} · security standard"
     assert len(images_in(root / "verification_images")) == 5
 
     steps = [

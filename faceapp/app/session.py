@@ -140,6 +140,10 @@ class Session:
             except Exception:  # noqa: BLE001 - quitting must always work
                 pass
 
+    def _touched(self) -> bool:
+        """Whether the user set the match threshold (a flag or a slider)."""
+        return self.thresholds_touched or self.settings.detection_threshold is not None
+
     def _threshold_for_worker(self, which: str) -> float | None:
         """The slider's value if the user set it (flag or slider), else None (model's)."""
         if getattr(self.settings, f"{which}_threshold") is not None or self.thresholds_touched:
@@ -388,11 +392,13 @@ class Session:
     # --- showing results ------------------------------------------------------------------
 
     def _show_model(self, gallery_size: int | None) -> None:
-        enrolled = f" ({gallery_size} faces enrolled)" if gallery_size is not None else ""
-        rule = f"\n{self.rule_named}" if self.rule_named else ""
-        self.view.model = f"model: {self.model_name}{enrolled}{rule}"
+        """One line: the model and the rule it decides by (the window counts the faces)."""
+        self.view.model = self.model_name + (f" · {self.rule_named}" if self.rule_named else "")
 
     def _show_decision(self, decision: Decision, extra: str = "") -> None:
+        if decision.rule == "centroid" and not self._touched():
+            # the level's threshold for the faces enrolled now, so the slider shows the bar
+            self.view.detection_threshold = decision.detection_threshold
         self._show(
             decision.label,
             decision.summary() + (f"\n{extra}" if extra else ""),

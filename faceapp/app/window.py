@@ -381,8 +381,8 @@ class FaceApp(App):
         self._last_counts = time.monotonic()
         counts = self.counts()
         self.counts_text = (
-            f"anchors: {counts['anchor']}    positives: {counts['positive']}\n"
-            f"enrolled faces: {counts['verification_images']}"
+            f"enrolled faces: {counts['verification_images']}    anchors: {counts['anchor']}"
+            f"    positives: {counts['positive']}"
         )
         self.refresh_enrolled()
 

@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 SYSTEM_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libmtdev1
 ARGS ?=
 
-.PHONY: run test lint setup system-packages train benchmark screenshot clean
+.PHONY: run test lint setup system-packages train benchmark screenshot mutation clean
 
 run: setup
 	$(PY) main.py $(ARGS)
@@ -28,10 +28,13 @@ lint: setup
 
 setup: $(STAMP) system-packages
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-teacher.txt
+# The requirements, then faceapp itself, editable (no copies: the checkout is what runs), so
+# that .venv/bin holds its commands: faceapp, faceapp-verify, faceapp-enrol, faceapp-config...
+$(STAMP): requirements.txt requirements-dev.txt requirements-teacher.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --quiet --upgrade pip
 	$(PY) -m pip install --quiet --quiet -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --quiet --no-deps --no-build-isolation --editable .
 	touch $(STAMP)
 
 # Xvfb and Mesa let the GUI tests open a real Kivy window on a machine with no screen.

@@ -23,7 +23,7 @@ warnings.filterwarnings("ignore", category=UserWarning)  # Keras/TFLite chatter,
 # threads, once it is loaded, would take CPU time from what they measure.
 SECTIONS = ("detection", "verification", "startup", "app", "reference", "embedding", "training")
 KERAS_SECTIONS = ("reference", "embedding", "training")  # these need TensorFlow
-DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.md"
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "out" / "results.md"  # not tracked
 
 EPILOG = """\
 what each section measures (ratios are taken against references timed in this same run):
@@ -55,7 +55,7 @@ examples:
   python -m benchmarks --quick                  tiny model, tiny sizes: a smoke test
   python -m benchmarks --intra-threads 2 --inter-threads 1   try TF thread settings
 
-the table is printed and written to --output (default benchmarks/results.md) unless
+the table is printed and written to --output (default benchmarks/out/results.md, not tracked) unless
 --no-write; rerun on a quiet machine before quoting absolute numbers.
 """
 
@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated sections to run (default: all: {','.join(SECTIONS)})",
     )
     p.add_argument(
+        "--architecture",
         "--arch",
+        dest="arch",
         default="koch",
         choices=("koch", "tiny"),
         help="embedding architecture (default: koch, the paper's)",
@@ -176,9 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"training set-ups (default: {','.join(TRAIN_VARIANTS)})",
     )
     what.add_argument(
-        "--no-augment",
-        action="store_true",
-        help="training pipeline without the original tutorial's augmentation",
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the training pipeline with the original tutorial's augmentation (default: on)",
     )
     what.add_argument(
         "--intra-threads",
@@ -197,10 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
     out = p.add_argument_group("output")
     out.add_argument(
         "--output",
+        "--out",
+        dest="output",
         type=Path,
         default=DEFAULT_OUTPUT,
         metavar="FILE",
-        help="markdown file to write (default: benchmarks/results.md)",
+        help="markdown file to write (default: benchmarks/out/results.md)",
     )
     out.add_argument("--no-write", action="store_true", help="print only")
     out.add_argument(

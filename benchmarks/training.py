@@ -80,7 +80,7 @@ def compiled_model(architecture: str, variant: str, weights):
 def run(results: Results, ref, context, args) -> None:
     batch = args.train_batch
     dataset, description = build_pipeline(
-        context.lfw, args.train_pairs, batch, augment=not args.no_augment
+        context.lfw, args.train_pairs, batch, augment=args.augment
     )
     results.note(f"training input: {description}")
     pipe = pipeline_rate(dataset, args.train_steps * 2, batch)

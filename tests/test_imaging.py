@@ -117,7 +117,7 @@ def test_data_after_the_image_is_fine(face_path):
 
 
 def test_missing_file_and_folder(tmp_path):
-    with pytest.raises(FaceappError, match="image not found"):
+    with pytest.raises(FaceappError, match="file not found"):
         preprocess(tmp_path / "nope.jpg")
     with pytest.raises(FaceappError, match="not a file"):
         read_image(tmp_path)

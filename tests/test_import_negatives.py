@@ -92,3 +92,23 @@ def test_bad_sources_are_one_line_errors(tmp_path, data_root, capsys, make, mess
     assert main([str(make(tmp_path))]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_a_limit_takes_one_image_of_each_person_first(tmp_path):
+    """--limit 3 on a tree of three people with two images each: one of each, not the first
+    person's two (the alphabet's)."""
+    import cv2
+    import numpy as np
+
+    from training.import_negatives import import_negatives
+
+    tree = tmp_path / "tree"
+    for person in ("Ann_A", "Bob_B", "Cid_C"):
+        (tree / person).mkdir(parents=True)
+        for k in (1, 2):
+            image = np.full((40, 40, 3), 40 * k, np.uint8)
+            cv2.imwrite(str(tree / person / f"{person}_{k:04d}.jpg"), image)
+    result = import_negatives(tree, tmp_path / "negative", limit=3)
+    copied = sorted(p.name for p in (tmp_path / "negative").iterdir())
+    assert result.copied == 3
+    assert copied == ["Ann_A_0001.jpg", "Bob_B_0001.jpg", "Cid_C_0001.jpg"]

@@ -259,7 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
         "camera, printed or on a screen) for measuring the "
         "liveness check.",
     )
-    parser.add_argument("--out", required=True, metavar="DIR", help="where the videos go")
+    parser.add_argument(
+        "--out", "--output", dest="out", required=True, metavar="DIR", help="where the videos go"
+    )
     parser.add_argument(
         "--videos",
         required=True,

@@ -39,7 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tree", required=True, metavar="DIR", help=TREE_HELP)
     add_held_out_arguments(parser)
     parser.add_argument("--name", required=True, help="the calibrated model's name")
-    parser.add_argument("--out", required=True, metavar="DIR", help="folder to write it into")
+    parser.add_argument(
+        "--out",
+        "--output",
+        dest="out",
+        required=True,
+        metavar="DIR",
+        help="folder to write it into",
+    )
     parser.add_argument(
         "--seed",
         type=int,

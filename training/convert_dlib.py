@@ -105,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="dlib_face_recognition_resnet_model_v1.dat (default: the one in the "
         "face-recognition-models package)",
     )
-    parser.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
+    parser.add_argument(
+        "--out", "--output", dest="out", required=True, metavar="DIR", help="folder to write into"
+    )
     parser.add_argument("--name", default=NAME, help=f"the model's name (default: {NAME})")
     parser.add_argument(
         "--check-faces",

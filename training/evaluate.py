@@ -497,6 +497,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--out",
+        "--output",
+        dest="out",
         metavar="DIR",
         help="report folder (default: <model>.eval/ beside a trained model, "
         "<data root>/eval/<name>/ for the shipped one)",
@@ -571,6 +573,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     many.add_argument(
         "--enrol",
+        "--enroll",
+        dest="enrol",
         default="5,1,10",
         metavar="N,N",
         help="faces enrolled per owner, one table each (default: 5,1,10)",
@@ -585,7 +589,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the seed training.calibrate split the people with (default: 42)",
     )
     many.add_argument("--workers", type=int, default=1, help="dlib processes (default: 1)")
-    many.add_argument("--out", metavar="DIR", help="report folder (default: <data root>/eval)")
+    many.add_argument(
+        "--out",
+        "--output",
+        dest="out",
+        metavar="DIR",
+        help="report folder (default: <data root>/eval)",
+    )
 
     owner = commands.add_parser(
         "owner",
@@ -596,7 +606,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--owner", default="Colin_Powell", help="person folder (default: Colin_Powell)"
     )
     owner.add_argument(
+        "--enrol",
         "--enroll",
+        dest="enroll",
         type=int,
         default=50,
         metavar="N",
@@ -636,7 +648,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     video.add_argument("--videos", required=True, metavar="DIR", help="the clips (.mp4)")
     video.add_argument(
+        "--enrol",
         "--enroll",
+        dest="enroll",
         type=int,
         default=5,
         metavar="N",
@@ -679,7 +693,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.5,
         help="seconds between the starts of live presentations (default: 1.5)",
     )
-    live.add_argument("--out", metavar="DIR", help="report folder (default: <data root>/eval)")
+    live.add_argument(
+        "--out",
+        "--output",
+        dest="out",
+        metavar="DIR",
+        help="report folder (default: <data root>/eval)",
+    )
     return parser
 
 

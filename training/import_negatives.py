@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import os
 import sys
 import tarfile
@@ -123,6 +124,17 @@ def open_source(source: Path):
     raise FaceappError(f"source must be a folder or a .tgz/.tar.gz/.tar archive: {source}")
 
 
+def spread(named_entries: list) -> list:
+    """The entries one person at a time, in turns (each person's first image, then each
+    one's second, ...), so that ``--limit N`` takes N different people where it can, not the
+    first N files of the alphabet. A person is the folder an image is in."""
+    by_person: dict[str, list] = {}
+    for named in named_entries:
+        by_person.setdefault(str(Path(named[1][0]).parent), []).append(named)
+    turns = itertools.zip_longest(*by_person.values())
+    return [named for turn in turns for named in turn if named is not None]
+
+
 def import_negatives(
     source: str | os.PathLike, target: Path, limit: int | None = None
 ) -> ImportResult:
@@ -134,7 +146,7 @@ def import_negatives(
         make_private_dir(target)
         result = ImportResult()
         names = _flat_names([relative for relative, _ in entries])
-        for name, (relative, read) in zip(names, entries):
+        for name, (relative, read) in spread(list(zip(names, entries))):
             if limit is not None and result.copied >= limit:
                 break
             destination = target / name

@@ -20,7 +20,7 @@ import os
 import sys
 
 from faceapp.errors import OneLineParser, cli_guard
-from faceapp.keras.networks import ARCHITECTURES
+from faceapp.keras import ARCHITECTURE_NAMES
 from faceapp.options import data_root_flag
 from faceapp.vision.crops import DEFAULT_CROP, canonical_crop
 from training.identity import classifier as identity
@@ -40,7 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--tree", required=True, metavar="DIR", help=TREE_HELP)
     add_held_out_arguments(p)
-    p.add_argument("--output", metavar="FILE", help="model file (.keras; default: models/<unique>)")
+    p.add_argument(
+        "--output",
+        "--out",
+        dest="output",
+        metavar="FILE",
+        help="model file (.keras; default: models/<unique>)",
+    )
     p.add_argument(
         "--crop",
         choices=CROPS,
@@ -50,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--architecture",
-        choices=sorted(ARCHITECTURES),
+        choices=sorted(ARCHITECTURE_NAMES),
         default="compact",
         help="embedding network (default: compact)",
     )
@@ -185,7 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
         "or inner (its central 72%% square, resized: the face without hair "
         "and background); e.g. full,inner (default: full)",
     )
-    p.add_argument("--no-augment", action="store_true", help="turn augmentation off")
+    p.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="random crops, flips and colour on training faces (default: on)",
+    )
     p.add_argument("--epochs", type=int, default=30, help="epochs (default: 30)")
     p.add_argument(
         "--steps-per-epoch",

@@ -15,7 +15,7 @@ import os
 import sys
 
 from faceapp.errors import OneLineParser, cli_guard
-from faceapp.keras.networks import ARCHITECTURES, DEFAULT_ARCHITECTURE
+from faceapp.keras import ARCHITECTURE_NAMES, DEFAULT_ARCHITECTURE
 from faceapp.options import data_root_flag
 from faceapp.vision.crops import DEFAULT_CROP, canonical_crop
 from training.pairs import data as training_data
@@ -103,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     data.add_argument(
         "--augment",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=False,
         help="random brightness, contrast, flip, JPEG quality and saturation "
         "on training images (default: off)",
     )
@@ -117,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     model = parser.add_argument_group("model and training")
     model.add_argument(
         "--architecture",
-        choices=sorted(ARCHITECTURES),
+        choices=sorted(ARCHITECTURE_NAMES),
         default=DEFAULT_ARCHITECTURE,
         help=f"embedding network (default: {DEFAULT_ARCHITECTURE}; tiny for tests)",
     )
@@ -192,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     out.add_argument(
         "--output",
+        "--out",
+        dest="output",
         metavar="FILE",
         help="model file to write, .keras (default: a new unique name under models/); "
         "an existing file is never overwritten",

@@ -42,6 +42,7 @@ import keras  # noqa: E402  (after the quiet import above)
 from keras import layers, ops  # noqa: E402
 
 from faceapp.errors import FaceappError, one_line
+from faceapp.keras import ARCHITECTURE_NAMES, DEFAULT_ARCHITECTURE
 from faceapp.models.files import KERAS_SUFFIXES
 from faceapp.storage import atomic_path
 from faceapp.vision.imaging import INPUT_SHAPE
@@ -127,7 +128,7 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "compact": make_compact_embedding,
     "wide": functools.partial(make_compact_embedding, width=1.5),
 }
-DEFAULT_ARCHITECTURE = "koch"
+assert tuple(ARCHITECTURES) == ARCHITECTURE_NAMES  # the names --help lists, built here
 
 
 def make_embedding(

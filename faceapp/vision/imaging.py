@@ -161,7 +161,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as BGR uint8 (H, W, 3); a clear error names a bad file."""
     path = Path(path)
     if not path.exists():
-        raise FaceappError(f"image not found: {path}")
+        raise FaceappError(f"file not found: {path}")
     if not path.is_file():
         raise FaceappError(f"not a file: {path}")
     try:

@@ -133,7 +133,7 @@ def identity_pretrain(args) -> dict:
         "loss": args.loss,
         "margin": args.margin,
         "scale": args.scale,
-        "augment": not args.no_augment,
+        "augment": args.augment,
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
         "weight_decay": args.weight_decay,
@@ -310,7 +310,7 @@ def pretrain_member(
             images,
             labels,
             args.batch_size,
-            augment=not args.no_augment,
+            augment=args.augment,
             seed=args.seed + member,
             targets=targets,
         )

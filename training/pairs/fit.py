@@ -324,6 +324,14 @@ def train(args) -> int:
     import keras
 
     run = RunFolder(root.checkpoints / run_id(settings))
+    done = run.state()
+    if done.get("finished") and not args.fresh and Path(str(done.get("model", ""))).is_file():
+        # the same command again: the model exists; training it again would cost as much
+        print(
+            f"this run has finished already: its model is {done['model']} "
+            "(--fresh trains it again from the start)"
+        )
+        return 0
     resume = None if args.fresh else run.resumable()
     if resume is None and chief:
         run.start_fresh()

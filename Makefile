@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-SYSTEM_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libmtdev1
+SYSTEM_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libmtdev1 pamtester
 ARGS ?=
 
 .PHONY: run test lint setup system-packages train benchmark screenshot mutation clean

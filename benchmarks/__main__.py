@@ -21,7 +21,16 @@ warnings.filterwarnings("ignore", category=UserWarning)  # Keras/TFLite chatter,
 
 # The run-time sections come first: they run without TensorFlow, and TensorFlow's idle
 # threads, once it is loaded, would take CPU time from what they measure.
-SECTIONS = ("detection", "verification", "startup", "app", "reference", "embedding", "training")
+SECTIONS = (
+    "detection",
+    "verification",
+    "startup",
+    "app",
+    "login",
+    "reference",
+    "embedding",
+    "training",
+)
 KERAS_SECTIONS = ("reference", "embedding", "training")  # these need TensorFlow
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "out" / "results.md"  # not tracked
 
@@ -163,6 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=5,
         metavar="N",
         help="runs of each whole process in startup (median; default 5)",
+    )
+    p.add_argument(
+        "--login-runs",
+        type=int,
+        default=5,
+        metavar="N",
+        help="owner logins timed in login (median; default 5)",
     )
     what = p.add_argument_group("what to try")
     what.add_argument(
@@ -419,7 +435,7 @@ def main(argv=None) -> int:
     keras = KerasSections(args, results)
     runtime = [s for s in SECTIONS if s in args.only and s not in KERAS_SECTIONS]
     if runtime:
-        from benchmarks import app, detection, startup, verification
+        from benchmarks import app, detection, login, startup, verification
 
         context = RuntimeContext(args)
         modules = {
@@ -427,6 +443,7 @@ def main(argv=None) -> int:
             "verification": verification,
             "startup": startup,
             "app": app,
+            "login": login,
         }
     for section in SECTIONS:
         if section not in args.only:

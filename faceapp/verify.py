@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 from faceapp.errors import EXIT_ERROR, FaceappError, OneLineParser, cli_guard, one_line
@@ -27,8 +26,8 @@ from faceapp.options import (
     timeout_flag,
 )
 from faceapp.paths import DataRoot
+from faceapp.verification.frames import verify_frames
 from faceapp.verification.rule import Decision, Thresholds
-from faceapp.verification.timed import TimedVerification
 from faceapp.vision.imaging import IMAGE_SUFFIXES
 
 EXIT_VERIFIED, EXIT_UNVERIFIED = 0, 1
@@ -115,61 +114,6 @@ def verify_photo(verifier, path: Path) -> tuple[Decision, str]:
     return decision, picture.note
 
 
-def verify_frames(
-    verifier,
-    source: str,
-    timeout: float,
-    clock=time.monotonic,
-    liveness: str = "passive",
-) -> tuple[Decision | None, str]:
-    """Decide over the frames of ``source`` for up to ``timeout`` s; also say how it went.
-
-    Each frame is judged by :meth:`Verifier.judge` (no face, too dark or too blurred: skipped)
-    and counted by :class:`TimedVerification`, the rule the window's ``t`` uses too. Time is
-    the video's own for files and folders (read faster than they play), the clock's for a
-    webcam. The face is tracked from frame to frame (:class:`faceapp.vision.finder.FaceFinder`);
-    with ``liveness="passive"`` every frame also goes to the liveness check, and a face is
-    verified only if it is live.
-    """
-    from faceapp.liveness.passive import MotionCheck
-    from faceapp.vision.camera import FrameSource
-    from faceapp.vision.finder import FaceFinder
-
-    finder = FaceFinder(track=True)
-    check = MotionCheck() if liveness == "passive" else None
-    problem = None
-    with FrameSource(source) as frames:
-        if frames.finished:
-            raise FaceappError(frames.message or f"cannot read {source}")
-        if frames.is_webcam and not frames.opened:  # one-shot: say so now, do not wait
-            raise FaceappError(
-                f"no camera at index {frames.source}: is it plugged in, or used by another program?"
-            )
-        if not frames.paced:
-            clock = frames.video_seconds
-        timed = TimedVerification(timeout, clock=clock, liveness=check)
-        while not timed.done:
-            frame = frames.read()
-            if frame is None:
-                if frames.finished:
-                    break
-                problem = frames.message  # webcam missing or lost: retried by FrameSource
-                time.sleep(0.05)
-                continue
-            face = finder.find(frame)
-            if check is not None:
-                check.add(frame, face)
-            if not timed.identity_decided:  # else only the liveness check still needs frames
-                judgement = verifier.judge(frame, face, searched=True)
-                timed.record(judgement.decision, judgement.problem)
-        story = timed.explain()  # while the source is open: its time is the video's
-        if not timed.judged and frames.finished and frames.message:
-            problem = problem or frames.message  # e.g. no readable frames in a folder
-    if problem and not timed.judged:
-        story += f"; {problem}"
-    return timed.outcome(), story
-
-
 @cli_guard
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
@@ -225,9 +169,10 @@ def verify(args) -> int:
     if still:
         decision, note = verify_photo(verifier, path)
     else:
-        decision, note = verify_frames(
+        watched = verify_frames(
             verifier, args.camera or args.source, chosen.timeout, liveness=chosen.liveness
         )
+        decision, note = watched.decision, watched.story
     return report(decision, note, model.describe(), thresholds.named, args.json)
 
 

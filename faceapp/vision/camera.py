@@ -87,9 +87,14 @@ class FrameSource:
         source: str | int | os.PathLike = 0,
         loop: bool = False,
         retry_seconds: float = RETRY_SECONDS,
+        realtime: bool = False,
     ):
+        """``realtime``: a video file or folder gives each frame no sooner than its time at
+        its frame rate, as a webcam would (for the login's tests and benchmarks)."""
         self.source = parse_source(source)
         self.loop = loop
+        self.realtime = realtime
+        self._started_at: float | None = None
         self.retry_seconds = retry_seconds
         self.message: str | None = None
         self.frames_read = 0
@@ -126,9 +131,9 @@ class FrameSource:
 
     @property
     def paced(self) -> bool:
-        """True for a webcam, which gives frames as time passes; a file or folder gives
-        them as fast as they are read."""
-        return self.is_webcam
+        """True for a webcam, which gives frames as time passes, and for files delivered in
+        real time; a file or folder otherwise gives them as fast as they are read."""
+        return self.is_webcam or self.realtime
 
     def video_seconds(self) -> float:
         """How much video time the frames read so far stand for (files at their frame
@@ -186,9 +191,20 @@ class FrameSource:
             ok, frame = False, None
             self.message = f"{self.describe()} failed: {error}"
         if ok and frame is not None and frame.size:
+            if self.realtime and not self.is_webcam:
+                self._wait_for_frame_time()
             self.frames_read += 1
             return frame
         return self._on_read_failure()
+
+    def _wait_for_frame_time(self) -> None:
+        """Hold the next frame back until its time at the source's frame rate."""
+        now = time.monotonic()
+        if self._started_at is None:
+            self._started_at = now
+        due = self._started_at + self.frames_read / (self.frame_rate or FOLDER_FPS)
+        if due > now:
+            time.sleep(due - now)
 
     def _on_read_failure(self) -> np.ndarray | None:
         if self.is_webcam:

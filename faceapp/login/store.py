@@ -1,0 +1,131 @@
+"""Each system user's faces for the login, kept by root: ``<store>/<user>/`` is a data root
+(:class:`faceapp.paths.DataRoot`: enrolled faces with their records, the gallery's cache)
+plus the user's login state — a ``disabled`` marker and the recent failed attempts.
+
+Nothing here is trusted unless root owns it and nobody else can read or write it: the store
+and the user's folder root-owned and 0700, every file in them root-owned and 0600, no
+symbolic links (Howdy kept its users' face models world-readable: its issue #1098). Anything
+else is refused with the reason, and the login falls back to the password.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import time
+from pathlib import Path
+
+from faceapp.errors import FaceappError
+from faceapp.paths import DataRoot
+from faceapp.storage import write_bytes_atomic
+
+# what a system user name may look like (useradd's default rule): no "/", no "..", no spaces
+USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}\$?$")
+DISABLED = "disabled"
+FAILURES = "failures.json"
+
+
+def check_user_name(user: str) -> str:
+    if not USER_NAME.match(user or ""):
+        raise FaceappError(f"not a user name faceapp accepts: {user!r}")
+    return user
+
+
+class UserStore:
+    """One user's folder under the store."""
+
+    def __init__(self, store: Path, user: str):
+        self.store = Path(store)
+        self.user = check_user_name(user)
+        self.path = self.store / self.user
+
+    @property
+    def data_root(self) -> DataRoot:
+        return DataRoot(self.path)
+
+    # --- trust ------------------------------------------------------------------------------
+
+    def check_private(self) -> None:
+        """Refuse (one line) unless the store, the user's folder and every file in it are
+        root's alone; a missing folder means the user enrolled no face."""
+        _private_dir(self.store, "the face store")
+        if not self.path.is_dir():
+            raise FaceappError(f"no faces enrolled for {self.user} (faceapp-login enrol --user)")
+        _private_dir(self.path, f"{self.user}'s face folder")
+        for folder, folders, files in os.walk(self.path):
+            for name in folders:
+                _private_dir(Path(folder) / name, f"{self.user}'s face folder")
+            for name in files:
+                _private_file(Path(folder) / name)
+
+    def create(self) -> DataRoot:
+        """The user's folder (and the store), root's alone; refused if either exists and
+        is not private (nothing is loosened or tightened silently)."""
+        for folder in (self.store, self.path):
+            if folder.exists():
+                _private_dir(folder, str(folder))
+            else:
+                folder.mkdir(mode=0o700)
+                os.chmod(folder, 0o700)
+        return self.data_root.ensure()
+
+    # --- state ------------------------------------------------------------------------------
+
+    @property
+    def disabled(self) -> bool:
+        return (self.path / DISABLED).exists()
+
+    def set_disabled(self, disabled: bool) -> None:
+        marker = self.path / DISABLED
+        if disabled:
+            write_bytes_atomic(marker, b"face login disabled by faceapp-login disable\n", True)
+        else:
+            marker.unlink(missing_ok=True)
+
+    def recent_failures(self, minutes: float, now: float | None = None) -> int:
+        """Failed face attempts within the last ``minutes``."""
+        now = time.time() if now is None else now
+        return sum(1 for t in self._failures() if now - t <= minutes * 60)
+
+    def add_failure(self, now: float | None = None) -> None:
+        times = [*self._failures()[-50:], time.time() if now is None else now]
+        write_bytes_atomic(self.path / FAILURES, json.dumps(times).encode(), overwrite=True)
+
+    def clear_failures(self) -> None:
+        (self.path / FAILURES).unlink(missing_ok=True)
+
+    def _failures(self) -> list[float]:
+        try:
+            values = json.loads((self.path / FAILURES).read_text())
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as error:
+            raise FaceappError(f"unreadable {self.path / FAILURES}: {error}") from None
+        if not isinstance(values, list) or not all(isinstance(v, int | float) for v in values):
+            raise FaceappError(f"damaged {self.path / FAILURES}")
+        return [float(v) for v in values]
+
+
+def _private_dir(path: Path, what: str) -> None:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise FaceappError(f"{what} {path} does not exist") from None
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise FaceappError(f"{what} {path} is not a plain folder")
+    if info.st_uid != 0:
+        raise FaceappError(f"{what} {path} is not owned by root (uid {info.st_uid})")
+    if info.st_mode & 0o077:
+        raise FaceappError(f"{what} {path} is open to others (mode {stat.S_IMODE(info.st_mode):o})")
+
+
+def _private_file(path: Path) -> None:
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise FaceappError(f"{path} is not a plain file")
+    if info.st_uid != 0:
+        raise FaceappError(f"{path} is not owned by root (uid {info.st_uid})")
+    if info.st_mode & 0o077:
+        raise FaceappError(f"{path} is open to others (mode {stat.S_IMODE(info.st_mode):o})")

@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if os.geteuid() != 0:
-        raise FaceappError(f"{PROG} needs root: sudo {PROG} {args.command} ...")
+        raise FaceappError(f"faceapp-login needs root: sudo faceapp-login {args.command} ...")
     config = load_login_config(args.config)
     from faceapp.login.store import UserStore
 

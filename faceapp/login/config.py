@@ -77,9 +77,10 @@ def _checked(key: str, value, where: str):
     # timeout, lockout_minutes
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise FaceappError(f"{name} must be a number, got {value!r}")
-    if value <= 0 or (key == "timeout" and value > MAX_TIMEOUT):
-        limit = f"between 0 and {MAX_TIMEOUT:g}" if key == "timeout" else "above 0"
-        raise FaceappError(f"{name} must be {limit}, got {value!r}")
+    if key == "timeout" and not 0 < value <= MAX_TIMEOUT:
+        raise FaceappError(f"{name} must be between 0 and {MAX_TIMEOUT:g}, got {value!r}")
+    if value <= 0:
+        raise FaceappError(f"{name} must be above 0, got {value!r}")
     return float(value)
 
 

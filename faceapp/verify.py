@@ -170,7 +170,11 @@ def verify(args) -> int:
         decision, note = verify_photo(verifier, path)
     else:
         watched = verify_frames(
-            verifier, args.camera or args.source, chosen.timeout, liveness=chosen.liveness
+            verifier,
+            args.camera or args.source,
+            chosen.timeout,
+            liveness=chosen.liveness,
+            on_prompt=lambda text: print(f"> {text}", file=sys.stderr, flush=True),
         )
         decision, note = watched.decision, watched.story
     return report(decision, note, model.describe(), thresholds.named, args.json)

@@ -218,7 +218,7 @@ def test_timed_mode_waits_for_the_liveness_check_fed_by_the_preview(root):
     session = Session(
         Settings(root, timeout=5.0),
         make_worker=lambda d, v: worker,
-        start_liveness=lambda: started.append(1) or check,
+        start_liveness=lambda mode: started.append(mode) or check,
         stop_liveness=lambda: stopped.append(1),
     )
     enrol_one(root)
@@ -226,7 +226,7 @@ def test_timed_mode_waits_for_the_liveness_check_fed_by_the_preview(root):
     worker.ready()
     session.tick(None)
     session.verify_timed()
-    assert started == [1] and "move your head" in session.view.busy_text
+    assert started == ["passive"] and "move your head" in session.view.busy_text
     for frame in itertools.islice(frames(start=2), 3):  # three frames fused
         session.tick(frame)
         worker.answer()

@@ -33,7 +33,8 @@ import numpy as np
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
 from faceapp.vision.imaging import read_image
 
-KINDS = ("print", "screen")
+KINDS = ("print", "screen")  # a still photo, held up
+VIDEO_KINDS = ("phone", "monitor")  # a video of the owner, on a hand-held phone or a monitor
 FRAME_SIZE = (640, 480)
 FPS = 25.0
 SUBFRAMES = 3  # renders averaged into one frame: the motion blur of a 1/50 s exposure
@@ -145,16 +146,35 @@ def background(rng: np.random.Generator, size=FRAME_SIZE) -> np.ndarray:
     return np.clip(field + detail, 0, 255).astype(np.uint8)
 
 
+def steady_path(rng: np.random.Generator, frames: int) -> np.ndarray:
+    """A monitor on a desk: one pose held (turned and tilted a little towards the camera),
+    no sway; the same layout as :func:`hand_path`."""
+    pose = np.array([rng.uniform(-25, 25), rng.uniform(-12, 12), rng.uniform(-2, 2), 0.0, 0.0, 1.0])
+    return np.tile(pose, (frames * SUBFRAMES, 1))
+
+
 def render(
-    still: np.ndarray, kind: str, seconds: float, seed: int, size=FRAME_SIZE, fps: float = FPS
+    still: np.ndarray | list[np.ndarray],
+    kind: str,
+    seconds: float,
+    seed: int,
+    size=FRAME_SIZE,
+    fps: float = FPS,
 ) -> list[np.ndarray]:
-    """The frames of one replay attack (BGR uint8)."""
+    """The frames of one replay attack (BGR uint8): a still (``print``, ``screen``: held up
+    by a hand) or a video's frames (``phone``: on a hand-held phone; ``monitor``: on a
+    screen standing still at an angle), played at ``fps``."""
     rng = np.random.default_rng(seed)
-    sheet = dress(still, kind, rng)
+    video = isinstance(still, list)
+    pictures = still if isinstance(still, list) else [still]
+    look = "screen" if kind in VIDEO_KINDS else kind
+    dress_seed = int(rng.integers(0, 2**31))  # one dressing for every frame of a video
+    sheets = [dress(p, look, np.random.default_rng(dress_seed)) for p in pictures[:1]]
+    sheet = sheets[0]
     sheet_h, sheet_w = sheet.shape[:2]
     width, height = size
     frames = int(round(seconds * fps))
-    path = hand_path(rng, frames, fps)
+    path = steady_path(rng, frames) if kind == "monitor" else hand_path(rng, frames, fps)
     # the sheet fills 55-85% of the frame's height at the start
     distance = FOCAL * sheet_h / (rng.uniform(0.55, 0.85) * height)
     centre = (width / 2 + rng.uniform(-40, 40), height / 2 + rng.uniform(-30, 30))
@@ -174,6 +194,8 @@ def render(
     big = (width * SUPERSAMPLE, height * SUPERSAMPLE)
     out = []
     for k in range(frames):
+        if video:  # this frame's picture, dressed as the first was
+            sheet = dress(pictures[k % len(pictures)], look, np.random.default_rng(dress_seed))
         acc = np.zeros((height, width, 3), np.float32)
         for s in range(SUBFRAMES):
             h = zoom @ plane_homography(
@@ -218,6 +240,22 @@ def clip_still(clip: Path, index: int) -> np.ndarray:
     if not ok:
         raise FaceappError(f"cannot read frame {index} of {clip}")
     return frame
+
+
+def clip_frames(clip: Path, start: int, count: int) -> list[np.ndarray]:
+    """``count`` consecutive frames of a video file from frame ``start`` (fewer at its end)."""
+    capture = cv2.VideoCapture(str(clip))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, start)
+    frames = []
+    while len(frames) < count:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    if not frames:
+        raise FaceappError(f"cannot read frames {start}+ of {clip}")
+    return frames
 
 
 def make_attacks(

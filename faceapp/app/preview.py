@@ -76,12 +76,12 @@ class FramePipeline:
         with self._lock:
             return self._latest
 
-    def start_liveness(self):
-        """A new liveness check, fed every frame from the next one on; returned to be asked
-        for its verdict (from any thread)."""
-        from faceapp.liveness.passive import MotionCheck
+    def start_liveness(self, mode: str = "passive"):
+        """A new liveness check (``passive`` or ``challenge``), fed every frame from the next
+        one on; returned to be asked for its verdict and prompt (from any thread)."""
+        from faceapp.liveness import make_check
 
-        check = MotionCheck()
+        check = make_check(mode)
         with self._lock:
             self._liveness = check
         return check

@@ -48,6 +48,7 @@ class View:
     """Everything the window shows besides the preview."""
 
     status: str = "starting..."
+    prompt: str = ""  # what a liveness challenge asks the user to do now, shown large
     result: str = ""
     summary: str = "Enrol with e, then verify with v."
     tone: Tone = Tone.NEUTRAL
@@ -89,7 +90,7 @@ class Session:
     make_worker: Callable[[float | None, float | None], Worker]
     clock: Callable[[], float] = time.monotonic
     # starts a liveness check fed every frame (the preview's), returns it; None: no frames
-    start_liveness: Callable[[], object] | None = None
+    start_liveness: Callable[[str], object] | None = None  # (mode) -> a check
     stop_liveness: Callable[[], None] = lambda: None
     on_worker_started: Callable[[Worker], None] = lambda worker: None
 
@@ -220,8 +221,8 @@ class Session:
     def _start_timed(self) -> None:
         timeout = self.settings.timeout
         check = None
-        if self.settings.liveness == "passive" and self.start_liveness is not None:
-            check = self.start_liveness()
+        if self.settings.liveness != "off" and self.start_liveness is not None:
+            check = self.start_liveness(self.settings.liveness)
         self.timed = TimedVerification(timeout, clock=self.clock, liveness=check)
         self.view.busy, self.view.busy_text = True, self._timed_text()
 
@@ -229,6 +230,8 @@ class Session:
         text = f"verifying for up to {self.settings.timeout:g} s"
         if self.timed is not None and self.timed.liveness is not None:
             text += ": move your head a little"
+        if self.view.prompt:
+            return self.view.prompt
         return text + (f"... ({problem})" if problem else "...")
 
     # --- the enrolled faces ---------------------------------------------------------------
@@ -261,6 +264,7 @@ class Session:
         or None when there is none)."""
         self._poll_worker()
         timed = self.timed
+        self.view.prompt = getattr(timed.liveness, "prompt", "") if timed is not None else ""
         if timed is None:
             return
         if timed.done:

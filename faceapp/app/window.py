@@ -151,6 +151,7 @@ class FaceApp(App):
 
     status_text = StringProperty("starting...")
     overlay_text = StringProperty("opening camera...")
+    prompt_text = StringProperty("")  # a liveness challenge's instruction
     result_text = StringProperty("")
     result_color = ListProperty(list(TONE_COLORS[Tone.NEUTRAL]))
     summary_text = StringProperty("")
@@ -371,6 +372,7 @@ class FaceApp(App):
         self.busy = view.busy
         self.busy_text = view.busy_text
         self.model_text = view.model
+        self.prompt_text = view.prompt
         self.rule = view.rule
         # the sliders follow the view (the model's thresholds once it is loaded); setting
         # them calls on_*_threshold, which the session ignores when nothing changed

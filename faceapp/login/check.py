@@ -84,7 +84,12 @@ def check(config_path: Path, environment: dict, attempt, started: float) -> bool
     called = time.monotonic()
     try:
         watched = verify_frames(
-            verifier, config.camera, config.timeout, liveness=config.liveness, realtime=True
+            verifier,
+            config.camera,
+            config.timeout,
+            liveness=config.liveness,
+            realtime=True,
+            on_prompt=say,
         )
     except FaceappError:  # e.g. no camera: a failure to record, not a crash
         store.add_failure()

@@ -28,11 +28,13 @@ class Watched:
 
 def verify_frames(
     verifier,
-    source: str,
+    source,
     timeout: float,
     clock=time.monotonic,
     liveness: str = "passive",
     realtime: bool = False,
+    on_prompt=None,
+    check=None,
 ) -> Watched:
     """Decide over the frames of ``source`` for up to ``timeout`` s; also say how it went.
 
@@ -42,17 +44,22 @@ def verify_frames(
     the clock's for a webcam and for files delivered at their own frame rate (``realtime``:
     as a webcam would deliver them). The face is tracked from frame to frame
     (:class:`faceapp.vision.finder.FaceFinder`); with ``liveness="passive"`` every frame also
-    goes to the liveness check, and a face is verified only if it is live.
+    goes to the liveness check, and a face is verified only if it is live. ``source`` is a
+    camera, a file or a folder (:class:`faceapp.vision.camera.FrameSource` opens it), or an
+    object with its interface already open (a scripted responder in tests). With
+    ``liveness="challenge"`` the user is also asked for head movements once the face matched
+    (``on_prompt(text)`` tells them what to do). ``check(clock)``: makes the liveness check
+    instead of the mode's (e.g. a seeded challenge), on the clock the frames keep.
     """
-    from faceapp.liveness.passive import MotionCheck
+    from faceapp.liveness import make_check
     from faceapp.vision.camera import FrameSource
     from faceapp.vision.finder import FaceFinder
 
     called = time.monotonic()
     finder = FaceFinder(track=True)
-    check = MotionCheck() if liveness == "passive" else None
     problem, frame, first = None, None, None
-    with FrameSource(source, realtime=realtime) as frames:
+    opened = source if hasattr(source, "read") else FrameSource(source, realtime=realtime)
+    with opened as frames:
         if frames.finished:
             raise FaceappError(frames.message or f"cannot read {source}")
         if frames.is_webcam and not frames.opened:  # one-shot: say so now, do not wait
@@ -61,7 +68,8 @@ def verify_frames(
             )
         if not frames.paced:
             clock = frames.video_seconds
-        timed = TimedVerification(timeout, clock=clock, liveness=check)
+        made = (check or make_check)(liveness, on_prompt=on_prompt, clock=clock)
+        timed = TimedVerification(timeout, clock=clock, liveness=made)
         last = None
         while not timed.done:
             frame = frames.read()
@@ -74,8 +82,8 @@ def verify_frames(
             last = frame
             first = first if first is not None else time.monotonic() - called
             face = finder.find(frame)
-            if check is not None:
-                check.add(frame, face)
+            if made is not None:
+                made.add(frame, face)
             if not timed.identity_decided:  # else only the liveness check still needs frames
                 judgement = verifier.judge(frame, face, searched=True)
                 timed.record(judgement.decision, judgement.problem)

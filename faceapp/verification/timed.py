@@ -44,7 +44,10 @@ class TimedVerification:
 
     @property
     def done(self) -> bool:
-        if self.elapsed >= self.timeout:
+        # a challenge asks once the face matched: it gets its own time on top of the timeout
+        asking = self.result is not None and self.result.verified
+        extra = getattr(self.liveness, "extra_seconds", 0.0) if asking else 0.0
+        if self.elapsed >= self.timeout + extra:
             return True
         if self.liveness is None:
             return self.result is not None
@@ -76,6 +79,8 @@ class TimedVerification:
             self.reject_after
         ):
             self.result = fused
+            if fused.verified and hasattr(self.liveness, "start"):
+                self.liveness.start()  # the face matched: a challenge begins asking
 
     def _fused(self) -> Decision:
         recent = self.judged[-FUSED_FRAMES:]

@@ -1,0 +1,280 @@
+"""The challenge measured: live people who follow the prompts, and recordings that cannot.
+
+**Live material** is a scripted responder (:class:`Responder`): real frames of a real
+talking-head clip, re-ordered to answer each prompt as it is asked — it sees the prompt
+(through the same ``on_prompt`` a user's screen shows), waits a human reaction time, then
+plays the clip's frames whose head pose goes the asked way, from neutral to past the answer
+and back, at the clip's frame rate. How far this is from a person: the poses are the
+clip's own (a person asked to turn turns further, and smoothly), the re-ordered frames make
+the head jump a little between poses, and one clip holds all four movements (Katie Hill's:
+yaw -26 to +16 degrees, pitch -12 to +18).
+
+**Attacks** are recordings played to the camera (:func:`training.attacks.render`): the
+clips on a hand-held phone (``phone``) or on a monitor standing still at an angle
+(``monitor``), starting at random points, and still photos held up (``print``, ``screen``).
+A recording does not listen: it plays on whatever is asked. Each trial draws its own prompts.
+
+Every trial runs what the app runs (:func:`faceapp.verification.frames.verify_frames`): face
+search and tracking, the owner's enrolled faces, the identity rule, and the liveness mode.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from faceapp.liveness.challenge import MOVES
+
+REACTION = 10  # frames (0.4 s at 25 fps) between a prompt and the first movement
+HOLD = 4  # frames held at the end of a movement
+
+
+@dataclass
+class PoseLibrary:
+    """A clip's frames with the head pose in each."""
+
+    frames: list[np.ndarray]
+    yaw: np.ndarray
+    pitch: np.ndarray
+    fps: float
+
+    @classmethod
+    def of(cls, clip: Path) -> PoseLibrary:
+        import cv2
+
+        from faceapp.vision.finder import FaceFinder
+        from faceapp.vision.pose import head_pose
+
+        capture, finder = cv2.VideoCapture(str(clip)), FaceFinder(track=True)
+        fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+        frames, yaw, pitch = [], [], []
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            face = finder.find(frame)
+            if face is None or face.landmarks is None:
+                continue
+            pose = head_pose(face.landmarks)
+            frames.append(frame)
+            yaw.append(pose.yaw)
+            pitch.append(pose.pitch)
+        capture.release()
+        return cls(frames, np.array(yaw), np.array(pitch), fps)
+
+    def neutral(self) -> np.ndarray:
+        """Indices of the frames nearest the clip's usual pose, in time order."""
+        distance = np.hypot(self.yaw - np.median(self.yaw), self.pitch - np.median(self.pitch))
+        return np.sort(np.argsort(distance)[: max(8, len(distance) // 6)])
+
+    def movement(self, move: str) -> list[int]:
+        """Frames from the usual pose to the farthest the clip goes ``move``'s way, ordered
+        by how far they have gone (a head turning), then back."""
+        _, axis, sign = MOVES[move]
+        values = (self.yaw, self.pitch)[axis] * sign
+        base = float(np.median(values))
+        order = np.argsort(values)
+        going = [int(k) for k in order if values[k] > base][:: max(1, len(order) // 60)]
+        going = sorted(going, key=lambda k: values[k])[-12:]
+        return going + [going[-1]] * HOLD + going[::-1]
+
+
+class Responder:
+    """A frame source that answers the challenge's prompts (:func:`verify_frames` takes it
+    as its source; give :meth:`hear` as ``on_prompt``)."""
+
+    is_webcam = False
+    opened = True
+    paced = False
+    message: str | None = None
+
+    def __init__(self, library: PoseLibrary, seconds: float = 12.0, follow: bool = True):
+        """``follow=False``: deaf, it plays only neutral frames (a person who does not move)."""
+        self.library = library
+        self.follow = follow
+        self.frames_read = 0
+        self.limit = int(seconds * library.fps)
+        self.neutral = library.neutral()
+        self.queue: list[int] = []
+        self.prompted_at: list[float] = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    @property
+    def finished(self) -> bool:
+        return self.frames_read >= self.limit
+
+    def video_seconds(self) -> float:
+        return self.frames_read / self.library.fps
+
+    def hear(self, prompt: str) -> None:
+        """What the screen shows now: a movement to make, or to face the camera again."""
+        move = next((m for m, (text, _, _) in MOVES.items() if text == prompt), None)
+        if move is not None:
+            self.prompted_at.append(self.video_seconds())
+            if self.follow:
+                rest = [int(k) for k in self.neutral[:REACTION]]
+                self.queue = rest + self.library.movement(move)
+
+    def read(self) -> np.ndarray | None:
+        if self.finished:
+            return None
+        if not self.queue:  # the usual pose, frames in turn
+            self.queue = [int(k) for k in self.neutral]
+        self.frames_read += 1
+        return self.library.frames[self.queue.pop(0)]
+
+
+class Recording:
+    """A replay attack's frames as a source (it plays on whatever is asked)."""
+
+    is_webcam = False
+    opened = True
+    paced = False
+    message: str | None = None
+
+    def __init__(self, frames: list[np.ndarray], fps: float = 25.0):
+        self.frames, self.fps, self.frames_read = frames, fps, 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    @property
+    def finished(self) -> bool:
+        return self.frames_read >= len(self.frames)
+
+    def video_seconds(self) -> float:
+        return self.frames_read / self.fps
+
+    def hear(self, prompt: str) -> None:
+        return None
+
+    def read(self) -> np.ndarray | None:
+        if self.finished:
+            return None
+        self.frames_read += 1
+        return self.frames[self.frames_read - 1]
+
+
+def trial(verifier, source, mode: str, seed: int, timeout: float = 5.0, steps: int = 2) -> dict:
+    """One presentation under ``mode``: accepted (verified and live), why, and for a
+    responder the time from its first movement prompt to the verdict."""
+    from faceapp.liveness import make_check
+    from faceapp.verification import frames as watching
+
+    started = time.perf_counter()
+
+    def seeded(mode, on_prompt, clock):
+        rng = np.random.default_rng(seed)
+        return make_check(mode, rng=rng, on_prompt=on_prompt, clock=clock, steps=steps)
+
+    watched = watching.verify_frames(
+        verifier, source, timeout, liveness=mode, on_prompt=source.hear, check=seeded
+    )
+    decision = watched.decision
+    accepted = bool(decision is not None and decision.verified)
+    prompted = getattr(source, "prompted_at", [])
+    return {
+        "accepted": accepted,
+        "reason": decision.liveness if decision is not None else watched.story,
+        "prompt_to_verdict": (source.video_seconds() - prompted[0]) if prompted else None,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def measure(
+    clips: list[Path],
+    live_clip: Path,
+    root_folder: Path,
+    live_trials: int = 40,
+    replays_per_kind: int = 7,
+    stills_per_kind: int = 5,
+    seconds: float = 6.0,
+    seed: int = 7,
+    log=print,
+) -> dict:
+    """The challenge's figures: live trials (scripted responders of ``live_clip``), video
+    replays of every clip (phone, monitor) and still replays (print, screen), each under
+    ``passive`` and ``challenge`` with one and two movements."""
+    from faceapp.paths import DataRoot
+    from faceapp.verification.enrolment import enrol
+    from faceapp.verification.verifier import Verifier
+    from training.attacks import KINDS, VIDEO_KINDS, clip_frames, clip_still, render
+
+    rng = np.random.default_rng(seed)
+    modes = [("passive", 2), ("challenge", 1), ("challenge", 2)]
+    verifiers = {}
+    for clip in clips:  # each clip's person enrolled from its first two seconds
+        root = DataRoot(root_folder / clip.stem).ensure()
+        enrol(*clip_frames(clip, 0, 50)[::10], data_root=root)
+        verifiers[clip.stem] = Verifier.open(root)
+    rows: list[dict] = []
+    library = PoseLibrary.of(live_clip)
+    for k in range(live_trials):
+        for mode, steps in modes:
+            result = trial(
+                verifiers[live_clip.stem], Responder(library), mode, 1000 + k, steps=steps
+            )
+            rows.append({"material": "live", "mode": mode, "steps": steps, **result})
+    log(f"live: {live_trials} trials")
+    for clip in clips:
+        count = len(clip_frames(clip, 0, 10_000))
+        for kind in VIDEO_KINDS + KINDS:
+            for _ in range(replays_per_kind if kind in VIDEO_KINDS else stills_per_kind):
+                start, attack_seed = int(rng.integers(0, count)), int(rng.integers(0, 2**31))
+                content = (
+                    clip_frames(clip, start, int(seconds * 25)) + clip_frames(clip, 0, 200)
+                    if kind in VIDEO_KINDS
+                    else clip_still(clip, start)
+                )
+                frames = render(content, kind, seconds, attack_seed)
+                for mode, steps in modes:
+                    result = trial(
+                        verifiers[clip.stem], Recording(frames), mode, attack_seed, steps=steps
+                    )
+                    rows.append(
+                        {
+                            "material": kind,
+                            "clip": clip.stem,
+                            "mode": mode,
+                            "steps": steps,
+                            **result,
+                        }
+                    )
+            log(f"{clip.stem} {kind}: done")
+    return {"trials": rows, "summary": summary(rows)}
+
+
+def summary(rows: list[dict]) -> dict:
+    """Accepted counts per material and mode: APCER for attacks, BPCER for live, with the
+    count, the trials and the 95% upper bound; and the median prompt-to-live time."""
+    from training.evaluation.owners import upper_bound
+
+    out: dict = {}
+    for row in rows:
+        key = f"{row['material']} / {row['mode']}" + (
+            f" {row['steps']}" if row["mode"] == "challenge" else ""
+        )
+        cell = out.setdefault(key, {"trials": 0, "accepted": 0, "times": []})
+        cell["trials"] += 1
+        cell["accepted"] += int(row["accepted"])
+        if row["material"] == "live" and row["accepted"] and row["prompt_to_verdict"] is not None:
+            cell["times"].append(row["prompt_to_verdict"])
+    for key, cell in out.items():
+        errors = cell["trials"] - cell["accepted"] if key.startswith("live") else cell["accepted"]
+        cell["error_rate"] = errors / cell["trials"]
+        cell["errors"] = errors
+        cell["upper_95"] = upper_bound(errors, cell["trials"])
+        times = cell.pop("times")
+        cell["median_prompt_to_live"] = float(np.median(times)) if times else None
+    return out

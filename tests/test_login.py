@@ -47,6 +47,7 @@ def write_config(folder: Path, camera: Path | str, **extra) -> Path:
         "store": str(folder / "store"),
         "log": str(folder / "log" / "login.log"),
         "security": "high",
+        "liveness": "passive",  # a clip cannot answer the challenge: see the test for that
         **extra,
     }
     lines = [
@@ -146,6 +147,18 @@ def test_the_owners_face_logs_in_and_anothers_does_not(service, folder, videos):
     done, _ = service.authenticate()
     assert done.returncode != 0 and service.mark.exists()  # the password step still ran
     assert "outcome=refused" in last_log(folder) and "not fa-owner's face" in last_log(folder)
+
+
+def test_under_the_default_challenge_the_owners_own_clip_is_refused(service, folder):
+    """A video of the owner is not the owner: with the login's default liveness (the
+    challenge), the owner's clip cannot follow the prompts and the password is asked."""
+    text = service.config.read_text().replace('liveness = "passive"\n', "")
+    service.config.write_text(text)  # the default
+    done, _ = service.authenticate()
+    assert done.returncode != 0 and service.mark.exists()
+    line = last_log(folder)
+    assert "outcome=refused" in line and "not live" in line, line
+    assert "faceapp: turn your head" in done.stdout or "faceapp: look " in done.stdout
 
 
 def test_the_owners_photo_held_up_is_refused(service, folder, videos):

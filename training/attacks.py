@@ -246,7 +246,7 @@ def clip_frames(clip: Path, start: int, count: int) -> list[np.ndarray]:
     """``count`` consecutive frames of a video file from frame ``start`` (fewer at its end)."""
     capture = cv2.VideoCapture(str(clip))
     capture.set(cv2.CAP_PROP_POS_FRAMES, start)
-    frames = []
+    frames: list[np.ndarray] = []
     while len(frames) < count:
         ok, frame = capture.read()
         if not ok:

@@ -116,7 +116,7 @@ class ChallengeCheck:
     def extra_seconds(self) -> float:
         """The longest the challenge can take once asked: each answer's time, and each return
         to the camera's, plus a second to settle (the caller's timeout is extended by it)."""
-        return 2 * ANSWER_SECONDS * len(self.steps) + 1.0
+        return most_seconds(len(self.steps))
 
     @property
     def progress(self) -> float:
@@ -190,6 +190,12 @@ class ChallengeCheck:
         if verdict.live is None:
             return Verdict(False, verdict.reason, None, verdict.moving_frames)
         return verdict
+
+
+def most_seconds(steps: int) -> float:
+    """The longest a challenge of ``steps`` movements can take once asked: each answer's
+    time and each return to the camera's, plus a second to settle."""
+    return 2 * ANSWER_SECONDS * steps + 1.0
 
 
 def _jump(previous, box) -> float:

@@ -3,7 +3,7 @@
     # /etc/faceapp/login.toml
     camera = "0"               # webcam index or a video file / image folder (tests)
     timeout = 4.0              # seconds a face check may take (the PAM line caps it too)
-    liveness = "passive"       # off | passive
+    liveness = "challenge"     # off | passive | challenge (head movements asked in turn)
     security = "high"          # standard | high
     store = "/var/lib/faceapp" # where each user's enrolled faces are kept
     log = "/var/log/faceapp/login.log"
@@ -37,7 +37,7 @@ MAX_TIMEOUT = 10.0  # a login must never wait long: the PAM line's own cap is a 
 class LoginConfig:
     camera: str = "0"
     timeout: float = 4.0
-    liveness: str = "passive"
+    liveness: str = "challenge"
     security: str = "high"
     store: Path = Path("/var/lib/faceapp")
     log: Path = Path("/var/log/faceapp/login.log")

@@ -33,9 +33,10 @@ STARTUP_SECONDS = 3.0  # the cap leaves this much for Python and the model to st
 MARK = "# added by faceapp-login pam install; faceapp-login pam uninstall removes it"
 
 
-def check_lines(python: str, config: Path, timeout: float) -> str:
-    """The face check's PAM file: the auth line (capped) and the account line."""
-    cap = int(timeout + STARTUP_SECONDS + 0.999)
+def check_lines(python: str, config: Path, timeout: float, extra: float = 0.0) -> str:
+    """The face check's PAM file: the auth line (capped: the timeout, the time a challenge
+    may add once the face matched, and start-up) and the account line."""
+    cap = int(timeout + extra + STARTUP_SECONDS + 0.999)
     run = f"{shlex.quote(python)} -I -m faceapp.login.check --config {config}"
     if any(c.isspace() for c in python + str(config)):
         raise FaceappError(
@@ -68,9 +69,8 @@ def install(
     backup = backup_dir / service
     backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # (the store too, if new)
     write_bytes_atomic(backup, target.read_bytes(), overwrite=True)
-    write_bytes_atomic(
-        pam_dir / name, check_lines(python, config, timeout).encode(), overwrite=True
-    )
+    check_file = check_lines(python, config, timeout, challenge_seconds(config))
+    write_bytes_atomic(pam_dir / name, check_file.encode(), overwrite=True)
     (pam_dir / name).chmod(0o644)  # PAM files are world-readable, like their neighbours
     lines = text.split("\n")
     first_auth = next((k for k, line in enumerate(lines) if _is_auth(line)), len(lines))
@@ -104,6 +104,17 @@ def uninstall(
         write_bytes_atomic(target, "\n".join(kept).encode(), overwrite=True)
     (pam_dir / name).unlink(missing_ok=True)
     return target
+
+
+def challenge_seconds(config: Path) -> float:
+    """The most a challenge may add to the check under these settings (0 without one)."""
+    from faceapp.liveness import CHALLENGE_STEPS
+    from faceapp.liveness.challenge import most_seconds
+    from faceapp.login.config import load_login_config
+
+    if load_login_config(config).liveness != "challenge":
+        return 0.0
+    return most_seconds(CHALLENGE_STEPS)
 
 
 def _is_auth(line: str) -> bool:

@@ -22,8 +22,10 @@ def test_trim_and_read_skip_a_row_cut_by_a_kill(tmp_path):
 
 def test_cut_inside_a_number_or_an_empty_history(tmp_path):
     run = RunFolder(tmp_path)
-    run.history_path.write_text(HISTORY + "3,0.7,0.")  # whole columns, last value cut
-    assert run.read_history()["epoch"] == [0.0, 1.0, 2.0, 3.0]  # "0." is a number: kept
+    run.history_path.write_text(HISTORY + "3,0.7,0.")  # "0." of "0.43" parses, but is cut
+    assert run.read_history()["loss"] == [0.69, 0.6, 0.5]
+    run.trim_history(5)
+    assert run.history_path.read_text() == HISTORY
     run.history_path.write_text(HISTORY + "3,0.7,0.4\x00\x00")
     assert run.read_history()["epoch"] == [0.0, 1.0, 2.0]
     run.history_path.write_text("")

@@ -96,7 +96,7 @@ class RunFolder:
         """Keep only the history rows of epochs ``< epochs`` (those the checkpoint has)."""
         if not self.history_path.exists():
             return
-        rows = list(csv.reader(io.StringIO(self.history_path.read_text(encoding="utf-8"))))
+        rows = list(csv.reader(io.StringIO(self._whole_rows())))
         if not rows:
             return
         header, body = rows[0], rows[1:]
@@ -112,11 +112,16 @@ class RunFolder:
         """The history CSV as ``{column: values}`` (empty when there is none)."""
         if not self.history_path.exists():
             return {}
-        with open(self.history_path, newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, [])
-            rows = [row for row in reader if _complete(row, len(header))]
+        reader = csv.reader(io.StringIO(self._whole_rows()))
+        header = next(reader, [])
+        rows = [row for row in reader if _complete(row, len(header))]
         return {key: [float(row[k]) for row in rows] for k, key in enumerate(header)}
+
+    def _whole_rows(self) -> str:
+        """The history up to its last line end: a row a kill cut short has none, and its
+        last value may still parse ("0." of "0.43"), so it is dropped by its missing end."""
+        text = self.history_path.read_text(encoding="utf-8", errors="replace")
+        return text[: text.rfind("\n") + 1]
 
 
 def _complete(row: list[str], width: int) -> bool:

@@ -272,6 +272,45 @@ def test_a_dead_worker_is_restarted_and_the_running_check_abandoned(session, roo
     )
 
 
+def test_a_worker_that_keeps_dying_is_restarted_after_growing_pauses_then_given_up(session):
+    from faceapp.app.session import RESTART_DELAYS
+
+    def dies():
+        session.stand_in.events.append(WorkerEvent("died", message="killed by SIGSEGV"))
+        session.tick(None)
+
+    session.start()
+    for number, delay in enumerate(RESTART_DELAYS, start=1):
+        dies()
+        if delay:  # not yet: the pause runs on the session's clock
+            assert session.stand_in.restarts == number - 1
+            assert f"restarting it in {delay:g} s" in session.view.status
+            session.test_clock.now += delay
+            session.tick(None)
+        assert session.stand_in.restarts == number
+    dies()  # once more in a row: given up, with one line that says why
+    assert session.state is WorkerState.FAILED
+    assert session.stand_in.restarts == len(RESTART_DELAYS)
+    status = session.view.status
+    assert "\n" not in status and "died 4 times in a row (last: killed by SIGSEGV)" in status
+    session.test_clock.now += 3600
+    session.tick(None)
+    assert session.stand_in.restarts == len(RESTART_DELAYS)  # no restart is pending
+
+
+def test_a_worker_that_lived_a_while_starts_its_count_of_deaths_anew(session):
+    from faceapp.app.session import RESTART_DELAYS, RESTARTS_FORGIVEN_AFTER
+
+    session.start()
+    for _ in range(2 * len(RESTART_DELAYS)):
+        session.stand_in.events.append(WorkerEvent("died", message="killed by SIGKILL"))
+        session.tick(None)
+        session.test_clock.now += RESTARTS_FORGIVEN_AFTER + 1
+        session.tick(None)
+    assert session.state is WorkerState.LOADING
+    assert session.stand_in.restarts == 2 * len(RESTART_DELAYS)
+
+
 def test_a_model_that_fails_to_load_is_shown(session):
     session.start()
     session.stand_in.events.append(WorkerEvent("error", message="cannot load model x.keras"))

@@ -26,6 +26,11 @@ from faceapp.vision.imaging import list_images
 
 ONE_FRAME_NOTE = "one frame: liveness not checked (t checks it)"
 REMOVE_WINDOW = 5.0  # seconds within which a second tap on an enrolled face removes it
+# A worker that keeps dying (a model that crashes LiteRT, memory exhausted) is restarted after
+# a growing pause, then given up on with one line: restarting it forever would spin a core
+# and hide the reason behind an ever-changing status.
+RESTART_DELAYS = (0.0, 2.0, 8.0)  # seconds before the 1st, 2nd, 3rd restart in a row
+RESTARTS_FORGIVEN_AFTER = 60.0  # a worker that lived this long since the last death: count anew
 
 
 class WorkerState(Enum):
@@ -109,6 +114,9 @@ class Session:
     armed: str | None = None  # the enrolled face tapped once, to be removed by a second tap
     _armed_at: float = 0.0
     _death: str | None = None  # why it last died, until the next "ready" has said so
+    _deaths_in_row: int = 0
+    _last_death_at: float | None = None
+    _restart_at: float | None = None  # when the paused restart is due
     _last_frame_used: int = 0
 
     def __post_init__(self):
@@ -284,6 +292,8 @@ class Session:
     def _poll_worker(self) -> None:
         if self.worker is None:
             return
+        if self._restart_at is not None and self.clock() >= self._restart_at:
+            self._restart_worker()
         try:
             events = self.worker.poll()
         except Exception as error:  # noqa: BLE001 - a broken pipe must not close the window
@@ -360,13 +370,34 @@ class Session:
 
     def _on_died(self, event) -> None:
         message = event.message or "the inference worker stopped"
+        now = self.clock()
+        if self._last_death_at is None or now - self._last_death_at > RESTARTS_FORGIVEN_AFTER:
+            self._deaths_in_row = 0
+        self._deaths_in_row += 1
+        self._last_death_at = now
+        self._death = message
+        if self._deaths_in_row > len(RESTART_DELAYS):
+            self.state = WorkerState.FAILED
+            gave_up = (
+                f"the inference worker died {self._deaths_in_row} times in a row"
+                f" (last: {message}); not restarting it: quit and start faceapp again"
+            )
+            self._abandon("Error", gave_up)
+            self.view.status = self.view.model = gave_up
+            return
         self.state = WorkerState.LOADING
         self.restarts += 1
-        self._death = message
         self._abandon("Error", f"{message}; restarting it")
-        self.view.status = f"{message}; restarting it..."
+        delay = RESTART_DELAYS[self._deaths_in_row - 1]
+        self.view.status = f"{message}; restarting it" + (f" in {delay:g} s..." if delay else "...")
         self.view.model = "restarting the inference worker..."
         self.view.busy, self.view.busy_text = True, "restarting the model..."
+        self._restart_at = now + delay
+        if not delay:
+            self._restart_worker()
+
+    def _restart_worker(self) -> None:
+        self._restart_at = None
         assert self.worker is not None  # it reported its death
         self.worker.restart()
         self.on_worker_started(self.worker)

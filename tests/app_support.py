@@ -73,9 +73,10 @@ def run_app(
     return report
 
 
-def enrol_steps(presses: int, gap: float = 0.25) -> list[dict]:
-    """Press e ``presses`` times, ``gap`` seconds apart (different frames each time)."""
+def enrol_steps(presses: int, frames: int = 2) -> list[dict]:
+    """Press e ``presses`` times, ``frames`` new frames apart (a different frame each time,
+    however loaded the machine)."""
     steps = []
     for _ in range(presses):
-        steps += [{"key": "e"}, {"sleep": gap}]
+        steps += [{"key": "e"}, {"wait": "new_frames", "count": frames}]
     return steps

@@ -7,6 +7,9 @@ of steps, one at a time (keys go through ``Window.dispatch('on_key_down', ...)``
 the path a real key press takes):
 
     {"wait": "frames", "count": 5}       until 5 frames were shown (also "ready", "idle")
+    {"wait": "new_frames", "count": 2}   until 2 more frames were shown since this step began
+    {"wait": "restarts", "count": 1}     until the inference worker was restarted once
+    {"wait": "file", "path": "x/done"}   until that file exists (another process made it)
     {"wait": "overlay", "contains": "no camera"}   until the preview's message says so
     {"key": "a"}                          press a key ("escape" for Esc)
     {"button": "verify_button"}           press a button by its id in faceapp.kv
@@ -141,6 +144,7 @@ class Autopilot:
         self.report = report
         self.position = 0
         self.step_started = time.monotonic()
+        self.step_frames = 0  # frames shown when the current step began
         self.records: dict[str, dict] = {}
         self.error: str | None = None
         self.written = False
@@ -172,6 +176,7 @@ class Autopilot:
                 return
             self.position += 1
             self.step_started = time.monotonic()
+            self.step_frames = self.app.frames_shown
         self._finish()
 
     def _play(self, step: dict) -> bool:
@@ -214,6 +219,12 @@ class Autopilot:
         kind = step["wait"]
         if kind == "frames":
             return app.frames_shown >= int(step.get("count", 1))
+        if kind == "new_frames":
+            return app.frames_shown - self.step_frames >= int(step.get("count", 1))
+        if kind == "file":
+            return Path(step["path"]).exists()
+        if kind == "restarts":
+            return app.session.restarts >= int(step.get("count", 1))
         if kind == "ready":
             return app.session.state.value == "ready"
         if kind == "idle":

@@ -12,7 +12,7 @@ import pytest
 from faceapp.errors import FaceappError, cli_guard
 from faceapp.models.metadata import read_metadata, write_metadata
 from faceapp.paths import FOLDERS, DataRoot, resolve_root
-from faceapp.storage import replace_image, save_image, write_bytes_atomic
+from faceapp.storage import atomic_path, replace_image, save_image, write_bytes_atomic
 from faceapp.verification.rule import Thresholds, parse_threshold
 from faceapp.vision.imaging import read_image
 
@@ -119,6 +119,17 @@ def test_atomic_write_refuses_to_overwrite_unless_asked(tmp_path):
     assert target.read_bytes() == b"one"
     write_bytes_atomic(target, b"two", overwrite=True)
     assert target.read_bytes() == b"two"
+
+
+def test_a_file_that_appears_while_writing_is_kept_not_overwritten(tmp_path):
+    """Another process creates the target between the check and the rename: the rename
+    itself must refuse, and no temporary file is left behind."""
+    target = tmp_path / "x.bin"
+    with pytest.raises(FaceappError, match="refusing to overwrite"), atomic_path(target) as temp:
+        temp.write_bytes(b"ours")
+        target.write_bytes(b"theirs")
+    assert target.read_bytes() == b"theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.bin"]
 
 
 def test_replace_image_updates_in_place(tmp_path):

@@ -85,8 +85,9 @@ def install_model(model: Path, folder: Path, stem: str | None = None) -> Path:
     return folder / f"{stem}.keras"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def owner_root(tmp_path_factory, exact_model) -> DataRoot:
+    """A fresh root per test: some tests drop odd files into it."""
     root = DataRoot(tmp_path_factory.mktemp("root")).ensure()
     enrol(root.verification_images, face_photos(OWNER, slice(0, 1)))
     install_model(exact_model, root.models)

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import face_photos
-from tiny_models import OTHER, OWNER, export_tiny
+from tiny_models import OTHER, OWNER, exact_match_model, export_tiny
 
 from faceapp.errors import FaceappError
 from faceapp.models.files import files_of
+from faceapp.verification.rule import verified
 
 pytest.importorskip("keras")
 
@@ -43,7 +44,7 @@ def faces() -> np.ndarray:
     return np.stack([preprocess(cut_face(cv2.imread(str(p))).image) for p in photos])
 
 
-def test_int8_scores_and_decisions_match_float32_on_real_faces(tiny):
+def test_int8_scores_match_float32_on_real_faces(tiny):
     int8, float32 = load_model(files_of(tiny), "int8"), load_model(files_of(tiny), "keras")
     assert (int8.runtime, float32.runtime) == ("int8", "keras")
     batch = faces()
@@ -53,6 +54,21 @@ def test_int8_scores_and_decisions_match_float32_on_real_faces(tiny):
     scores_a = int8.head.scores(a[0], a[1:])
     scores_b = float32.head.scores(b[0], b[1:])
     assert np.max(np.abs(scores_a - scores_b)) < 0.01
+
+
+def test_int8_decisions_match_float32_on_real_faces(tmp_path):
+    """Every pair's decision at the app's bar agrees, on a model whose scores spread across it
+    (the same photo about 0.7, other faces 0.3 or less)."""
+    exact = exact_match_model(tmp_path / "exact.keras")
+    int8, float32 = load_model(files_of(exact), "int8"), load_model(files_of(exact), "keras")
+    batch = faces()
+    a, b = int8.embed(batch), float32.embed(batch)
+    decided = [
+        verified(np.stack([model.head.scores(p, e)[:, None] for p in e]), 0.5, 0.5)
+        for model, e in ((int8, a), (float32, b))
+    ]
+    np.testing.assert_array_equal(decided[0], decided[1])
+    np.testing.assert_array_equal(decided[1], np.eye(len(batch), dtype=bool))
 
 
 def test_a_model_without_an_int8_copy_is_converted_once_and_cached(copy, tmp_path, monkeypatch):

@@ -45,7 +45,7 @@ def test_teacher_table_caches_and_skips_unreadable(lfw, tmp_path):
 def test_identity_pretrain_with_teacher_end_to_end(lfw, tmp_path):
     """A few steps of the recipe with the teacher's loss; the teacher cache is written and a
     mismatched embedding size is one clear error (exit status 2)."""
-    from faceapp.keras.networks import load_model
+    from faceapp.keras.networks import load_model, siamese_parts
     from faceapp.models.metadata import read_metadata
     from training import recipes
 
@@ -94,7 +94,8 @@ def test_identity_pretrain_with_teacher_end_to_end(lfw, tmp_path):
     )
     assert "embedding_loss" in metadata["history"]
     assert (root / "cache" / "teacher-dlib-tree.npz").is_file()
-    assert load_model(out) is not None
+    embedding, _, _ = siamese_parts(load_model(out))
+    assert embedding.output.shape[-1] == 128  # the teacher's size, which the loss matched
     # the tiny network's embedding is not 128-d: refused with one line
     assert (
         recipes.main(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -60,69 +59,6 @@ def test_an_enrolled_face_matches_itself_only(root):
     assert picture.aligned and (decision.matches, decision.total) == (1, 5)
     decision, _ = verifier.verify_frame(image(face_photos(OTHER)[0]))
     assert decision.matches == 0 and not decision.verified
-
-
-def test_the_gallery_is_embedded_once_and_only_changes_are_recomputed(root):
-    verifier = verifier_for(root)
-    probe = image(face_photos(OTHER)[0])
-    verifier.verify_frame(probe)
-    verifier.verify_frame(probe)
-    assert verifier.gallery.embedded == 5
-    first = verifier.gallery.vectors().copy()
-    enrol(root.verification_images, face_photos(OWNER, slice(5, 6)))
-    assert len(verifier.gallery) == 6 and verifier.gallery.embedded == 6
-    np.testing.assert_array_equal(verifier.gallery.vectors()[:5], first)
-    removed = sorted(root.verification_images.iterdir())[0]
-    removed.unlink()
-    assert len(verifier.gallery) == 5 and removed.name not in verifier.gallery.names
-    changed = sorted(root.verification_images.iterdir())[0]
-    cv2.imwrite(str(changed), cv2.flip(image(changed), 1))
-    os.utime(changed, ns=(1, 1))
-    verifier.gallery.vectors()
-    assert verifier.gallery.embedded == 7
-
-
-def test_the_gallery_is_kept_on_disk_privately_and_reused_by_the_next_run(root):
-    verifier_for(root).gallery.vectors()
-    (cache,) = root.gallery_cache.glob("*.npz")
-    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
-    again = verifier_for(root)
-    again.verify_frame(image(face_photos(OWNER)[0]))
-    assert again.gallery.embedded == 0  # one embedding: the probe's, not the gallery's
-
-
-@pytest.mark.parametrize("damage", ["garbage", "foreign", "stale"])
-def test_a_damaged_foreign_or_stale_cache_is_recomputed_never_trusted(root, damage):
-    expected = verifier_for(root).gallery.vectors().copy()
-    (cache,) = root.gallery_cache.glob("*.npz")
-    if damage == "garbage":
-        cache.write_bytes(b"PK\x03\x04 not really a zip")
-    elif damage == "foreign":  # another model's embeddings under this name
-        with np.load(cache) as data:
-            values = dict(data)
-        values["model"] = np.array("another model")
-        values["vectors"] = values["vectors"] + 1.0
-        np.savez(cache, **values)
-    else:  # an image replaced by another with the same name
-        victim = sorted(root.verification_images.iterdir())[0]
-        shutil.copy(face_photos(OWNER)[9], victim)
-        expected = None
-    verifier = verifier_for(root)
-    vectors = verifier.gallery.vectors()
-    assert verifier.gallery.embedded == (1 if damage == "stale" else 5)
-    if expected is not None:
-        np.testing.assert_allclose(vectors, expected, atol=1e-6)
-
-
-def test_unreadable_verification_images_are_skipped_with_one_warning(root):
-    (root.verification_images / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
-    (root.verification_images / "notes.jpg").write_text("not an image")
-    warnings = []
-    verifier = verifier_for(root, on_warning=warnings.append)
-    assert verifier.verify_frame(image(face_photos(OTHER)[0]))[0].total == 5
-    verifier.verify_frame(image(face_photos(OTHER)[0]))
-    assert len(warnings) == 1
-    assert warnings[0].startswith("warning: skipped 2 unreadable verification images")
 
 
 def test_no_verification_images_is_a_clear_error(root):

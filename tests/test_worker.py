@@ -113,8 +113,10 @@ def test_worker_verifies_survives_errors_and_restarts_after_kill(worker, root):
     worker.restart()
     ready = wait_for(worker, "ready", log)
     assert ready.info["detection_threshold"] == 0.1  # settings survive a restart
-    worker.verify(owner)
-    assert wait_for(worker, "result", log).decision is not None
+    again = worker.verify(owner)
+    result = wait_for(worker, "result", log)
+    assert result.request_id == again and result.decision.verified
+    assert (result.decision.matches, result.decision.total) == (1, 1)
     worker.stop()
     assert not worker.is_alive() and [e.kind for e in worker.poll()] == []
 

@@ -1,0 +1,270 @@
+"""The login's face check and its store, called in this process (no PAM): every way to a
+refusal, and the one way to an acceptance, on a real face turning in a video file.
+
+tests/test_login.py runs the same check for real through pamtester; these tests call
+``faceapp.login.check.main`` directly, so each outcome is asserted with its logged reason
+(and mutation testing sees them). The store must be root's: they need root, as CI has.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from conftest import FACES, face_photos
+from liveness_material import TurningHead, swaying
+
+from faceapp.errors import FaceappError
+from faceapp.login import check
+from faceapp.login.store import UserStore, check_user_name
+from faceapp.verification.enrolment import enrol
+
+PERSON, STRANGER = "Jennifer_Capriati", "Tom_Daschle"
+USER = "fa-owner"
+LOCAL = {"PAM_USER": USER, "PAM_SERVICE": "login", "PAM_RHOST": "", "PAM_TTY": "tty1"}
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0, reason="the face store must be root's: these tests need root"
+)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    """The owner's face turning a little (live to the passive check), and a stranger's photo
+    held still."""
+    from training.attacks import render, write_video
+
+    folder = tmp_path_factory.mktemp("clips")
+    head = TurningHead(FACES / PERSON / f"{PERSON}_0005.jpg")
+    stranger = TurningHead(face_photos(STRANGER)[0])
+    return {
+        "owner": write_video(folder / "owner.avi", swaying(head, 125)),
+        "stranger": write_video(
+            folder / "stranger.avi", render(stranger.frame(0, 0), "print", 4.0, seed=3)
+        ),
+    }
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    os.chmod(tmp_path, 0o700)
+    return tmp_path
+
+
+def configure(folder: Path, camera: Path | str, **extra) -> Path:
+    values = {
+        "camera": str(camera),
+        "timeout": 6.0,
+        "store": str(folder / "store"),
+        "log": str(folder / "log" / "login.log"),
+        "security": "high",
+        "liveness": "passive",  # a clip cannot answer the challenge
+        "max_failures": 3,
+        **extra,
+    }
+    text = "".join(
+        f"{key} = {json.dumps(value)}\n" if isinstance(value, str) else f"{key} = {value}\n"
+        for key, value in values.items()
+    )
+    config = folder / "login.toml"
+    config.write_text(text.replace("True", "true").replace("False", "false"))
+    return config
+
+
+@pytest.fixture
+def store(folder) -> UserStore:
+    """The owner enrolled from four photos, in a root-only store."""
+    user = UserStore(folder / "store", USER)
+    enrol(*face_photos(PERSON)[:4], data_root=user.create())
+    return user
+
+
+def attempt(config: Path, environment: dict | None = None, *flags: str) -> tuple[int, str]:
+    """(exit status, the log's last line)."""
+    status = check.main(["--config", str(config), *flags], environment or LOCAL)
+    log = config.parent / "log" / "login.log"
+    return status, (log.read_text().strip().split("\n")[-1] if log.exists() else "")
+
+
+def test_the_owners_live_face_is_accepted_and_forgives_earlier_failures(folder, store, clips):
+    store.add_failure()
+    status, logged = attempt(configure(folder, clips["owner"]))
+    assert status == 0, logged
+    assert "accepted" in logged and "verified and live" in logged and USER in logged
+    assert store.recent_failures(10) == 0
+
+
+def test_a_strangers_face_is_refused_and_counted(folder, store, clips):
+    status, logged = attempt(configure(folder, clips["stranger"]))
+    assert status == 1 and "refused" in logged
+    assert store.recent_failures(10) == 1
+
+
+def test_the_owners_photo_held_up_is_refused_as_not_live(folder, store):
+    """The owner's photo held still is the owner, but not live: refused, saying so."""
+    from training.attacks import render, write_video
+
+    photo = write_video(
+        folder / "photo.avi",
+        render(TurningHead(FACES / PERSON / f"{PERSON}_0005.jpg").frame(0, 0), "print", 4.0, 5),
+    )
+    status, logged = attempt(configure(folder, photo))
+    assert status == 1 and "not live" in logged, logged
+
+
+@pytest.mark.parametrize(
+    "environment, why",
+    [
+        ({"PAM_RHOST": "10.0.0.7"}, "remote session from 10.0.0.7"),
+        ({"PAM_SERVICE": "sshd"}, "remote session (sshd)"),
+        ({"SSH_CONNECTION": "10.0.0.7 5555 10.0.0.1 22"}, "remote session (ssh)"),
+    ],
+)
+def test_a_remote_session_is_refused_before_the_camera(folder, store, environment, why):
+    status, logged = attempt(configure(folder, folder / "no-camera.avi"), {**LOCAL, **environment})
+    assert status == 1 and why in logged
+    assert store.recent_failures(10) == 0  # not a face attempt
+
+
+@pytest.mark.parametrize("host", ["", "localhost", "127.0.0.1", "::1"])
+def test_this_machine_is_not_remote(host):
+    assert check.remote_session({**LOCAL, "PAM_RHOST": host}) is None
+
+
+def test_a_disabled_user_and_a_locked_one_are_refused_without_the_camera(folder, store):
+    config = configure(folder, folder / "no-camera.avi")
+    store.set_disabled(True)
+    status, logged = attempt(config)
+    assert status == 1 and f"face login disabled for {USER}" in logged
+    store.set_disabled(False)
+    now = time.time()
+    for _ in range(3):
+        store.add_failure(now)
+    status, logged = attempt(config)
+    assert status == 1 and "locked: 3 failed face attempts in 10 min" in logged
+    assert store.recent_failures(10) == 3  # a locked attempt is not counted again
+
+
+def test_two_failures_are_not_a_lock_yet(folder, store):
+    for _ in range(2):
+        store.add_failure()
+    status, logged = attempt(configure(folder, folder / "no-camera.avi"))
+    assert status == 1 and "locked" not in logged and "refused on an error" in logged
+    assert store.recent_failures(10) == 3  # the missing camera counted as a failure
+
+
+def test_a_successful_login_by_any_means_clears_the_failures(folder, store):
+    config = configure(folder, folder / "no-camera.avi")
+    store.add_failure()
+    assert check.main(["--config", str(config), "--succeeded"], LOCAL) == 0
+    assert store.recent_failures(10) == 0
+
+
+@pytest.mark.parametrize(
+    "damage, why",
+    [
+        ("open store", "is open to others"),
+        ("open file", "is open to others"),
+        ("not root's", "is not owned by root"),
+        ("symlink", "is not a plain"),
+        ("no faces", "no faces enrolled for"),
+        ("bad failures", "failures.json"),
+        ("bad config", "login.toml"),
+        ("bad user", "not a user name"),
+    ],
+)
+def test_anything_untrusted_or_broken_is_a_refusal_with_its_reason(
+    folder, store, damage, why, capsys
+):
+    config = configure(folder, folder / "no-camera.avi")
+    environment = dict(LOCAL)
+    some_file = next(p for p in store.path.rglob("*") if p.is_file())
+    if damage == "open store":
+        os.chmod(store.store, 0o755)
+    elif damage == "open file":
+        os.chmod(some_file, 0o644)
+    elif damage == "not root's":
+        os.chown(some_file, 1000, 1000)
+    elif damage == "symlink":
+        (store.path / "link").symlink_to(some_file)
+    elif damage == "no faces":
+        environment["PAM_USER"] = "fa-nobody"
+    elif damage == "bad failures":
+        (store.path / "failures.json").write_text('{"not": "a list"}')
+        os.chmod(store.path / "failures.json", 0o600)
+    elif damage == "bad config":
+        config.write_text(config.read_text().replace("timeout = 6.0", "timeout = -1"))
+    else:
+        environment["PAM_USER"] = "../root"
+    status, logged = attempt(config, environment)
+    if damage == "bad config":  # no log file to write to: what the user is told says why
+        logged = capsys.readouterr().out
+    assert status == 1 and "refused on an error" in logged and why in logged, logged
+
+
+def test_an_unexpected_error_inside_the_check_is_a_refusal_not_a_crash(folder, store, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr("faceapp.verification.frames.verify_frames", broken)
+    status, logged = attempt(configure(folder, folder / "no-camera.avi"))
+    assert status == 1 and "refused on an error: ZeroDivisionError: boom" in logged
+
+
+def test_bad_arguments_are_a_refusal():
+    assert check.main(["--no-such-flag"], LOCAL) == check.EXIT_REFUSED
+
+
+# --- the store --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["", "Root", "../x", "a b", "a/b", "x" * 33, "-dash"])
+def test_user_names_that_could_escape_the_store_are_refused(name):
+    with pytest.raises(FaceappError, match="not a user name"):
+        check_user_name(name)
+
+
+@pytest.mark.parametrize("name", ["ann", "_svc", "fa-owner", "ann2", "machine$", "a" * 32])
+def test_ordinary_user_names_are_accepted(name):
+    assert check_user_name(name) == name
+
+
+def test_failures_count_within_the_window_and_keep_the_last_fifty(folder):
+    store = UserStore(folder / "store", USER)
+    store.create()
+    now = 1_000_000.0
+    store.add_failure(now - 601)  # 10 min and a second ago: outside a 10-minute window
+    store.add_failure(now - 600)  # exactly 10 min: inside
+    store.add_failure(now - 1)
+    assert store.recent_failures(10, now) == 2
+    assert store.recent_failures(0.5, now) == 1
+    for k in range(60):
+        store.add_failure(now + k)
+    kept = json.loads((store.path / "failures.json").read_text())
+    assert len(kept) == 51 and kept[-1] == now + 59
+    assert (store.path / "failures.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_creating_a_store_refuses_an_existing_open_one_and_loosens_nothing(folder):
+    (folder / "store").mkdir(mode=0o755)
+    os.chmod(folder / "store", 0o755)
+    with pytest.raises(FaceappError, match="is open to others"):
+        UserStore(folder / "store", USER).create()
+    assert (folder / "store").stat().st_mode & 0o777 == 0o755
+    os.chmod(folder / "store", 0o700)
+    root = UserStore(folder / "store", USER).create()
+    assert root.root.stat().st_mode & 0o777 == 0o700
+    UserStore(folder / "store", USER).check_private()
+
+
+def test_disabling_and_enabling_leave_a_marker_only_while_disabled(folder):
+    store = UserStore(folder / "store", USER)
+    store.create()
+    assert not store.disabled
+    store.set_disabled(True)
+    assert store.disabled and (store.path / "disabled").stat().st_mode & 0o777 == 0o600
+    store.set_disabled(False)
+    assert not store.disabled and not (store.path / "disabled").exists()

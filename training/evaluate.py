@@ -466,6 +466,46 @@ def run_liveness(args) -> dict:
     return report
 
 
+def run_challenge(args) -> dict:
+    """The challenge's figures: scripted live responders against video and still replays,
+    under passive and the challenge with one and two movements
+    (training.evaluation.challenge)."""
+    import tempfile
+
+    from training.evaluation.challenge import measure
+
+    videos = Path(args.videos)
+    clips = sorted(videos.glob("*.mp4"))
+    if not clips:
+        raise FaceappError(f"no .mp4 clips in {videos} (give --videos DIR)")
+    live = videos / f"{args.live_clip}.mp4" if args.live_clip else clips[-1]
+    if not live.is_file():
+        raise FaceappError(f"--live-clip: no clip {live}")
+    with tempfile.TemporaryDirectory(prefix="faceapp-challenge-") as enrolled:
+        report = measure(
+            clips,
+            live,
+            Path(enrolled),
+            live_trials=args.live_trials,
+            replays_per_kind=args.replays,
+            seed=args.seed,
+            log=lambda line: print(line, flush=True),
+        )
+    report = {"live_clip": live.stem, "seed": args.seed, **report}
+    out = Path(args.out) if args.out else DataRoot.resolve(args.data_root).root / "eval"
+    write_json(out / "challenge-report.json", report)
+    for key, cell in report["summary"].items():
+        rate = "BPCER" if key.startswith("live") else "APCER"
+        timing = cell["median_prompt_to_live"]
+        print(
+            f"{key}: {rate} {cell['errors']}/{cell['trials']} ({cell['error_rate']:.1%}, "
+            f"95% upper bound {cell['upper_95']:.1%})"
+            + (f", median prompt to live {timing:.2f} s" if timing is not None else "")
+        )
+    print(f"report: {out / 'challenge-report.json'}")
+    return report
+
+
 # --- command line ---------------------------------------------------------------------------------
 
 
@@ -700,6 +740,35 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="report folder (default: <data root>/eval)",
     )
+    challenge = commands.add_parser(
+        "challenge",
+        parents=[data_root_flag()],
+        help="the challenge against video replays, and a scripted live responder",
+    )
+    challenge.add_argument("--videos", required=True, metavar="DIR", help="the clips (.mp4)")
+    challenge.add_argument(
+        "--live-clip",
+        metavar="NAME",
+        help="the clip the live responder's frames come from (default: the last by name)",
+    )
+    challenge.add_argument(
+        "--live-trials", type=int, default=40, metavar="N", help="live trials (default: 40)"
+    )
+    challenge.add_argument(
+        "--replays",
+        type=int,
+        default=7,
+        metavar="N",
+        help="phone and monitor replays of each clip (default: 7)",
+    )
+    challenge.add_argument("--seed", type=int, default=7, help="replay seed (default: 7)")
+    challenge.add_argument(
+        "--out",
+        "--output",
+        dest="out",
+        metavar="DIR",
+        help="report folder (default: <data root>/eval)",
+    )
     return parser
 
 
@@ -710,6 +779,7 @@ COMMANDS = {
     "owner": run_owner,
     "video": run_video,
     "liveness": run_liveness,
+    "challenge": run_challenge,
 }
 
 

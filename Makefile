@@ -55,5 +55,12 @@ benchmark: setup
 screenshot: setup
 	$(PY) scripts/screenshot.py $(ARGS)
 
+# Mutation tests of the code that decides and stores ([tool.mutmut] in pyproject.toml; score,
+# time and the explained survivors in docs/testing.md). Long: not part of `make test`.
+mutation: setup
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/mutmut results
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache mutants

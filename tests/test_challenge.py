@@ -25,6 +25,7 @@ from faceapp.verification.enrolment import enrol
 from faceapp.verification.frames import verify_frames
 from faceapp.verification.verifier import Verifier
 from faceapp.vision.finder import FaceFinder
+from training.evaluation.challenge import ScriptedSource
 
 PERSON = "Jennifer_Capriati"
 FPS = 25.0
@@ -35,30 +36,15 @@ def head() -> TurningHead:
     return TurningHead(FACES / PERSON / f"{PERSON}_0005.jpg")
 
 
-class HeadResponder:
+class HeadResponder(ScriptedSource):
     """A frame source of the turning face that answers prompts (closed loop), or turns the
     wrong way (``contrary``), or not at all (``deaf``)."""
 
-    is_webcam, opened, paced, message = False, True, False, None
-
     def __init__(self, head: TurningHead, behaviour: str = "follow", seconds: float = 14.0):
+        super().__init__(int(seconds * FPS), FPS)
         self.head, self.behaviour = head, behaviour
-        self.frames_read, self.limit = 0, int(seconds * FPS)
         self.plan: list[tuple[float, float]] = []
         self.prompts: list[tuple[str, float]] = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
-
-    @property
-    def finished(self) -> bool:
-        return self.frames_read >= self.limit
-
-    def video_seconds(self) -> float:
-        return self.frames_read / FPS
 
     def hear(self, prompt: str) -> None:
         self.prompts.append((prompt, self.video_seconds()))
@@ -73,10 +59,7 @@ class HeadResponder:
         react = [(0.0, 0.0)] * 8  # 0.32 s to react
         self.plan = react + [(a, 0.0) if axis == 0 else (0.0, a) for a in path]
 
-    def read(self):
-        if self.finished:
-            return None
-        self.frames_read += 1
+    def next_frame(self):
         t = self.frames_read / FPS
         big = self.behaviour == "deaf"  # it sways as a recording does, enough to look live
         sway = ((9 if big else 3) * np.sin(1.3 * t), (5 if big else 2) * np.sin(0.9 * t + 1))

@@ -210,3 +210,53 @@ def test_the_vote_fuses_its_fractions_the_same_way():
 def test_timed_verification_needs_a_positive_timeout(timeout):
     with pytest.raises(FaceappError, match="--timeout"):
         TimedVerification(timeout)
+
+
+def decision(**changes) -> Decision:
+    values = dict(
+        verified=True,
+        matches=4,
+        total=5,
+        detection_threshold=0.8123,
+        verification_threshold=0.5,
+        score_min=0.123,
+        score_mean=0.6789,
+        score_max=0.987,
+    )
+    return Decision(**{**values, **changes})
+
+
+def test_the_summary_says_what_decided_in_each_rule():
+    """The exact words a user reads, for the vote (one frame, many frames) and the
+    centroid rule (a level, a custom bar, many frames), with and without a liveness reason."""
+    assert decision().summary() == (
+        "Verified: 4/5 matches (80%), scores 0.12-0.99 (mean 0.68)"
+    )
+    assert decision(verified=False, frames=3, score=0.4).summary() == (
+        "Unverified: 40% of enrolled faces matched over 3 frames (needs more than 50%)"
+    )
+    centroid_rule = dict(rule="centroid", score=0.9456, level="high")
+    assert decision(**centroid_rule).summary() == (
+        "Verified: score 0.95 against 5 enrolled face(s) (needs 0.81, security high)"
+    )
+    assert decision(**{**centroid_rule, "level": "", "frames": 3}).summary() == (
+        "Verified: score 0.95 over 3 frames against 5 enrolled face(s) (needs 0.81, custom)"
+    )
+    assert decision(verified=False, liveness="not live: no motion seen").summary() == (
+        "Unverified: 4/5 matches (80%), scores 0.12-0.99 (mean 0.68); not live: no motion seen"
+    )
+
+
+def test_scores_are_compared_with_the_bar_at_full_precision():
+    """A float32 score is widened, not the bar narrowed: 0.1 in float32 is a hair above 0.1."""
+    scores = np.array([0.1], dtype=np.float32)
+    assert verified(scores, 0.1, 0.0).all()
+    assert decide(scores, Thresholds(0.1, 0.0)).matches == 1
+
+
+def test_each_skipped_frame_is_counted_under_its_reason():
+    timed = TimedVerification(5.0, clock=lambda: 0.0)
+    for reason in ("too dark", "no face", "too dark"):
+        timed.skip(reason)
+    assert timed.skipped == {"too dark": 2, "no face": 1}
+    assert timed.explain() == "0 frame(s) judged in 0.0 s; skipped: 1 no face, 2 too dark"

@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import pytest
 from conftest import face_photos
+from login_support import write_config
 
 PAM_DIR = Path("/etc/pam.d")
 OWNER = "fa-owner"
@@ -38,25 +39,6 @@ def login(args: list[str], config: Path) -> subprocess.CompletedProcess:
         text=True,
         timeout=120,
     )
-
-
-def write_config(folder: Path, camera: Path | str, **extra) -> Path:
-    values = {
-        "camera": str(camera),
-        "timeout": 4.0,
-        "store": str(folder / "store"),
-        "log": str(folder / "log" / "login.log"),
-        "security": "high",
-        "liveness": "passive",  # a clip cannot answer the challenge: see the test for that
-        **extra,
-    }
-    lines = [
-        f"{key} = {value!r}".replace("'", '"') if isinstance(value, str) else f"{key} = {value}"
-        for key, value in values.items()
-    ]
-    config = folder / "login.toml"
-    config.write_text("\n".join(lines) + "\n")
-    return config
 
 
 class Service:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import FACES, face_photos
 from liveness_material import TurningHead, swaying
+from login_support import write_config
 
 from faceapp.errors import FaceappError
 from faceapp.login import check
@@ -55,23 +56,7 @@ def folder(tmp_path) -> Path:
 
 
 def configure(folder: Path, camera: Path | str, **extra) -> Path:
-    values = {
-        "camera": str(camera),
-        "timeout": 6.0,
-        "store": str(folder / "store"),
-        "log": str(folder / "log" / "login.log"),
-        "security": "high",
-        "liveness": "passive",  # a clip cannot answer the challenge
-        "max_failures": 3,
-        **extra,
-    }
-    text = "".join(
-        f"{key} = {json.dumps(value)}\n" if isinstance(value, str) else f"{key} = {value}\n"
-        for key, value in values.items()
-    )
-    config = folder / "login.toml"
-    config.write_text(text.replace("True", "true").replace("False", "false"))
-    return config
+    return write_config(folder, camera, **{"timeout": 6.0, "max_failures": 3, **extra})
 
 
 @pytest.fixture
@@ -264,7 +249,10 @@ def test_disabling_and_enabling_leave_a_marker_only_while_disabled(folder):
     store = UserStore(folder / "store", USER)
     store.create()
     assert not store.disabled
+    store.set_disabled(False)  # enabling an enabled user, clearing no failures: no error
+    store.clear_failures()
     store.set_disabled(True)
+    store.set_disabled(True)  # twice: still one marker, no "refusing to overwrite"
     assert store.disabled and (store.path / "disabled").stat().st_mode & 0o777 == 0o600
     store.set_disabled(False)
     assert not store.disabled and not (store.path / "disabled").exists()

@@ -61,7 +61,9 @@ def test_a_weaker_or_unmeasured_model_is_passed_over_and_the_note_says_why(root)
     trained(root, "quick", 0.71, age=10)
     chosen = choose_model(root)
     assert chosen.name == SHIPPED_NAME and chosen.origin == "shipped"
-    assert "quick.int8.tflite is not used (it measured AUC 0.710 against 0.996)" in chosen.why
+    assert chosen.why.startswith(
+        "your newest model quick.int8.tflite is not used (it measured AUC 0.710 against 0.996)"
+    )
     assert chosen.why.endswith(f"faceapp-config set model {root.models / 'quick.int8.tflite'}")
     trained(root, "unmeasured", None, age=20)
     assert "(nothing measured)" in choose_model(root).why
@@ -95,6 +97,10 @@ def test_the_flag_then_the_saved_choice_then_the_rule(root):
     assert (saved.name, saved.origin) == (SHIPPED_NAME, "chosen")
     assert choose_model(root, saved="faceapp-aligned-v1").name == "faceapp-aligned-v1"
     assert choose_model(root, saved=str(mine)).int8_path == mine
+    assert choose_model(root, saved=str(mine)).origin == "chosen"
+    assert files_of(mine).origin == "given"
+    assert files_of("faceapp-aligned-v1", "chosen").origin == "chosen"
+    assert files_of("faceapp-aligned-v1").origin == "given"
     assert choose_model(root, flag=str(mine), saved="shipped").origin == "given"
 
 
@@ -140,8 +146,9 @@ def test_any_file_of_a_model_names_the_same_model(tmp_path):
     for name in ("m.keras", "m.json", "m.int8.tflite"):
         files = files_of(tmp_path / name)
         assert files.stem == tmp_path / "m" and files.keras == tmp_path / "m.keras"
-    (tmp_path / "m.keras").unlink()
     (tmp_path / "m.h5").write_bytes(b"x")
+    assert files_of(tmp_path / "m.h5").keras == tmp_path / "m.h5"  # the file given
+    (tmp_path / "m.keras").unlink()
     assert files_of(tmp_path / "m.json").keras == tmp_path / "m.h5"
 
 
@@ -151,3 +158,32 @@ def test_a_missing_shipped_model_says_how_to_restore_it(monkeypatch, tmp_path):
     monkeypatch.setattr(files, "SHIPPED_FOLDER", tmp_path)
     with pytest.raises(FaceappError, match="shipped model file .* is missing; restore it with"):
         shipped_model()
+
+
+def test_how_a_model_is_named_to_the_user(tmp_path):
+    for name in ("m.keras", "m.json", "m.int8.tflite"):
+        (tmp_path / name).write_bytes(b"x")
+    assert files_of(tmp_path / "m.json", "trained").describe() == "your model m.keras"
+    assert files_of(tmp_path / "m.json", "chosen").describe() == "your model m.keras"
+    assert files_of(tmp_path / "m.json", "given").describe() == "model m.keras"
+    (tmp_path / "m.keras").unlink()
+    assert files_of(tmp_path / "m.json", "given").describe() == "model m.int8.tflite"
+    assert shipped_model().describe() == f"shipped model {SHIPPED_NAME}"
+
+
+def test_a_damaged_file_is_named_with_what_to_do(tmp_path, monkeypatch):
+    (tmp_path / "m.keras").write_bytes(b"x")
+    ours = files_of(tmp_path / "m.keras").damaged(tmp_path / "m.keras", "truncated")
+    assert str(ours) == (
+        f"model file {tmp_path / 'm.keras'} is truncated; train the model again or delete it"
+    )
+    shipped = shipped_model()
+    monkeypatch.chdir(shipped.stem.parent.parent.parent.parent)  # the checkout
+    said = str(shipped.damaged(shipped.int8_path, "missing"))
+    assert said.endswith(
+        f"is missing; restore it with: git checkout -- faceapp/models/shipped/{SHIPPED_NAME}"
+        ".int8.tflite"
+    )
+    monkeypatch.chdir(tmp_path)  # elsewhere: the whole path
+    said = str(shipped.damaged(shipped.int8_path, "missing"))
+    assert said.endswith(f"restore it with: git checkout -- {shipped.int8_path}")

@@ -82,24 +82,18 @@ class PoseLibrary:
         return going + [going[-1]] * HOLD + going[::-1]
 
 
-class Responder:
-    """A frame source that answers the challenge's prompts (:func:`verify_frames` takes it
-    as its source; give :meth:`hear` as ``on_prompt``)."""
+class ScriptedSource:
+    """A frame source the trials feed :func:`verify_frames` (the protocol of
+    :mod:`faceapp.vision.camera`'s sources): ``limit`` frames at ``fps``, counted in
+    ``frames_read``; :meth:`hear` is told each prompt (a recording ignores it)."""
 
     is_webcam = False
     opened = True
     paced = False
     message: str | None = None
 
-    def __init__(self, library: PoseLibrary, seconds: float = 12.0, follow: bool = True):
-        """``follow=False``: deaf, it plays only neutral frames (a person who does not move)."""
-        self.library = library
-        self.follow = follow
-        self.frames_read = 0
-        self.limit = int(seconds * library.fps)
-        self.neutral = library.neutral()
-        self.queue: list[int] = []
-        self.prompted_at: list[float] = []
+    def __init__(self, limit: int, fps: float):
+        self.limit, self.fps, self.frames_read = limit, fps, 0
 
     def __enter__(self):
         return self
@@ -112,7 +106,33 @@ class Responder:
         return self.frames_read >= self.limit
 
     def video_seconds(self) -> float:
-        return self.frames_read / self.library.fps
+        return self.frames_read / self.fps
+
+    def hear(self, prompt: str) -> None:
+        return None
+
+    def read(self) -> np.ndarray | None:
+        if self.finished:
+            return None
+        self.frames_read += 1
+        return self.next_frame()
+
+    def next_frame(self) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Responder(ScriptedSource):
+    """A person answering the challenge's prompts, made of a clip's frames (give :meth:`hear`
+    as ``on_prompt``)."""
+
+    def __init__(self, library: PoseLibrary, seconds: float = 12.0, follow: bool = True):
+        """``follow=False``: deaf, it plays only neutral frames (a person who does not move)."""
+        super().__init__(int(seconds * library.fps), library.fps)
+        self.library = library
+        self.follow = follow
+        self.neutral = library.neutral()
+        self.queue: list[int] = []
+        self.prompted_at: list[float] = []
 
     def hear(self, prompt: str) -> None:
         """What the screen shows now: a movement to make, or to face the camera again."""
@@ -123,46 +143,20 @@ class Responder:
                 rest = [int(k) for k in self.neutral[:REACTION]]
                 self.queue = rest + self.library.movement(move)
 
-    def read(self) -> np.ndarray | None:
-        if self.finished:
-            return None
+    def next_frame(self) -> np.ndarray:
         if not self.queue:  # the usual pose, frames in turn
             self.queue = [int(k) for k in self.neutral]
-        self.frames_read += 1
         return self.library.frames[self.queue.pop(0)]
 
 
-class Recording:
+class Recording(ScriptedSource):
     """A replay attack's frames as a source (it plays on whatever is asked)."""
 
-    is_webcam = False
-    opened = True
-    paced = False
-    message: str | None = None
-
     def __init__(self, frames: list[np.ndarray], fps: float = 25.0):
-        self.frames, self.fps, self.frames_read = frames, fps, 0
+        super().__init__(len(frames), fps)
+        self.frames = frames
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
-
-    @property
-    def finished(self) -> bool:
-        return self.frames_read >= len(self.frames)
-
-    def video_seconds(self) -> float:
-        return self.frames_read / self.fps
-
-    def hear(self, prompt: str) -> None:
-        return None
-
-    def read(self) -> np.ndarray | None:
-        if self.finished:
-            return None
-        self.frames_read += 1
+    def next_frame(self) -> np.ndarray:
         return self.frames[self.frames_read - 1]
 
 

@@ -55,19 +55,6 @@ class Outcome:
         return self.decided and self.score is not None and self.score > threshold
 
 
-def read_frames(video: Path, start: int, count: int, mirrored: bool) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(video))
-    capture.set(cv2.CAP_PROP_POS_FRAMES, start)
-    frames: list[np.ndarray] = []
-    while len(frames) < count:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame[:, ::-1].copy() if mirrored else frame)
-    capture.release()
-    return frames
-
-
 def live_trials(clips: list[Path], seconds: float, fps: float, step: float) -> list[Trial]:
     """Every ``step`` seconds of each clip a presentation of ``seconds``, as is and mirrored."""
     trials = []
@@ -119,7 +106,11 @@ def run_trial(trial: Trial, seconds: float, fps: float) -> Outcome:
     from faceapp.vision.finder import FaceFinder
 
     finder, check = FaceFinder(track=True), MotionCheck()
-    frames = read_frames(Path(trial.video), trial.start, int(round(seconds * fps)), trial.mirrored)
+    from training.attacks import clip_frames
+
+    frames = clip_frames(Path(trial.video), trial.start, int(round(seconds * fps)))
+    if trial.mirrored:
+        frames = [frame[:, ::-1].copy() for frame in frames]
     for count, frame in enumerate(frames, start=1):
         check.add(frame, finder.find(frame))
         if len(check.parallax) >= check.needed:

@@ -73,7 +73,7 @@ def run_app(
     return report
 
 
-def enrol_steps(presses: int, frames: int = 2) -> list[dict]:
+def enrol_steps(presses: int, frames: int = 5) -> list[dict]:
     """Press e ``presses`` times, ``frames`` new frames apart (a different frame each time,
     however loaded the machine)."""
     steps = []

@@ -127,7 +127,7 @@ def test_first_run_enrol_then_verify_with_the_shipped_model(app_env, videos, tmp
     root = tmp_path / "data"
     steps = [
         {"wait": "frames", "count": 3},
-        *enrol_steps(5, frames=4),
+        *enrol_steps(5, frames=10),
         {"wait": "idle", "timeout": 60},
         {"wait": "ready", "timeout": 60},
         {"key": "v"},
@@ -174,7 +174,7 @@ def test_enrol_verify_timed_kill_restart_and_slider(app_env, clips, tmp_path):
         {"wait": "frames", "count": 3},
         {"wait": "ready", "timeout": 60},
         {"record": "ready"},
-        *enrol_steps(6, frames=2),
+        *enrol_steps(6),
         {"wait": "idle", "timeout": 60},
         {"key": "v"},
         {"wait": "idle", "timeout": 60},
@@ -250,7 +250,7 @@ def test_timed_mode_checks_liveness_a_live_face_passes_a_held_up_photo_does_not(
     live_clip = videos / "WDA_KatieHill_000.mp4"
     steps = [
         {"wait": "frames", "count": 3},
-        *enrol_steps(5, frames=4),
+        *enrol_steps(5, frames=10),
         {"wait": "idle", "timeout": 60},
         {"wait": "ready", "timeout": 60},
         {"key": "t"},
@@ -297,9 +297,9 @@ def test_keys_save_private_jpeg_faces(app_env, clips, tmp_path):
         {"key": "a"},
         {"key": "p"},
         {"key": "e"},
-        {"wait": "new_frames", "count": 2},
+        {"wait": "new_frames", "count": 5},  # far enough apart not to be near-duplicates
         {"key": "e"},
-        {"wait": "new_frames", "count": 2},
+        {"wait": "new_frames", "count": 5},
         {"key": "e"},
         {"wait": "idle", "timeout": 20},
         {"record": "captured"},

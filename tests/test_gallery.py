@@ -120,3 +120,34 @@ def test_unreadable_verification_images_are_skipped_with_one_warning(root):
     verifier.verify_frame(image(face_photos(OTHER)[0]))
     assert len(warnings) == 1
     assert warnings[0].startswith("warning: skipped 2 unreadable verification images")
+
+
+def test_a_gallery_given_in_memory_is_embedded_once_and_named(tmp_path):
+    """``Verifier.open(gallery=[...])``: paths and decoded images alike, named by path or by
+    position, with the same embeddings as the same photos on disk; nothing written."""
+    from faceapp.errors import FaceappError
+    from faceapp.verification.gallery import MemoryGallery
+
+    photos = face_photos(OWNER, slice(0, 3))
+    model = open_model(DataRoot(tmp_path / "data"))
+    memory = MemoryGallery([photos[0], str(photos[1]), image(photos[2])], model)
+    assert memory.names == [str(photos[0]), str(photos[1]), "image 2"]
+    assert memory.warning is None and len(memory) == 3
+    root = DataRoot(tmp_path / "disk").ensure()
+    enrol(root.verification_images, photos)
+    on_disk = verifier_for(root).gallery.vectors()
+    np.testing.assert_allclose(memory.vectors(), on_disk, atol=1e-6)
+    verifier = Verifier.open(gallery=photos)
+    decision, _ = verifier.verify_frame(image(face_photos(OWNER)[5]))
+    assert decision.total == 3 and decision.verified
+    assert not (tmp_path / "data").exists()
+    with pytest.raises(FaceappError, match="^the gallery is empty: give at least one image"):
+        MemoryGallery(iter([]), model)
+
+
+def test_a_face_cut_without_alignment_is_noted_by_name(tmp_path):
+    from faceapp.verification.gallery import MemoryGallery
+
+    blank = np.full((300, 300, 3), 128, np.uint8)  # no face: the central box is used
+    memory = MemoryGallery([face_photos(OWNER)[0], blank], open_model(DataRoot(tmp_path)))
+    assert list(memory.notes) == ["image 1"] and memory.notes["image 1"]

@@ -119,6 +119,16 @@ def test_this_machine_is_not_remote(host):
     assert check.remote_session({**LOCAL, "PAM_RHOST": host}) is None
 
 
+def test_what_pam_leaves_unset_is_local_and_any_ssh_variable_is_remote():
+    assert check.remote_session({"PAM_USER": USER}) is None  # no PAM_RHOST, no PAM_SERVICE
+    for name in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"):
+        assert check.remote_session({**LOCAL, name: "x"}) == "remote session (ssh)"
+        assert check.remote_session({**LOCAL, name: ""}) is None
+    assert check.remote_session({**LOCAL, "PAM_SERVICE": "sshd-auth"}) == (
+        "remote session (sshd-auth)"
+    )
+
+
 def test_a_disabled_user_and_a_locked_one_are_refused_without_the_camera(folder, store):
     config = configure(folder, folder / "no-camera.avi")
     store.set_disabled(True)
@@ -231,6 +241,28 @@ def test_failures_count_within_the_window_and_keep_the_last_fifty(folder):
     kept = json.loads((store.path / "failures.json").read_text())
     assert len(kept) == 51 and kept[-1] == now + 59
     assert (store.path / "failures.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_each_untrusted_place_is_named_in_the_refusal(folder):
+    store = UserStore(folder / "store", USER)
+    with pytest.raises(FaceappError, match=f"^the face store {folder / 'store'} does not exist$"):
+        store.check_private()
+    (folder / "store").write_text("a file, not a folder")
+    with pytest.raises(FaceappError, match="^the face store .* is not a plain folder$"):
+        store.check_private()
+    (folder / "store").unlink()
+    store.create()
+    os.chmod(store.store, 0o750)
+    with pytest.raises(FaceappError, match=r"^the face store .* is open to others \(mode 750\)$"):
+        store.check_private()
+    os.chmod(store.store, 0o700)
+    os.chown(store.path, 1000, 1000)
+    with pytest.raises(FaceappError, match=f"^{USER}'s face folder .* is not owned by root"):
+        store.check_private()
+    os.chown(store.path, 0, 0)
+    os.chmod(store.path / "models", 0o755)
+    with pytest.raises(FaceappError, match=f"^{USER}'s face folder .*models is open to others"):
+        store.check_private()
 
 
 def test_creating_a_store_refuses_an_existing_open_one_and_loosens_nothing(folder):

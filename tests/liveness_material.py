@@ -12,7 +12,11 @@ fails these tests even without ``../shared``.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import tempfile
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -92,3 +96,34 @@ def swaying(head: TurningHead, frames: int, fps: float = 25.0) -> list[np.ndarra
     pitch slowly changing by a few degrees."""
     t = np.arange(frames) / fps
     return [head.frame(9 * math.sin(1.3 * s), 5 * math.sin(0.9 * s + 1)) for s in t]
+
+
+RENDERS = Path(tempfile.gettempdir()) / "faceapp-test-renders"
+ATTACKS_SOURCE = Path(__file__).resolve().parent.parent / "training" / "attacks.py"
+
+
+def rendered(content, kind: str, seconds: float, seed: int) -> list[np.ndarray]:
+    """``training.attacks.render(...)``, kept on disk between test runs: rendering a replay
+    costs about 80 ms a frame, and mutation testing runs the same tests hundreds of times.
+    The key is everything the frames depend on — the content's pixels, the kind, the length,
+    the seed and the renderer's own source — so a change to any of them renders anew."""
+    from training.attacks import render
+
+    frames = content if isinstance(content, list) else [content]
+    digest = hashlib.sha256(ATTACKS_SOURCE.read_bytes())
+    for frame in frames:
+        digest.update(np.ascontiguousarray(frame).tobytes())
+    digest.update(f"{kind}|{seconds}|{seed}|{len(frames)}".encode())
+    cached = RENDERS / f"{digest.hexdigest()[:32]}.npy"
+    if cached.is_file():
+        try:
+            return list(np.load(cached))
+        except (OSError, ValueError):  # a damaged file: render it again
+            pass
+    out = render(content, kind, seconds, seed)
+    RENDERS.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=RENDERS, suffix=".npy.tmp")
+    with os.fdopen(handle, "wb") as file:
+        np.save(file, np.stack(out))
+    os.replace(temporary, cached)
+    return out

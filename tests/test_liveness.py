@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 from conftest import face_photos
+from liveness_material import rendered
 
 from faceapp.liveness.passive import MotionCheck
 from faceapp.verification.rule import Thresholds, decide
@@ -50,7 +51,7 @@ def test_a_real_talking_head_is_live_within_five_seconds(videos, clip):
 )
 def test_a_photo_held_up_to_the_camera_is_not_live(person, kind, seed):
     still = cv2.imread(str(face_photos(person)[0]))
-    check = watch(render(still, kind, seconds=3.0, seed=seed))
+    check = watch(rendered(still, kind, seconds=3.0, seed=seed))
     verdict = check.final()
     assert verdict.live is False, verdict
     assert verdict.reason == "not live: the face moved like a flat picture"

@@ -98,7 +98,7 @@ def swaying(head: TurningHead, frames: int, fps: float = 25.0) -> list[np.ndarra
     return [head.frame(9 * math.sin(1.3 * s), 5 * math.sin(0.9 * s + 1)) for s in t]
 
 
-RENDERS = Path(tempfile.gettempdir()) / "faceapp-test-renders"
+RENDERS = Path(tempfile.gettempdir()) / f"faceapp-test-renders-{os.getuid()}"  # this user's
 ATTACKS_SOURCE = Path(__file__).resolve().parent.parent / "training" / "attacks.py"
 
 
@@ -113,15 +113,19 @@ def rendered(content, kind: str, seconds: float, seed: int) -> list[np.ndarray]:
     digest = hashlib.sha256(ATTACKS_SOURCE.read_bytes())
     for frame in frames:
         digest.update(np.ascontiguousarray(frame).tobytes())
-    digest.update(f"{kind}|{seconds}|{seed}|{len(frames)}".encode())
+    digest.update(
+        f"{kind}|{seconds}|{seed}|{len(frames)}|{cv2.__version__}|{np.__version__}".encode()
+    )
     cached = RENDERS / f"{digest.hexdigest()[:32]}.npy"
+    RENDERS.mkdir(mode=0o700, exist_ok=True)
+    if RENDERS.stat().st_uid != os.getuid() or RENDERS.is_symlink():  # not ours: no cache
+        return render(content, kind, seconds, seed)
     if cached.is_file():
         try:
             return list(np.load(cached))
         except (OSError, ValueError):  # a damaged file: render it again
             pass
     out = render(content, kind, seconds, seed)
-    RENDERS.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=RENDERS, suffix=".npy.tmp")
     with os.fdopen(handle, "wb") as file:
         np.save(file, np.stack(out))

@@ -102,6 +102,25 @@ def test_a_person_who_follows_the_prompts_passes_the_challenge(verifier, head, s
     assert source.prompts[0][0] == "hold still, facing the camera"
 
 
+def test_a_face_that_matched_cannot_hand_over_to_another_for_the_movements(verifier, head):
+    """The owner's face matches (a video of them, say); as soon as the challenge begins
+    ("hold still") another person's face, in the same place, takes over and follows every
+    prompt: the movements are right, the face is not, and it is refused, saying why."""
+    source = HeadResponder(head)
+    stranger = TurningHead(face_photos("Tom_Daschle")[0])
+    hear = source.hear
+
+    def swap_then_follow(prompt: str) -> None:
+        source.head = stranger
+        hear(prompt)
+
+    source.hear = swap_then_follow  # type: ignore[method-assign]
+    watched = run(verifier, source, 0)
+    decision = watched.decision
+    assert decision is not None and not decision.verified, watched.story
+    assert "the face that answered the challenge is not the one that matched" in (decision.liveness)
+
+
 def test_a_recording_that_cannot_hear_fails_and_says_why(verifier, head):
     watched = run(verifier, HeadResponder(head, "deaf"), 5)
     assert not watched.decision.verified

@@ -154,6 +154,19 @@ def test_each_answer_has_its_time_and_not_a_moment_more():
     assert check.failed == f"not live: asked to {MOVES['left'][0]}, no answer in 3 s"
 
 
+def test_an_answer_that_comes_late_answers_nothing():
+    """Frames can stall (a slow machine): an answer seen after the time is a refusal."""
+    check, clock = check_asking(["left", "up"])
+    clock.now = ANSWER_SECONDS + 0.01
+    check.add(None, answer("left"))
+    assert check.done == 0 and check.failed is not None and "no answer in 3 s" in check.failed
+    check, clock = check_asking(["left", "up"])
+    check.add(None, answer("left"))
+    clock.now = ANSWER_SECONDS + 0.01
+    check.add(None, face())  # back, but too late
+    assert check.failed == "not live: the head did not come back to face the camera"
+
+
 def test_between_two_prompts_the_head_comes_back_and_its_own_time_counts():
     check, clock = check_asking(["left", "up"])
     clock.now = 1.0

@@ -31,3 +31,10 @@ def test_cut_inside_a_number_or_an_empty_history(tmp_path):
     run.history_path.write_text("")
     assert run.read_history() == {}
     run.trim_history(1)
+
+
+def test_a_history_cut_inside_its_header_is_started_afresh(tmp_path):
+    run = RunFolder(tmp_path)
+    run.history_path.write_text("epoch,accur")  # a power cut while the header was written
+    run.trim_history(3)
+    assert run.history_path.read_text() == "" and run.read_history() == {}

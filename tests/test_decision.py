@@ -206,6 +206,67 @@ def test_the_vote_fuses_its_fractions_the_same_way():
     assert outcome.verified and outcome.score == pytest.approx((1 + 0.5 + 1) / 3)
 
 
+class AskingCheck:
+    """A challenge stand-in: it starts when told, then says what the test sets."""
+
+    extra_seconds = 10.0
+
+    def __init__(self):
+        self.started, self.live = False, None
+
+    def start(self):
+        self.started = True
+
+    def verdict(self):
+        from faceapp.liveness.passive import Verdict
+
+        return Verdict(self.live, "live: followed" if self.live else "asking", None, 0)
+
+    def final(self):
+        from faceapp.liveness.passive import Verdict
+
+        return Verdict(bool(self.live), "live: followed" if self.live else "not finished", None, 0)
+
+
+@pytest.mark.parametrize(
+    "during, after, verified, why",
+    [
+        ([0.9] * 6, [0.8] * 3, True, "live: followed"),
+        ([0.1] * 6, [0.9] * 3, False, "the face that answered the challenge is not the one"),
+        ([0.9] * 6, [0.2] * 3, False, "the face that answered the challenge is not the one"),
+        ([0.9] * 6, [0.9] * 2, False, "the face was not seen again after the challenge"),
+    ],
+)
+def test_under_a_challenge_the_face_must_stay_the_one_that_matched(during, after, verified, why):
+    """A face matches, the challenge asks; every frame is still judged, and the face must
+    match over the frames judged while it asked and again over three frames after it."""
+    clock = FakeClock()
+    check = AskingCheck()
+    timed = TimedVerification(5.0, clock=clock, liveness=check)
+    for _ in range(3):
+        timed.add(_frame(0.9))
+    assert check.started and not timed.identity_decided and not timed.done
+    for score in during:
+        timed.add(_frame(score))
+        assert not timed.done
+    check.live = True
+    for score in after:
+        assert not timed.done  # live, but the face has not matched again yet
+        timed.add(_frame(score))
+    assert timed.done == (len(after) >= 3)
+    clock.now += 100  # time runs out for the short case
+    outcome = timed.outcome()
+    assert timed.done and outcome.verified is verified and why in outcome.liveness
+    assert outcome.live is verified
+
+
+def test_without_an_asking_check_identity_is_decided_once():
+    timed = TimedVerification(5.0, clock=FakeClock(), liveness=None)
+    for _ in range(3):
+        timed.add(_frame(0.9))
+    assert timed.identity_decided and not timed.asking
+
+
 @pytest.mark.parametrize("timeout", [0, -1])
 def test_timed_verification_needs_a_positive_timeout(timeout):
     with pytest.raises(FaceappError, match="--timeout"):

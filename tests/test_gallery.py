@@ -137,10 +137,10 @@ def test_a_gallery_given_in_memory_is_embedded_once_and_named(tmp_path):
     enrol(root.verification_images, photos)
     on_disk = verifier_for(root).gallery.vectors()
     np.testing.assert_allclose(memory.vectors(), on_disk, atol=1e-6)
-    verifier = Verifier.open(gallery=photos)
+    verifier = Verifier.open(tmp_path / "data", gallery=photos)
     decision, _ = verifier.verify_frame(image(face_photos(OWNER)[5]))
     assert decision.total == 3 and decision.verified
-    assert not (tmp_path / "data").exists()
+    assert not (tmp_path / "data" / "verification_images").exists()  # nothing enrolled
     with pytest.raises(FaceappError, match="^the gallery is empty: give at least one image"):
         MemoryGallery(iter([]), model)
 

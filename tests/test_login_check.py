@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -48,6 +49,16 @@ def clips(tmp_path_factory) -> dict[str, Path]:
     }
 
 
+@pytest.fixture(autouse=True)
+def no_host_syslog(monkeypatch):
+    """The attempts' lines go to a list, not the machine's authpriv log."""
+    import syslog
+
+    lines: list[str] = []
+    monkeypatch.setattr(syslog, "syslog", lambda *args: lines.append(args[-1]))
+    return lines
+
+
 @pytest.fixture
 def folder(tmp_path) -> Path:
     os.chmod(tmp_path, 0o700)
@@ -68,30 +79,86 @@ def store(folder) -> UserStore:
 
 def attempt(config: Path, environment: dict | None = None, *flags: str) -> tuple[int, str]:
     """(exit status, the log's last line)."""
-    status = check.main(["--config", str(config), *flags], environment or LOCAL)
+    status = check.main(
+        ["--config", str(config), *flags], LOCAL if environment is None else environment
+    )
     log = config.parent / "log" / "login.log"
     return status, (log.read_text().strip().split("\n")[-1] if log.exists() else "")
 
 
-def test_the_owners_live_face_is_accepted_and_forgives_earlier_failures(folder, store, clips):
+def fields(line: str) -> dict[str, str]:
+    """The audit line's ``key=value`` fields (quoted values unquoted)."""
+    return {k: v.strip('"') for k, v in re.findall(r'(\w+)=("[^"]*"|\S*)', line)}
+
+
+def bar(level: str) -> float:
+    """The shipped model's bar at ``level`` for the four faces enrolled."""
+    from faceapp.models.files import shipped_model
+    from faceapp.models.metadata import read_metadata
+    from faceapp.verification.rule import Thresholds
+
+    metadata = read_metadata(shipped_model().stem)
+    return Thresholds.resolve(metadata=metadata, level=level).threshold_for(4)
+
+
+def test_the_owners_live_face_is_accepted_and_forgives_earlier_failures(
+    folder, store, clips, capsys
+):
     store.add_failure()
-    status, logged = attempt(configure(folder, clips["owner"]))
+    status, logged = attempt(configure(folder, clips["owner"], security="standard"))
+    line = fields(logged)
     assert status == 0, logged
-    assert "accepted" in logged and "verified and live" in logged and USER in logged
+    assert (line["user"], line["outcome"], line["reason"]) == (
+        USER,
+        "accepted",
+        "verified and live",
+    )
+    score, needed = (float(x) for x in line["score"].split("/"))
+    assert needed == pytest.approx(bar("standard"), abs=1e-3) and score > needed
+    assert line["liveness"] == "live: the face moved in three dimensions"
+    assert 0 <= float(line["first_frame"]) < float(line["seconds"]) < 6.0
     assert store.recent_failures(10) == 0
+    said = capsys.readouterr().out
+    assert said.startswith(f"faceapp: looking for {USER}'s face (move your head a little)\n")
+    assert not (store.path / "snapshots").exists()
 
 
-def test_a_strangers_face_is_refused_and_counted(folder, store, clips):
-    status, logged = attempt(configure(folder, clips["stranger"]))
-    assert status == 1 and "refused" in logged
+def test_a_strangers_face_is_refused_and_counted_with_a_snapshot_when_asked(folder, store, clips):
+    status, logged = attempt(configure(folder, clips["stranger"], snapshots=True))
+    line = fields(logged)
+    assert status == 1 and line["outcome"] == "refused"
+    assert line["reason"].startswith(f"not {USER}'s face (") and "frame(s) judged" in line["reason"]
+    score, needed = (float(x) for x in line["score"].split("/"))
+    assert needed == pytest.approx(bar("high"), abs=1e-3) and score < needed
     assert store.recent_failures(10) == 1
+    (snapshot,) = (store.path / "snapshots").iterdir()
+    assert snapshot.suffix == ".jpg" and snapshot.stat().st_mode & 0o777 == 0o600
 
 
 def test_the_owners_face_held_still_is_refused_as_not_live(folder, store, clips):
     """The owner's face, but frozen (a photo that never moves): not live, and it says so."""
-    status, logged = attempt(configure(folder, clips["owner still"]))
-    assert status == 1 and "not live: no motion seen" in logged, logged
+    status, logged = attempt(configure(folder, clips["owner still"], security="standard"))
+    line = fields(logged)
+    assert status == 1, logged
+    assert line["reason"] == line["liveness"]
+    assert line["reason"].startswith("not live: no motion seen")
     assert store.recent_failures(10) == 1
+    assert not (store.path / "snapshots").exists()  # none unless asked
+
+
+def test_with_liveness_off_the_owners_still_face_is_accepted_as_verified(folder, store, clips):
+    status, logged = attempt(
+        configure(folder, clips["owner still"], security="standard", liveness="off")
+    )
+    assert status == 0 and fields(logged)["reason"] == "verified", logged
+
+
+def test_a_model_named_in_the_settings_is_the_one_that_runs(folder, store, clips):
+    """The compact shipped model has no security levels: named in the settings with one,
+    the check refuses on that error, so it is the model that was loaded."""
+    config = configure(folder, clips["stranger"], model="faceapp-aligned-v1")
+    status, logged = attempt(config)
+    assert status == 1 and "needs a model calibrated with security levels" in logged, logged
 
 
 @pytest.mark.parametrize(
@@ -106,6 +173,42 @@ def test_a_remote_session_is_refused_before_the_camera(folder, store, environmen
     status, logged = attempt(configure(folder, folder / "no-camera.avi"), {**LOCAL, **environment})
     assert status == 1 and why in logged
     assert store.recent_failures(10) == 0  # not a face attempt
+
+
+def test_the_audit_line_names_who_where_and_why(folder, store):
+    environment = {**LOCAL, "PAM_SERVICE": "sudo", "PAM_TTY": "/dev/pts/3", "PAM_RHOST": "h.x"}
+    _, logged = attempt(configure(folder, folder / "no-camera.avi"), environment)
+    line = fields(logged)
+    assert (line["user"], line["service"], line["tty"], line["rhost"]) == (
+        USER,
+        "sudo",
+        "/dev/pts/3",
+        "h.x",
+    )
+    assert (line["outcome"], line["reason"]) == ("refused", "remote session from h.x")
+    _, logged = attempt(configure(folder, folder / "no-camera.avi"), {})  # PAM set nothing
+    line = fields(logged)
+    assert (line["user"], line["service"], line["tty"], line["rhost"]) == ("", "", "", "")
+    assert line["reason"] == "refused on an error: not a user name faceapp accepts: ''"
+
+
+def test_the_environment_is_the_processs_own_unless_given(folder, store, monkeypatch):
+    config = configure(folder, folder / "no-camera.avi")
+    monkeypatch.setenv("PAM_USER", USER)
+    monkeypatch.setenv("PAM_RHOST", "10.1.2.3")
+    assert check.main(["--config", str(config)]) == check.EXIT_REFUSED
+    log = (folder / "log" / "login.log").read_text().strip().split("\n")[-1]
+    assert fields(log)["reason"] == "remote session from 10.1.2.3"
+
+
+def test_an_error_is_named_in_one_line_of_at_most_300_characters(folder, store, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("x" * 500)
+
+    monkeypatch.setattr("faceapp.verification.frames.verify_frames", broken)
+    _, logged = attempt(configure(folder, folder / "no-camera.avi"))
+    reason = fields(logged)["reason"]
+    assert reason.startswith("refused on an error: ValueError: xxx") and len(reason) == 300
 
 
 @pytest.mark.parametrize("host", ["", "localhost", "127.0.0.1", "::1"])
@@ -163,6 +266,7 @@ def test_a_successful_login_by_any_means_clears_the_failures(folder, store):
         ("bad failures", "failures.json"),
         ("bad config", "login.toml"),
         ("bad user", "not a user name"),
+        ("open config", "must be root's and writable by root alone"),
     ],
 )
 def test_anything_untrusted_or_broken_is_a_refusal_with_its_reason(
@@ -184,14 +288,20 @@ def test_anything_untrusted_or_broken_is_a_refusal_with_its_reason(
     elif damage == "bad failures":
         (store.path / "failures.json").write_text('{"not": "a list"}')
         os.chmod(store.path / "failures.json", 0o600)
+    elif damage == "open config":
+        os.chmod(config, 0o666)
     elif damage == "bad config":
         config.write_text(config.read_text().replace("timeout = 6.0", "timeout = -1"))
     else:
         environment["PAM_USER"] = "../root"
     status, logged = attempt(config, environment)
-    if damage == "bad config":  # no log file to write to: what the user is told says why
+    if damage in ("bad config", "open config"):  # no log file yet: what the user is told
         logged = capsys.readouterr().out
     assert status == 1 and "refused on an error" in logged and why in logged, logged
+    if damage == "no faces":  # our own errors are named as they are, without a type
+        assert fields(logged)["reason"] == (
+            "refused on an error: no faces enrolled for fa-nobody (faceapp-login enrol --user)"
+        )
 
 
 def test_an_unexpected_error_inside_the_check_is_a_refusal_not_a_crash(folder, store, monkeypatch):
@@ -201,6 +311,7 @@ def test_an_unexpected_error_inside_the_check_is_a_refusal_not_a_crash(folder, s
     monkeypatch.setattr("faceapp.verification.frames.verify_frames", broken)
     status, logged = attempt(configure(folder, folder / "no-camera.avi"))
     assert status == 1 and "refused on an error: ZeroDivisionError: boom" in logged
+    assert store.recent_failures(10) == 1  # counted: no way out of the lockout by crashing it
 
 
 def test_bad_arguments_are_a_refusal():

@@ -293,9 +293,32 @@ def test_a_worker_that_keeps_dying_is_restarted_after_growing_pauses_then_given_
     assert session.stand_in.restarts == len(RESTART_DELAYS)
     status = session.view.status
     assert "\n" not in status and "died 4 times in a row (last: killed by SIGSEGV)" in status
+    session.verify(next(frames()))  # a key press keeps that line, sends nothing
+    assert session.view.status == status and not session.verifying
     session.test_clock.now += 3600
     session.tick(None)
     assert session.stand_in.restarts == len(RESTART_DELAYS)  # no restart is pending
+
+
+def test_a_key_during_a_paused_restart_says_so_and_a_worker_that_cannot_start_counts_as_dead(
+    session, root
+):
+    enrol_one(root)
+    session.start()
+    for _ in range(2):  # the second death in a row: restarted after a pause
+        session.stand_in.events.append(WorkerEvent("died", message="killed by SIGKILL"))
+        session.tick(None)
+    session.verify(next(frames()))
+    assert "restarting: try again in a moment" in session.view.status and not session.verifying
+
+    def cannot_start():
+        raise OSError("Cannot allocate memory")
+
+    session.stand_in.restart = cannot_start
+    session.test_clock.now += 60
+    session.tick(None)  # the paused restart fails: a third death, in the same line of deaths
+    assert "cannot restart it: Cannot allocate memory" in session.view.status
+    assert session.state is not WorkerState.READY
 
 
 def test_a_worker_that_lived_a_while_starts_its_count_of_deaths_anew(session):

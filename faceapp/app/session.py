@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from types import SimpleNamespace
 from typing import Protocol
 
 from faceapp.errors import FaceappError, one_line
@@ -117,6 +118,7 @@ class Session:
     _deaths_in_row: int = 0
     _last_death_at: float | None = None
     _restart_at: float | None = None  # when the paused restart is due
+    _gave_up: bool = False  # it died too often: not restarted again
     _last_frame_used: int = 0
 
     def __post_init__(self):
@@ -203,6 +205,11 @@ class Session:
     def _ready_to_verify(self) -> bool:
         if self.verifying:
             self.view.status = "a verification is already running"
+            return False
+        if self._restart_at is not None:  # a paused restart: the worker is not there yet
+            self.view.status = "the inference worker is restarting: try again in a moment"
+            return False
+        if self._gave_up:  # keep the one line that says why
             return False
         self.start()
         if enrolled(self.settings.data_root) == 0:
@@ -377,7 +384,7 @@ class Session:
         self._last_death_at = now
         self._death = message
         if self._deaths_in_row > len(RESTART_DELAYS):
-            self.state = WorkerState.FAILED
+            self.state, self._gave_up = WorkerState.FAILED, True
             gave_up = (
                 f"the inference worker died {self._deaths_in_row} times in a row"
                 f" (last: {message}); not restarting it: quit and start faceapp again"
@@ -399,7 +406,11 @@ class Session:
     def _restart_worker(self) -> None:
         self._restart_at = None
         assert self.worker is not None  # it reported its death
-        self.worker.restart()
+        try:
+            self.worker.restart()
+        except Exception as error:  # noqa: BLE001 - e.g. no memory to start it: one more death
+            self._on_died(SimpleNamespace(message=f"cannot restart it: {one_line(error)}"))
+            return
         self.on_worker_started(self.worker)
 
     def _abandon(self, label: str, message: str) -> None:

@@ -9,8 +9,10 @@ be done within :data:`ANSWER_SECONDS` of its prompt:
 * the head's pose is read from Face Mesh's 3-D landmarks (:func:`faceapp.vision.pose.head_pose`)
   against the pose it held when the challenge began;
 * an answer is a turn of :data:`TURN` degrees (left, right) or a tilt of :data:`TILT` degrees
-  (up, down) the asked way; a movement as large the *other* way, or along the other axis,
-  is a wrong answer and ends the challenge (a recording that happens to move fails);
+  (up, down) the asked way, within the time; a movement as large the *other* way, or one and
+  a half times the other axis's own size along it (a tilt of 15 degrees while a turn is
+  asked, a turn of 22.5 while a tilt is), is a wrong answer and ends the challenge (a
+  recording that happens to move fails);
 * between two prompts the head comes back towards where it began, so one pose cannot
   answer two prompts;
 * it is the same face throughout: the face is tracked from frame to frame, and losing it
@@ -153,22 +155,23 @@ class ChallengeCheck:
         step = self.steps[self.done]
         now = self.clock()
         assert self._asked_at is not None
+        late = now - self._asked_at > ANSWER_SECONDS  # first: a late frame answers nothing
         if self._waiting_back:
-            if np.all(np.abs(moved) <= BACK * np.array([TURN, TILT])):
-                self._waiting_back, self._asked_at = False, now
-            elif now - self._asked_at > ANSWER_SECONDS:
+            if late:
                 self.failed = "not live: the head did not come back to face the camera"
+            elif np.all(np.abs(moved) <= BACK * np.array([TURN, TILT])):
+                self._waiting_back, self._asked_at = False, now
             return
         along = moved[step.axis] * step.sign
         across = abs(moved[1 - step.axis])
-        if along >= step.needed:
+        if late:
+            self.failed = f"not live: asked to {step.prompt}, no answer in {ANSWER_SECONDS:g} s"
+        elif along >= step.needed:
             self.answer_seconds.append(now - self._asked_at)
             self.done += 1
             self._waiting_back, self._asked_at = True, now
         elif along <= -step.needed or across >= (TURN if step.axis == 1 else TILT) * 1.5:
             self.failed = f"not live: asked to {step.prompt}, the head moved another way"
-        elif now - self._asked_at > ANSWER_SECONDS:
-            self.failed = f"not live: asked to {step.prompt}, no answer in {ANSWER_SECONDS:g} s"
 
     # --- the verdict ------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The face check PAM runs (``pam_exec.so``), once per login attempt:
 
-    auth sufficient pam_exec.so quiet stdout /usr/bin/timeout -s KILL 8 \\
+    auth sufficient pam_exec.so quiet stdout /usr/bin/timeout -s KILL 20 \\
         /opt/faceapp/bin/python -I -m faceapp.login.check --config /etc/faceapp/login.toml
 
 Exit 0 only when ``PAM_USER``'s own live face is verified within the timeout. Every other
@@ -18,12 +18,15 @@ the password included) it clears the user's recent failures.
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 
 EXIT_ACCEPTED, EXIT_REFUSED = 0, 1
+DEADLINE_MARGIN = 3.0  # seconds beyond the timeout for start-up before the check ends itself
 LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
 REMOTE_SERVICES = ("sshd", "sshd-auth")
 
@@ -49,7 +52,6 @@ def say(text: str) -> None:
 def check(config_path: Path, environment: dict, attempt, started: float) -> bool:
     """The face check; True only for the user's verified, live face. Any refusal sets
     ``attempt.reason``; errors propagate to the caller, which refuses."""
-    from faceapp.errors import FaceappError
     from faceapp.login.config import load_login_config
     from faceapp.login.store import UserStore
 
@@ -71,29 +73,42 @@ def check(config_path: Path, environment: dict, attempt, started: float) -> bool
             "(use the password)"
         )
         return False
+    from faceapp.liveness import CHALLENGE_STEPS
+    from faceapp.liveness.challenge import most_seconds
     from faceapp.models.files import files_of, shipped_model
     from faceapp.models.runtime import load_model
     from faceapp.verification.frames import verify_frames
     from faceapp.verification.rule import Thresholds
     from faceapp.verification.verifier import Verifier
 
+    # counted before the camera opens, forgiven only by an acceptance: an attempt that ends
+    # any other way (an error, the caller hanging up, the PAM line's kill) still counts
+    store.add_failure()
+    # our own deadline, well inside the PAM line's cap (sized for a challenge): SIGALRM's
+    # default action ends the process even inside a camera read that never returns
+    signal.alarm(math.ceil(config.timeout + DEADLINE_MARGIN))
+    challenge_started = False
+
+    def prompted(text: str) -> None:
+        nonlocal challenge_started
+        if not challenge_started:  # the face matched and a challenge asks: its time on top
+            challenge_started = True
+            signal.alarm(math.ceil(most_seconds(CHALLENGE_STEPS) + DEADLINE_MARGIN))
+        say(text)
+
     model = load_model(files_of(config.model) if config.model else shipped_model())
     thresholds = Thresholds.resolve(metadata=model.metadata.values, level=config.security)
     verifier = Verifier(model, store.data_root, thresholds)
-    say(f"looking for {store.user}'s face (up to {config.timeout:g} s; move your head a little)")
+    say(f"looking for {store.user}'s face (move your head a little)")
     called = time.monotonic()
-    try:
-        watched = verify_frames(
-            verifier,
-            config.camera,
-            config.timeout,
-            liveness=config.liveness,
-            realtime=True,
-            on_prompt=say,
-        )
-    except FaceappError:  # e.g. no camera: a failure to record, not a crash
-        store.add_failure()
-        raise
+    watched = verify_frames(
+        verifier,
+        config.camera,
+        config.timeout,
+        liveness=config.liveness,
+        realtime=True,
+        on_prompt=prompted,
+    )
     decision = watched.decision
     if watched.first_frame_after is not None:
         attempt.first_frame = called - started + watched.first_frame_after
@@ -108,7 +123,6 @@ def check(config_path: Path, environment: dict, attempt, started: float) -> bool
         store.clear_failures()
         attempt.reason = "verified and live" if config.liveness != "off" else "verified"
         return True
-    store.add_failure()
     if config.snapshots and watched.last_frame is not None:
         from faceapp.storage import save_image
 
@@ -167,6 +181,8 @@ def main(argv: list[str] | None = None, environment: dict | None = None) -> int:
         kind = "" if isinstance(error, FaceappError) else f"{type(error).__name__}: "
         attempt.reason = f"refused on an error: {kind}{one_line(error)}"[:300]
         accepted = False
+    finally:
+        signal.alarm(0)  # the check is over: writing the evidence is not cut short
     attempt.outcome = "accepted" if accepted else "refused"
     attempt.seconds = time.monotonic() - started
     try:

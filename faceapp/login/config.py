@@ -30,7 +30,7 @@ from faceapp.liveness import LIVENESS_MODES
 from faceapp.verification import SECURITY_LEVELS
 
 DEFAULT_PATH = Path("/etc/faceapp/login.toml")
-MAX_TIMEOUT = 10.0  # a login must never wait long: the PAM line's own cap is a bit above
+MAX_TIMEOUT = 10.0  # a login must never wait long (the challenge adds its answers' time)
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,15 @@ def load_login_config(path: Path | str = DEFAULT_PATH) -> LoginConfig:
     path = Path(path)
     try:
         text = path.read_bytes()
+        info = os.stat(path)
     except FileNotFoundError:
         return LoginConfig()
     except OSError as error:
         raise FaceappError(f"cannot read {path}: {error.strerror}") from None
+    if os.geteuid() == 0 and (info.st_uid != 0 or info.st_mode & 0o022):
+        # run by PAM as root: a file someone else can change could point the check at
+        # their own faces or camera
+        raise FaceappError(f"{path} must be root's and writable by root alone")
     try:
         values = tomllib.loads(text.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:

@@ -3,7 +3,7 @@ without ever locking anyone out.
 
 ``install`` writes the face check's own service file (``/etc/pam.d/faceapp``)::
 
-    auth    sufficient pam_exec.so quiet stdout /usr/bin/timeout -s KILL 7 \
+    auth    sufficient pam_exec.so quiet stdout /usr/bin/timeout -s KILL 20 \
             PYTHON -I -m faceapp.login.check --config CONFIG
     account optional   pam_exec.so quiet /usr/bin/timeout -s KILL 5 \
             PYTHON -I -m faceapp.login.check --config CONFIG --succeeded
@@ -35,7 +35,8 @@ MARK = "# added by faceapp-login pam install; faceapp-login pam uninstall remove
 
 def check_lines(python: str, config: Path, timeout: float, extra: float = 0.0) -> str:
     """The face check's PAM file: the auth line (capped: the timeout, the time a challenge
-    may add once the face matched, and start-up) and the account line."""
+    may add once the face matched, and start-up: 20 s for the default 4 s) and the account
+    line."""
     cap = int(timeout + extra + STARTUP_SECONDS + 0.999)
     run = f"{shlex.quote(python)} -I -m faceapp.login.check --config {config}"
     if any(c.isspace() for c in python + str(config)):
@@ -66,10 +67,10 @@ def install(
     include = f"@include {name}"
     if include in text.split("\n"):
         raise FaceappError(f"{target} includes {name} already (faceapp-login pam uninstall first)")
+    check_file = check_lines(python, config, timeout, challenge_seconds())
     backup = backup_dir / service
     backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # (the store too, if new)
     write_bytes_atomic(backup, target.read_bytes(), overwrite=True)
-    check_file = check_lines(python, config, timeout, challenge_seconds(config))
     write_bytes_atomic(pam_dir / name, check_file.encode(), overwrite=True)
     (pam_dir / name).chmod(0o644)  # PAM files are world-readable, like their neighbours
     lines = text.split("\n")
@@ -106,14 +107,13 @@ def uninstall(
     return target
 
 
-def challenge_seconds(config: Path) -> float:
-    """The most a challenge may add to the check under these settings (0 without one)."""
+def challenge_seconds() -> float:
+    """The most a challenge may add to the check. Counted whatever ``liveness`` says now:
+    the cap is written once, at install, and switching to the challenge later must not get
+    answers killed half-way (a passive check ends at its own timeout, well before the cap)."""
     from faceapp.liveness import CHALLENGE_STEPS
     from faceapp.liveness.challenge import most_seconds
-    from faceapp.login.config import load_login_config
 
-    if load_login_config(config).liveness != "challenge":
-        return 0.0
     return most_seconds(CHALLENGE_STEPS)
 
 

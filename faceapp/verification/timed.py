@@ -11,6 +11,15 @@ from faceapp.verification.rule import Decision
 FUSED_FRAMES = 3  # the latest judged frames whose scores decide together
 
 
+class Refusal:
+    """A liveness verdict of "no", with its reason (the shape of the checks' verdicts)."""
+
+    live = False
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
 class TimedVerification:
     """Decide over several frames for up to ``timeout`` seconds (like Howdy).
 
@@ -24,6 +33,12 @@ class TimedVerification:
     With a ``liveness`` check (:class:`faceapp.liveness.passive.MotionCheck`, fed every frame
     by the caller), a verified face must also be found live: it waits for the check's verdict, and
     stops at once when the check finds the face is not live.
+
+    A check that *asks* (a challenge: it has ``start``) begins once the face matched, and the
+    identity is watched until it ends: every frame is still judged, and the face must match
+    over all the frames judged while it asked and again over the :data:`FUSED_FRAMES` frames
+    after its last answer. Else a face that matched (say, a video of the owner) could hand
+    over to another (the person holding it) for the movements.
     """
 
     def __init__(self, timeout: float, reject_after: int = 5, clock=time.monotonic, liveness=None):
@@ -37,6 +52,9 @@ class TimedVerification:
         self.judged: list[Decision] = []
         self.skipped: dict[str, int] = {}
         self.result: Decision | None = None
+        self.asking = hasattr(liveness, "start")  # a challenge: identity watched throughout
+        self.watched: list[Decision] = []  # frames judged after the match, while it asked
+        self._live_at: int | None = None  # len(watched) when the check first said live
 
     @property
     def elapsed(self) -> float:
@@ -54,7 +72,13 @@ class TimedVerification:
         live = self.liveness.verdict().live
         if live is False:
             return True
-        return self.result is not None and (live is True or not self.result.verified)
+        if self.result is None:
+            return False
+        if live is True and self._watching:
+            if self._live_at is None:
+                self._live_at = len(self.watched)
+            return len(self.watched) - self._live_at >= FUSED_FRAMES  # matched again after
+        return live is True or not self.result.verified
 
     def record(self, decision: Decision | None, problem: str | None = None) -> None:
         """One frame as :meth:`faceapp.verification.verifier.Verifier.judge` judged it: its
@@ -73,6 +97,8 @@ class TimedVerification:
         frames judged after that do not change it."""
         self.judged.append(decision)
         if self.result is not None:
+            if self._watching:
+                self.watched.append(decision)
             return
         fused = self._fused()
         if (fused.verified and fused.frames >= FUSED_FRAMES) or len(self.judged) >= (
@@ -87,9 +113,14 @@ class TimedVerification:
         return recent[-1].fused([d.score for d in recent])
 
     @property
+    def _watching(self) -> bool:
+        return self.asking and self.result is not None and self.result.verified
+
+    @property
     def identity_decided(self) -> bool:
-        """Whether frames still need to be judged (the liveness check may need more)."""
-        return self.result is not None
+        """Whether frames no longer need to be judged (the liveness check may need more):
+        never while a challenge asks."""
+        return self.result is not None and not self._watching
 
     def outcome(self) -> Decision | None:
         """The decision: the one reached, else the latest frames' fused; None if no frame
@@ -103,7 +134,30 @@ class TimedVerification:
             return None
         if self.liveness is None or not decision.verified:
             return decision  # refused as someone else: whether live does not matter
-        return decision.with_liveness(self.liveness.final())
+        verdict = self.liveness.final()
+        if self._watching and verdict.live:
+            swapped = self._not_the_same_face()
+            if swapped is not None:
+                return swapped
+        return decision.with_liveness(verdict)
+
+    def _not_the_same_face(self) -> Decision | None:
+        """The refusal when the face that answered the challenge is not the one that matched:
+        over every frame judged while it asked, or over the frames after its last answer."""
+        after = self.watched[self._live_at or 0 :][:FUSED_FRAMES]
+        if len(after) < FUSED_FRAMES:
+            return self.result.with_liveness(  # type: ignore[union-attr]
+                Refusal("not live: the face was not seen again after the challenge")
+            )
+        for frames in (self.watched, after):
+            fused = frames[-1].fused([d.score for d in frames])
+            if not fused.verified:
+                return fused.with_liveness(
+                    Refusal(
+                        "not live: the face that answered the challenge is not the one that matched"
+                    )
+                )
+        return None
 
     def explain(self) -> str:
         judged = len(self.judged)

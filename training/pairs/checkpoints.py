@@ -97,7 +97,8 @@ class RunFolder:
         if not self.history_path.exists():
             return
         rows = list(csv.reader(io.StringIO(self._whole_rows())))
-        if not rows:
+        if not rows:  # not even a whole header: start the file afresh, or rows would glue on
+            write_bytes_atomic(self.history_path, b"", overwrite=True)
             return
         header, body = rows[0], rows[1:]
         column = header.index("epoch") if "epoch" in header else 0

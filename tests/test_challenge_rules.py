@@ -263,3 +263,17 @@ def test_the_time_a_challenge_may_take():
     assert check.progress == 0.0
     check.add(None, answer("left"))
     assert check.progress == 0.5
+
+
+def test_when_the_frames_end_an_unfinished_challenge_is_a_refusal_saying_how_far_it_got():
+    from faceapp.liveness.passive import Verdict
+
+    check, _ = check_asking(["left", "up"])
+    check.add(None, answer("left"))
+    assert check.verdict().live is None
+    assert check.final() == Verdict(
+        False, "not live: the challenge was not finished (1 of 2)", None, 1
+    )
+    check.add(None, face())
+    check.add(None, answer("up"))
+    assert check.final() == check.verdict() and check.final().live is True

@@ -37,7 +37,7 @@ def remote_session(environment: dict) -> str | None:
     rhost = environment.get("PAM_RHOST", "")
     if rhost not in LOCAL_HOSTS:
         return f"remote session from {rhost}"
-    if environment.get("PAM_SERVICE", "") in REMOTE_SERVICES:
+    if environment.get("PAM_SERVICE") in REMOTE_SERVICES:
         return f"remote session ({environment['PAM_SERVICE']})"
     if any(environment.get(name) for name in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY")):
         return "remote session (ssh)"

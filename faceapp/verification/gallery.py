@@ -193,7 +193,6 @@ class MemoryGallery:
         images = list(images)
         if not images:
             raise FaceappError("the gallery is empty: give at least one image of the face")
-        self.model = model
         self.names = [
             str(image) if isinstance(image, str | Path) else f"image {k}"
             for k, image in enumerate(images)

@@ -78,8 +78,18 @@ def test_a_removed_face_leaves_the_cache_on_disk_too(root):
     assert sorted(names) == sorted(p.name for p in root.verification_images.iterdir())
 
 
-@pytest.mark.parametrize("damage", ["garbage", "foreign", "stale", "nan", "wrong size"])
-def test_a_damaged_foreign_or_stale_cache_is_recomputed_never_trusted(root, damage):
+WHY_NOT_USED = {
+    "garbage": "not used (",
+    "foreign": "not used (made by another model); recomputing",
+    "nan": "not used (inconsistent arrays); recomputing",
+    "wrong size": "not used (inconsistent arrays); recomputing",
+    "pickled": "not used (",
+    "stale": None,  # a cache that is fine: only the changed image is embedded
+}
+
+
+@pytest.mark.parametrize("damage", list(WHY_NOT_USED))
+def test_a_damaged_foreign_or_stale_cache_is_recomputed_never_trusted(root, damage, caplog):
     expected = verifier_for(root).gallery.vectors().copy()
     (cache,) = root.gallery_cache.glob("*.npz")
     if damage == "garbage":
@@ -100,26 +110,51 @@ def test_a_damaged_foreign_or_stale_cache_is_recomputed_never_trusted(root, dama
             vectors = vectors[:, :-1]
         values["vectors"] = vectors
         np.savez(cache, **values)
+    elif damage == "pickled":  # Python objects in the file: loading them could run code
+        with np.load(cache) as data:
+            values = dict(data)
+        values["names"] = np.array(values["names"].tolist(), dtype=object)
+        np.savez(cache, **values)
     else:  # an image replaced by another with the same name
         victim = sorted(root.verification_images.iterdir())[0]
         shutil.copy(face_photos(OWNER)[9], victim)
         expected = None
+    caplog.set_level("DEBUG", logger="faceapp.verification.gallery")
     verifier = verifier_for(root)
     vectors = verifier.gallery.vectors()
     assert verifier.gallery.embedded == (1 if damage == "stale" else 5)
     if expected is not None:
         np.testing.assert_allclose(vectors, expected, atol=1e-6)
+    said = [r.getMessage() for r in caplog.records if "gallery cache" in r.getMessage()]
+    if WHY_NOT_USED[damage] is None:
+        assert said == []
+    else:  # one debug line, naming the file and why
+        assert len(said) == 1 and said[0].startswith(f"gallery cache {cache} not used (")
+        assert WHY_NOT_USED[damage] in said[0]
 
 
 def test_unreadable_verification_images_are_skipped_with_one_warning(root):
-    (root.verification_images / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
-    (root.verification_images / "notes.jpg").write_text("not an image")
+    """Unreadable files first in the folder's order: skipped, and every image after them
+    still embedded; one warning naming the first file and why."""
+    broken = root.verification_images / "0-broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    (root.verification_images / "1-notes.jpg").write_text("not an image")
     warnings = []
     verifier = verifier_for(root, on_warning=warnings.append)
     assert verifier.verify_frame(image(face_photos(OTHER)[0]))[0].total == 5
     verifier.verify_frame(image(face_photos(OTHER)[0]))
     assert len(warnings) == 1
-    assert warnings[0].startswith("warning: skipped 2 unreadable verification images")
+    assert warnings[0].startswith("warning: skipped 2 unreadable verification images: ")
+    assert warnings[0].endswith(f": {broken} (and 1 more)")
+
+
+def test_a_face_cut_without_alignment_is_noted_by_its_file_name(root):
+    (root.verification_images / "blank.jpg").write_bytes(
+        cv2.imencode(".jpg", np.full((300, 300, 3), 128, np.uint8))[1].tobytes()
+    )
+    gallery = verifier_for(root).gallery
+    gallery.vectors()
+    assert list(gallery.notes) == ["blank.jpg"] and gallery.notes["blank.jpg"]
 
 
 def test_a_gallery_given_in_memory_is_embedded_once_and_named(tmp_path):

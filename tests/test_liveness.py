@@ -78,6 +78,20 @@ def test_too_few_frames_leave_it_undecided_and_the_end_makes_that_not_live(video
     assert check.final().live is False and "motion" in check.final().reason
 
 
+def test_the_end_keeps_what_was_measured_when_too_few_frames_moved():
+    """A turning face seen for too few frames: undecided, and the final "not live" keeps the
+    parallax and the count of moving frames measured so far (no ../shared needed)."""
+    from liveness_material import TurningHead, swaying
+
+    head = TurningHead(face_photos("Jennifer_Capriati")[4])
+    check = watch(swaying(head, 30))
+    verdict, final = check.verdict(), check.final()
+    assert verdict.live is None and 0 < verdict.moving_frames < check.needed
+    assert final.live is False and "too little motion seen" in final.reason
+    assert (final.parallax, final.moving_frames) == (verdict.parallax, verdict.moving_frames)
+    assert final.parallax is not None
+
+
 class Verdicts:
     """A liveness check that says what it is told (for the decision rule's sake)."""
 

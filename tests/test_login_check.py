@@ -295,6 +295,8 @@ def test_a_successful_login_by_any_means_clears_the_failures(folder, store):
         ("symlink", "is not a plain"),
         ("no faces", "no faces enrolled for"),
         ("bad failures", "failures.json"),
+        ("failures not numbers", "damaged"),
+        ("failures not json", "unreadable"),
         ("bad config", "login.toml"),
         ("bad user", "not a user name"),
         ("open config", "must be root's and writable by root alone"),
@@ -316,8 +318,9 @@ def test_anything_untrusted_or_broken_is_a_refusal_with_its_reason(
         (store.path / "link").symlink_to(some_file)
     elif damage == "no faces":
         environment["PAM_USER"] = "fa-nobody"
-    elif damage == "bad failures":
-        (store.path / "failures.json").write_text('{"not": "a list"}')
+    elif damage in ("bad failures", "failures not numbers", "failures not json"):
+        text = {"bad failures": '{"not": "a list"}', "failures not numbers": '["x"]'}
+        (store.path / "failures.json").write_text(text.get(damage, "[1, 2"))
         os.chmod(store.path / "failures.json", 0o600)
     elif damage == "open config":
         os.chmod(config, 0o666)
@@ -329,6 +332,8 @@ def test_anything_untrusted_or_broken_is_a_refusal_with_its_reason(
     if damage in ("bad config", "open config"):  # no log file yet: what the user is told
         logged = capsys.readouterr().out
     assert status == 1 and "refused on an error" in logged and why in logged, logged
+    if damage == "failures not json":
+        assert f"unreadable {store.path / 'failures.json'}: " in logged
     if damage == "no faces":  # our own errors are named as they are, without a type
         assert fields(logged)["reason"] == (
             "refused on an error: no faces enrolled for fa-nobody (faceapp-login enrol --user)"
@@ -404,7 +409,7 @@ def test_each_untrusted_place_is_named_in_the_refusal(folder):
 def test_creating_a_store_refuses_an_existing_open_one_and_loosens_nothing(folder):
     (folder / "store").mkdir(mode=0o755)
     os.chmod(folder / "store", 0o755)
-    with pytest.raises(FaceappError, match="is open to others"):
+    with pytest.raises(FaceappError, match=f"^the face store {folder / 'store'} is open to others"):
         UserStore(folder / "store", USER).create()
     assert (folder / "store").stat().st_mode & 0o777 == 0o755
     os.chmod(folder / "store", 0o700)

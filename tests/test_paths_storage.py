@@ -132,6 +132,36 @@ def test_a_file_that_appears_while_writing_is_kept_not_overwritten(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["x.bin"]
 
 
+def test_a_capture_name_sorts_by_time_and_keeps_its_prefix(tmp_path, face_path):
+    import re
+
+    from faceapp.storage import unique_name
+
+    assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{8}\.jpg", unique_name())
+    assert re.fullmatch(r"x-\d{8}-\d{6}-[0-9a-f]{8}\.png", unique_name("x-", ".png"))
+    saved = save_image(read_image(face_path), tmp_path, prefix="anchor-")
+    assert re.fullmatch(r"anchor-\d{8}-\d{6}-[0-9a-f]{8}\.jpg", saved.name)
+
+
+def test_without_hard_links_the_rename_still_refuses_to_overwrite(tmp_path, monkeypatch):
+    """On a file system without hard links (os.link fails): moved into place when the target
+    is absent, refused when it is there."""
+
+    def no_links(source, target):
+        raise PermissionError("hard links not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    moved = write_bytes_atomic(tmp_path / "x.bin", b"one")
+    assert moved.read_bytes() == b"one"
+    target = tmp_path / "y.bin"
+    refused = pytest.raises(FaceappError, match=f"^refusing to overwrite existing file: {target}$")
+    with refused, atomic_path(target) as temp:
+        temp.write_bytes(b"two")
+        target.write_bytes(b"theirs")  # appears between the check and the rename
+    assert target.read_bytes() == b"theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.bin", "y.bin"]
+
+
 def test_replace_image_updates_in_place(tmp_path):
     target = tmp_path / "input_image" / "input_image.jpg"
     replace_image(np.zeros((20, 20, 3), np.uint8), target)

@@ -42,6 +42,10 @@ class UserStore:
         self.path = self.store / self.user
 
     @property
+    def whose_folder(self) -> str:
+        return f"{self.user}'s face folder"
+
+    @property
     def data_root(self) -> DataRoot:
         return DataRoot(self.path)
 
@@ -53,19 +57,19 @@ class UserStore:
         _private_dir(self.store, "the face store")
         if not self.path.is_dir():
             raise FaceappError(f"no faces enrolled for {self.user} (faceapp-login enrol --user)")
-        _private_dir(self.path, f"{self.user}'s face folder")
+        _private_dir(self.path, self.whose_folder)
         for folder, folders, files in os.walk(self.path):
             for name in folders:
-                _private_dir(Path(folder) / name, f"{self.user}'s face folder")
+                _private_dir(Path(folder) / name, self.whose_folder)
             for name in files:
                 _private_file(Path(folder) / name)
 
     def create(self) -> DataRoot:
         """The user's folder (and the store), root's alone; refused if either exists and
         is not private (nothing is loosened or tightened silently)."""
-        for folder in (self.store, self.path):
+        for folder, what in ((self.store, "the face store"), (self.path, self.whose_folder)):
             if folder.exists():
-                _private_dir(folder, str(folder))
+                _private_dir(folder, what)
             else:
                 folder.mkdir(mode=0o700)
                 os.chmod(folder, 0o700)

@@ -102,6 +102,80 @@ def test_bad_levels_and_levels_for_an_uncalibrated_model_are_one_line_errors():
         Thresholds.resolve(metadata={"rule": {"kind": "centroid", "levels": {"x": {}}}})
 
 
+RULE = "the rule in the model metadata"
+BY_SIZE = "has no thresholds by size"
+
+
+@pytest.mark.parametrize(
+    "given, message",
+    [
+        (
+            {"verification": 1.0},
+            "--verification-threshold must be below 1 (nothing is above 1), got 1",
+        ),
+        ({"detection": "1"}, "--detection-threshold must be below 1 (nothing is above 1), got 1"),
+        (
+            {"detection": "high"},
+            "--detection-threshold must be a number between 0 and 1, got 'high'",
+        ),
+        ({"verification": 2}, "--verification-threshold must be between 0 and 1, got 2"),
+        (
+            {"metadata": {"verification_threshold": "x"}},
+            "verification_threshold in model metadata must be a number between 0 and 1, got 'x'",
+        ),
+        (
+            {"metadata": {"detection_threshold": 0.5}, "level": "high"},
+            "--security needs a model calibrated with security levels; this model has none "
+            "(use --detection-threshold)",
+        ),
+        (
+            {"metadata": {"rule": {"kind": "vote"}}, "level": "high"},
+            "--security needs a model calibrated with security levels",
+        ),
+        ({"metadata": {"rule": "centroid"}}, RULE + ' must be {"kind": "centroid" or "vote", ...}'),
+        (
+            {"metadata": {"rule": {"kind": "mean"}}},
+            RULE + ' must be {"kind": "centroid" or "vote", ...}',
+        ),
+        (
+            {"metadata": {"rule": {"kind": "centroid", "levels": {"x": {"thresholds": {}}}}}},
+            f"{RULE}: level 'x' {BY_SIZE}",
+        ),
+        (
+            {
+                "metadata": {
+                    "rule": {"kind": "centroid", "levels": {"x": {"thresholds": {"0": 0.9}}}}
+                }
+            },
+            f"{RULE}: level 'x' {BY_SIZE}",
+        ),
+        (
+            {"metadata": {"rule": {"kind": "centroid", "levels": {"x": {"thresholds": {"1": 7}}}}}},
+            f"{RULE}: level x must be between 0 and 1, got 7",
+        ),
+        (
+            {"metadata": {"rule": {"kind": "centroid", "levels": {"x": None}}}},
+            f"{RULE}: level 'x' {BY_SIZE}",
+        ),
+    ],
+)
+def test_each_bad_threshold_or_rule_is_one_line_that_names_it(given, message):
+    with pytest.raises(FaceappError) as raised:
+        Thresholds.resolve(**given)
+    assert str(raised.value) == message
+
+
+def test_thresholds_just_below_1_and_a_rule_without_levels_are_taken_as_given():
+    chosen = Thresholds.resolve(detection="0.999", verification=0.99)
+    assert (chosen.detection, chosen.verification) == (0.999, 0.99)
+    vote = Thresholds.resolve(metadata={"rule": {"kind": "vote"}, "detection_threshold": 0.7})
+    assert (vote.rule, vote.detection) == ("vote", 0.7)
+    # a table whose sizes start at 1, read in order of size whatever order it was written in
+    levels = {"standard": {"thresholds": {"5": 0.8, "1": 0.9}}}
+    ordered = Thresholds.resolve(metadata={"rule": {"kind": "centroid", "levels": levels}})
+    assert ordered.threshold_for(1) == pytest.approx(0.9)
+
+
 def test_the_centroid_rule_compares_the_face_with_the_enrolled_faces_mean_direction():
     head = Head.dlib_distance(dimensions=3)
     gallery = np.array([[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]])  # lengths do not matter
@@ -228,13 +302,17 @@ class AskingCheck:
         return Verdict(bool(self.live), "live: followed" if self.live else "not finished", None, 0)
 
 
+SWAPPED = "not live: the face that answered the challenge is not the one that matched"
+
+
 @pytest.mark.parametrize(
     "during, after, verified, why",
     [
         ([0.9] * 6, [0.8] * 3, True, "live: followed"),
-        ([0.1] * 6, [0.9] * 3, False, "the face that answered the challenge is not the one"),
-        ([0.9] * 6, [0.2] * 3, False, "the face that answered the challenge is not the one"),
-        ([0.9] * 6, [0.9] * 2, False, "the face was not seen again after the challenge"),
+        ([], [0.8] * 3, True, "live: followed"),  # live at once: the first three frames after
+        ([0.1] * 6, [0.9] * 3, False, SWAPPED),
+        ([0.9] * 6, [0.2] * 3, False, SWAPPED),
+        ([0.9] * 6, [0.9] * 2, False, "not live: the face was not seen again after the challenge"),
     ],
 )
 def test_under_a_challenge_the_face_must_stay_the_one_that_matched(during, after, verified, why):
@@ -256,7 +334,7 @@ def test_under_a_challenge_the_face_must_stay_the_one_that_matched(during, after
     assert timed.done == (len(after) >= 3)
     clock.now += 100  # time runs out for the short case
     outcome = timed.outcome()
-    assert timed.done and outcome.verified is verified and why in outcome.liveness
+    assert timed.done and outcome.verified is verified and outcome.liveness == why
     assert outcome.live is verified
 
 

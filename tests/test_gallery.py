@@ -186,3 +186,64 @@ def test_a_face_cut_without_alignment_is_noted_by_name(tmp_path):
     blank = np.full((300, 300, 3), 128, np.uint8)  # no face: the central box is used
     memory = MemoryGallery([face_photos(OWNER)[0], blank], open_model(DataRoot(tmp_path)))
     assert list(memory.notes) == ["image 1"] and memory.notes["image 1"]
+
+
+def test_an_image_that_cannot_be_read_is_skipped_by_name_and_the_rest_still_count(
+    root, monkeypatch
+):
+    """A file the process may not read (as root, chmod cannot make one: the read is made to
+    fail), first in the folder's order: named in the warning with the system's reason, and
+    every image after it still embedded."""
+    from pathlib import Path
+
+    locked = root.verification_images / "0-locked.jpg"
+    shutil.copy(face_photos(OWNER)[9], locked)
+    read_bytes = Path.read_bytes
+
+    def refuse_the_locked_one(path):
+        if path.name == locked.name:
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse_the_locked_one)
+    warnings = []
+    gallery = verifier_for(root, on_warning=warnings.append).gallery
+    assert len(gallery) == 5 and locked.name not in gallery.names
+    assert warnings == [
+        f"warning: skipped 1 unreadable verification images: cannot read {locked}: "
+        "Permission denied"
+    ]
+
+
+def test_removing_every_face_leaves_an_empty_cache_of_the_models_size(root):
+    verifier_for(root).gallery.vectors()
+    for photo in root.verification_images.iterdir():
+        photo.unlink()
+    gallery = verifier_for(root).gallery
+    assert len(gallery) == 0 and gallery.vectors().shape == (0, gallery.model.head.dimensions)
+    (cache,) = root.gallery_cache.glob("*.npz")
+    with np.load(cache) as data:
+        assert data["vectors"].shape == (0, gallery.model.head.dimensions)
+        assert data["names"].tolist() == []
+
+
+def test_a_gallery_without_a_cache_folder_embeds_and_writes_nothing(root):
+    from faceapp.verification.gallery import Gallery
+
+    gallery = Gallery(root.verification_images, open_model(root), cache_dir=None)
+    assert len(gallery) == 5 and gallery.embedded == 5
+    assert not root.gallery_cache.exists() or not list(root.gallery_cache.iterdir())
+
+
+def test_a_cache_that_cannot_be_written_costs_a_debug_line_not_the_verification(root, caplog):
+    root.gallery_cache.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(root.gallery_cache)
+    root.gallery_cache.write_text("a file where the cache's folder should be")
+    caplog.set_level("DEBUG", logger="faceapp.verification.gallery")
+    verifier = verifier_for(root)
+    decision, _ = verifier.verify_frame(image(face_photos(OWNER)[6]))
+    assert decision.total == 5 and decision.verified
+    said = [r.getMessage() for r in caplog.records]
+    cache = verifier.gallery.cache_file
+    assert len(said) == 1 and said[0].startswith(f"gallery cache {cache} not written: "), said
+    assert str(root.gallery_cache) in said[0].split(" not written: ")[1]  # what stood in the way

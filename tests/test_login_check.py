@@ -183,6 +183,25 @@ def test_with_liveness_off_the_owners_still_face_is_accepted_as_verified(folder,
     assert status == 0 and fields(logged)["reason"] == "verified", logged
 
 
+def test_the_time_to_the_first_frame_counts_a_slow_camera_from_the_checks_start(
+    folder, store, clips, monkeypatch
+):
+    """The audit line's ``first_frame``: from the check's start to its first frame, a
+    camera's opening included (here one that takes a second)."""
+    from faceapp.vision.camera import FrameSource
+
+    opening = FrameSource.__enter__
+
+    def slow_to_open(source):
+        time.sleep(1.0)
+        return opening(source)
+
+    monkeypatch.setattr(FrameSource, "__enter__", slow_to_open)
+    status, logged = attempt(configure(folder, clips["owner still"], liveness="off"))
+    line = fields(logged)
+    assert status == 0 and 1.0 <= float(line["first_frame"]) <= float(line["seconds"]), logged
+
+
 def test_a_model_named_in_the_settings_is_the_one_that_runs(folder, store, clips):
     """The compact shipped model has no security levels: named in the settings with one,
     the check refuses on that error, so it is the model that was loaded."""
@@ -357,7 +376,7 @@ def test_bad_arguments_are_a_refusal():
 # --- the store --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["", "Root", "../x", "a b", "a/b", "x" * 33, "-dash"])
+@pytest.mark.parametrize("name", ["", None, "Root", "../x", "a b", "a/b", "x" * 33, "-dash"])
 def test_user_names_that_could_escape_the_store_are_refused(name):
     with pytest.raises(FaceappError, match="not a user name"):
         check_user_name(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -110,6 +111,8 @@ def test_captures_get_unique_private_names_and_are_never_overwritten(tmp_path, f
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert read_image(path).shape == frame.shape
     assert not [p for p in (tmp_path / "anchor").iterdir() if p.name.startswith(".")]
+    # named by the time they were taken, then a random part: they sort as they were taken
+    assert all(re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{8}\.jpg", p.name) for p in paths), paths
 
 
 def test_atomic_write_refuses_to_overwrite_unless_asked(tmp_path):

@@ -277,3 +277,29 @@ def test_when_the_frames_end_an_unfinished_challenge_is_a_refusal_saying_how_far
     check.add(None, face())
     check.add(None, answer("up"))
     assert check.final() == check.verdict() and check.final().live is True
+
+
+def test_a_face_not_found_from_the_start_is_waited_for_as_long_as_one_lost_later():
+    clock = Clock()
+    check = ChallengeCheck(1, rng=np.random.default_rng(0), clock=clock)
+    check.start()
+    for _ in range(LOST_FRAMES):
+        check.add(None, None)
+    assert check.failed is None
+    check.add(None, None)
+    assert check.failed == "not live: the face was lost during the challenge"
+
+
+def test_the_verdict_counts_the_movements_answered_whatever_the_outcome():
+    from faceapp.liveness.passive import Verdict
+
+    check, _ = check_asking(["left", "up"])
+    check.add(None, answer("left"))
+    check.add(None, face())
+    check.add(None, answer("up"))
+    assert check.verdict() == Verdict(True, "live: followed the challenge (left then up)", None, 2)
+    failing, _ = check_asking(["left", "up"])
+    failing.add(None, answer("left"))
+    failing.add(None, face())
+    failing.add(None, answer("down"))
+    assert failing.verdict() == Verdict(False, failing.failed, None, 1)

@@ -189,13 +189,44 @@ def test_the_centroid_rule_compares_the_face_with_the_enrolled_faces_mean_direct
     assert decision.rule == "centroid" and decision.total == 2
     assert decision.verified == bool(centred > 0.9 + (0.8 - 0.9) * np.log(2) / np.log(5))
     assert "against 2 enrolled face(s)" in decision.summary()
-    with pytest.raises(FaceappError, match="needs the score against"):
+    with pytest.raises(FaceappError) as raised:
         decide(scores, thresholds)
+    assert str(raised.value) == "the centroid rule needs the score against the enrolled faces' mean"
+
+
+def test_the_vote_scores_the_embeddings_as_they_are_not_at_unit_length():
+    head = Head.dlib_distance(dimensions=3)
+    gallery = np.array([[2.0, 0.0, 0.0], [0.0, 0.5, 0.0]])
+    probe = np.array([1.0, 0.0, 0.0])
+    scores, centred = face_scores(head, probe, gallery, "vote")
+    assert centred is None
+    np.testing.assert_allclose(scores, head.scores(probe, gallery))
+    assert scores[0] < face_scores(head, probe, gallery, "centroid")[0][0]  # 1 apart, not 0
 
 
 def test_decide_without_verification_images_is_a_clear_error():
-    with pytest.raises(FaceappError, match="no verification images"):
+    with pytest.raises(FaceappError) as raised:
         decide(np.array([]), Thresholds())
+    assert str(raised.value) == "no verification images to compare with (press 'e' to enrol)"
+
+
+def test_thresholds_of_exactly_0_and_a_level_table_start_are_kept():
+    from faceapp.verification.rule import parse_threshold
+
+    assert (parse_threshold("0", "x"), parse_threshold(1, "x")) == (0.0, 1.0)
+    standard = Thresholds.resolve(metadata=CALIBRATED)
+    assert standard.detection == pytest.approx(0.90)  # the bar for one face: the table's start
+    centroid_only = Thresholds.resolve(metadata={"rule": {"kind": "centroid"}})
+    assert (centroid_only.rule, centroid_only.level) == ("centroid", "")
+    custom = Thresholds.resolve(detection=0.6, metadata=CALIBRATED, level="high")
+    assert (custom.rule, custom.level) == ("centroid", "custom")
+
+
+def test_fused_frames_must_score_above_the_bar_not_on_it():
+    on_the_bar = [decide([0.9, 0.1], Thresholds(0.5, 0.5)) for _ in range(3)]  # half matched
+    assert not on_the_bar[0].verified
+    fused = on_the_bar[-1].fused([d.score for d in on_the_bar])
+    assert fused.score == pytest.approx(0.5) and not fused.verified and fused.frames == 3
 
 
 def test_decision_round_trips_through_a_dict():
@@ -402,3 +433,40 @@ def test_each_skipped_frame_is_counted_under_its_reason():
         timed.skip(reason)
     assert timed.skipped == {"too dark": 2, "no face": 1}
     assert timed.explain() == "0 frame(s) judged in 0.0 s; skipped: 1 no face, 2 too dark"
+
+
+def test_a_frame_judged_without_a_decision_is_counted_under_its_problem_or_not_judged():
+    timed = TimedVerification(5.0, clock=lambda: 0.0)
+    timed.record(None, "no face")
+    timed.record(None)
+    timed.record(_frame(0.9))
+    assert timed.skipped == {"no face": 1, "not judged": 1} and len(timed.judged) == 1
+
+
+def test_a_stranger_is_refused_at_the_fifth_frame_not_before():
+    timed = TimedVerification(5.0, clock=FakeClock())
+    for _ in range(4):
+        timed.add(_frame(0.1))
+        assert not timed.done
+    timed.add(_frame(0.1))
+    assert timed.done and not timed.outcome().verified
+
+
+def test_the_story_names_skipped_frames_and_the_liveness_reason_only_when_they_matter():
+    clock = FakeClock()
+    timed = TimedVerification(5.0, clock=clock)
+    timed.add(_frame(0.9))
+    clock.now += 1.25
+    assert timed.explain() == "1 frame(s) judged in 1.2 s"
+    watched = TimedVerification(5.0, clock=clock, liveness=AskingCheck())
+    assert watched.explain() == "0 frame(s) judged in 0.0 s; not finished"
+    watched.add(_frame(0.9))
+    assert watched.explain() == "1 frame(s) judged in 0.0 s"
+
+
+def test_decide_takes_the_scores_in_any_shape_as_one_row_of_faces():
+    """A row or column cut from a matrix of scores counts its faces, not its rows."""
+    flat = decide([0.9, 0.1, 0.9], Thresholds(0.5, 0.5))
+    for shaped in (np.array([[0.9, 0.1, 0.9]]), np.array([[0.9], [0.1], [0.9]])):
+        decision = decide(shaped, Thresholds(0.5, 0.5))
+        assert (decision.matches, decision.total) == (flat.matches, flat.total) == (2, 3)

@@ -190,3 +190,34 @@ def test_the_final_material_holds_both_kinds_of_lfw_attack_and_whole_clips():
     lfw = [t.kind for t in measured if t.source == "lfw"]
     assert sorted(lfw) == ["print", "print", "screen", "screen"]
     assert {t.video for t in measured if t.source != "lfw"} == {"k.mp4", "k1.avi"}
+
+
+def stripes(along: str, period: float, shape=(120, 200)) -> np.ndarray:
+    """A grey image whose brightness is a sine of ``period`` px along x or y (amplitude 50)."""
+    y, x = np.mgrid[: shape[0], : shape[1]].astype(np.float64)
+    phase = 2 * np.pi * (x if along == "x" else y) / period
+    return np.clip(128 + 50 * np.sin(phase), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("along", ["x", "y"])
+def test_the_detail_image_keeps_fine_texture_and_drops_slow_light(along):
+    """What the points are followed on: even light is 128 everywhere; texture 8 px across
+    keeps its contrast (doubled, less the 0.8 px blur: a Gaussian of sigma s scales a sine
+    of period P by exp(-2 pi^2 s^2 / P^2)), whichever way it runs; the image keeps its size."""
+    from faceapp.liveness.passive import detail
+
+    for level in (30, 128, 220):
+        assert (detail(np.full((90, 130), level, np.uint8)) == 128).all()
+    out = detail(stripes(along, 8.0)).astype(np.float64)
+    assert out.shape == (120, 200)
+    inner = out[16:-16, 16:-16] - 128
+    expected = 2 * 50 * np.exp(-2 * np.pi**2 * 0.8**2 / 8.0**2)  # 82: the fine blur's share
+    assert np.abs(inner).max() == pytest.approx(expected, rel=0.08)
+    assert detail(stripes(along, 8.0), scale=0.5).shape == (60, 100)
+    # light that changes over 160 px (a shadow's edge) is cut to under a tenth of its
+    # doubled 100; at 32 px the coarse layer takes about half: the band-pass's knee, which a
+    # narrower or wider coarse blur, or one along a single axis, would move (to 32 or 76)
+    big = (240, 320)
+    slow = np.abs(detail(stripes(along, 160.0, big)).astype(np.float64)[32:-32, 32:-32] - 128)
+    knee = np.abs(detail(stripes(along, 32.0, big)).astype(np.float64)[32:-32, 32:-32] - 128)
+    assert slow.max() <= 10 and 36 <= knee.max() <= 48

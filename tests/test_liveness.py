@@ -9,7 +9,7 @@ import pytest
 from conftest import face_photos
 from liveness_material import rendered
 
-from faceapp.liveness.passive import MotionCheck
+from faceapp.liveness.passive import LAG, MotionCheck, _inside
 from faceapp.verification.rule import Thresholds, decide
 from faceapp.verification.timed import TimedVerification
 from faceapp.vision.finder import FaceFinder
@@ -64,6 +64,8 @@ def test_a_frozen_camera_is_not_live_and_says_no_motion():
     verdict = check.final()
     assert check.faces == 125 and verdict.live is False
     assert verdict.reason.startswith("not live: no motion seen")
+    # every frame counted; each one from the LAG-th on compared with LAG frames before: still
+    assert (check.frames, check.still_frames, check.parallax) == (125, 125 - LAG, [])
 
 
 def test_no_face_and_no_frames_are_not_live():
@@ -221,3 +223,21 @@ def test_the_detail_image_keeps_fine_texture_and_drops_slow_light(along):
     slow = np.abs(detail(stripes(along, 160.0, big)).astype(np.float64)[32:-32, 32:-32] - 128)
     knee = np.abs(detail(stripes(along, 32.0, big)).astype(np.float64)[32:-32, 32:-32] - 128)
     assert slow.max() <= 10 and 36 <= knee.max() <= 48
+
+
+def test_a_face_is_inside_the_window_up_to_and_on_its_edges_and_not_a_pixel_beyond():
+    from faceapp.vision.geometry import Box
+
+    window = Box(100, 50, 200, 150)
+    assert _inside(Box(100, 50, 200, 150), window)  # the window itself
+    assert _inside(Box(150, 100, 20, 20), window)
+    for outside in (
+        Box(99, 60, 50, 50),  # a pixel left
+        Box(110, 49, 50, 50),  # above
+        Box(251, 60, 50, 50),  # a pixel right of the right edge
+        Box(110, 151, 50, 50),  # below
+        Box(0, 0, 20, 20),  # wholly outside, up and left
+        Box(120, 60, 20, 200),  # taller than what is left below it
+    ):
+        assert not _inside(outside, window), outside
+    assert not _inside(Box(150, 100, 20, 20), None)

@@ -241,3 +241,24 @@ def test_a_face_is_inside_the_window_up_to_and_on_its_edges_and_not_a_pixel_beyo
     ):
         assert not _inside(outside, window), outside
     assert not _inside(Box(150, 100, 20, 20), None)
+
+
+def test_the_verdict_comes_at_the_needed_moving_frames_and_above_the_threshold_only():
+    from faceapp.liveness.passive import Verdict
+
+    check = MotionCheck(threshold=0.05, needed=4)
+    check.faces = check.frames = 30
+    assert check.verdict() == Verdict(
+        None,
+        "not live: no motion seen (a frozen camera, or a face held still: move your head a little)",
+        None,
+        0,
+    )
+    check.parallax = [0.09, 0.07, 0.08]
+    assert check.verdict().live is None
+    check.parallax.append(0.06)
+    live = "live: the face moved in three dimensions"
+    assert check.verdict() == Verdict(True, live, pytest.approx(0.075), 4)
+    check.parallax = [0.05] * 4  # on the threshold: a flat picture's
+    flat = "not live: the face moved like a flat picture"
+    assert check.verdict() == Verdict(False, flat, pytest.approx(0.05), 4)

@@ -247,3 +247,12 @@ def test_a_cache_that_cannot_be_written_costs_a_debug_line_not_the_verification(
     cache = verifier.gallery.cache_file
     assert len(said) == 1 and said[0].startswith(f"gallery cache {cache} not written: "), said
     assert str(root.gallery_cache) in said[0].split(" not written: ")[1]  # what stood in the way
+
+
+def test_the_warning_is_said_only_when_there_is_one_and_someone_to_tell(root):
+    warnings = []
+    assert len(verifier_for(root, on_warning=warnings.append).gallery) == 5
+    assert warnings == []  # a clean folder: nothing to say
+    (root.verification_images / "0-broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    unheard = verifier_for(root).gallery  # no one to tell: it is kept, not said
+    assert len(unheard) == 5 and unheard.warning.startswith("warning: skipped 1 unreadable")

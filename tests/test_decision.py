@@ -27,7 +27,7 @@ from faceapp.vision.quality import frame_problem
 def test_decide_counts_scores_strictly_above_the_detection_threshold():
     decision = decide(np.array([0.9, 0.5, 0.51, 0.2]), Thresholds(0.5, 0.5))
     assert (decision.matches, decision.total) == (2, 4)
-    assert decision.fraction == 0.5
+    assert decision.fraction == decision.score == 0.5  # 0.5 itself is not above 0.5
     assert not decision.verified  # 50% is not *above* the verification threshold
     assert decision.score_min == pytest.approx(0.2)
     assert decision.score_max == pytest.approx(0.9)
@@ -470,3 +470,11 @@ def test_decide_takes_the_scores_in_any_shape_as_one_row_of_faces():
     for shaped in (np.array([[0.9, 0.1, 0.9]]), np.array([[0.9], [0.1], [0.9]])):
         decision = decide(shaped, Thresholds(0.5, 0.5))
         assert (decision.matches, decision.total) == (flat.matches, flat.total) == (2, 3)
+
+
+def test_the_centroid_rule_verifies_above_its_bar_not_on_it_and_names_its_level():
+    thresholds = Thresholds.resolve(metadata=CALIBRATED, level="high")
+    bar = thresholds.threshold_for(2)
+    on_the_bar = decide([0.5, 0.6], thresholds, bar)
+    assert (on_the_bar.verified, on_the_bar.score, on_the_bar.level) == (False, bar, "high")
+    assert decide([0.5, 0.6], thresholds, bar + 1e-9).verified

@@ -76,6 +76,8 @@ def run(results: Results, context, args) -> None:
             config.write_text(
                 f'camera = "{camera}"\ntimeout = 4.0\nstore = "{folder / "store"}"\n'
                 f'log = "{folder / "login.log"}"\nsecurity = "high"\n'
+                # a clip cannot answer the challenge (the login's default): the passive check
+                'liveness = "passive"\n'
             )
 
         configure(owner_clip)

@@ -164,6 +164,45 @@ def test_first_run_enrol_then_verify_with_the_shipped_model(app_env, videos, tmp
     assert other["records"]["other"]["result"] == "Unverified", other["records"]["other"]
 
 
+def test_the_enrolled_faces_show_along_the_preview_and_a_second_tap_removes_one(
+    app_env, clips, tmp_path
+):
+    """Two faces enrolled show as two thumbnails; a tap arms one (the only one with a
+    border: a border on every thumbnail cost the preview 8 ms a frame), a second removes it."""
+    root = tmp_path / "data"
+    steps = [
+        {"wait": "frames", "count": 3},
+        *enrol_steps(2, frames=5),
+        {"wait": "idle", "timeout": 60},
+        {"record": "enrolled"},
+        {"tap_enrolled": 0},
+        {"record": "armed"},
+        {"tap_enrolled": 0},
+        {"record": "removed"},
+    ]
+    report = run_app(
+        steps,
+        ["--camera", str(clips["owner"]), "--data-root", str(root)],
+        app_env,
+        tmp_path / "run",
+    )
+    assert_ran_cleanly(report)
+    records = report["records"]
+    first, second = (thumb["name"] for thumb in records["enrolled"]["enrolled_strip"])
+    assert records["enrolled"]["enrolled_strip"] == [
+        {"name": first, "armed": False, "border": False},
+        {"name": second, "armed": False, "border": False},
+    ]
+    assert records["armed"]["enrolled_strip"] == [
+        {"name": first, "armed": True, "border": True},
+        {"name": second, "armed": False, "border": False},
+    ]
+    assert records["removed"]["enrolled_strip"] == [
+        {"name": second, "armed": False, "border": False}
+    ]
+    assert [p.name for p in images_in(root / "verification_images")] == [second]
+
+
 def test_enrol_verify_timed_kill_restart_and_slider(app_env, clips, tmp_path):
     """The fixture's faces: enrol the owner, verify (v, t), survive a killed worker, and a
     slider that reaches the worker; then another person's clip is refused. The clip shows

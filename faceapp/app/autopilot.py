@@ -13,6 +13,7 @@ the path a real key press takes):
     {"wait": "overlay", "contains": "no camera"}   until the preview's message says so
     {"key": "a"}                          press a key ("escape" for Esc)
     {"button": "verify_button"}           press a button by its id in faceapp.kv
+    {"tap_enrolled": 0}                   tap the strip's first enrolled face (twice removes it)
     {"set": "detection_threshold", "value": 0.3}
     {"sleep": 0.5}
     {"reset_timing": true}                forget the frame intervals measured so far
@@ -133,6 +134,14 @@ def snapshot(app, timer: FrameTimer) -> dict:
         "first_frame_s": timer.since_launch(timer.first_frame_at),
         "ready_s": timer.since_launch(session.ready_at),
         "tensorflow_imported": "tensorflow" in sys.modules or "keras" in sys.modules,
+        "enrolled_strip": [  # left to right: each thumbnail's face, armed or not, bordered or not
+            {
+                "name": thumb.name,
+                "armed": bool(thumb.armed),
+                "border": bool(thumb.canvas.after.children),
+            }
+            for thumb in reversed(app.root.ids.enrolled_strip.children)
+        ],
     }
 
 
@@ -194,6 +203,10 @@ class Autopilot:
             return True
         if "button" in step:
             app.root.ids[step["button"]].trigger_action(0)
+            return True
+        if "tap_enrolled" in step:  # the n-th thumbnail of the strip, from the left
+            strip = list(reversed(app.root.ids.enrolled_strip.children))
+            app.tap_enrolled(strip[int(step["tap_enrolled"])].name)
             return True
         if "set" in step:
             setattr(app, step["set"], step["value"])

@@ -402,8 +402,10 @@ class FaceApp(App):
         strip = self.root.ids.enrolled_strip
         strip.clear_widgets()
         for face in faces:
-            thumb = Factory.EnrolledThumb()  # its kv properties exist once it is made
-            thumb.name, thumb.armed = face.name, face.name == self.session.armed
+            armed = face.name == self.session.armed
+            # its kv properties exist once it is made
+            thumb = Factory.ArmedThumb() if armed else Factory.EnrolledThumb()
+            thumb.name = face.name
             thumb.source = str(face.path)
             strip.add_widget(thumb)
 

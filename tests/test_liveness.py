@@ -262,3 +262,25 @@ def test_the_verdict_comes_at_the_needed_moving_frames_and_above_the_threshold_o
     check.parallax = [0.05] * 4  # on the threshold: a flat picture's
     flat = "not live: the face moved like a flat picture"
     assert check.verdict() == Verdict(False, flat, pytest.approx(0.05), 4)
+
+
+def test_points_lost_mid_clip_are_replaced_on_the_face_away_from_those_still_followed():
+    """When fewer than MIN_POINTS points are left, new ones are seeded on the face, none on
+    top of a point still followed (each keeps a 3 px circle to itself)."""
+    from liveness_material import TurningHead, swaying
+
+    from faceapp.liveness.passive import MAX_POINTS, MIN_POINTS
+
+    frames = swaying(TurningHead(face_photos("Jennifer_Capriati")[4]), 6)
+    finder, check = FaceFinder(track=True), MotionCheck()
+    for frame in frames[:5]:
+        check.add(frame, finder.find(frame))
+    assert len(check._tracks) >= MIN_POINTS
+    kept = check._tracks[:12]
+    check._tracks = list(kept)  # as if the rest were lost: fewer than MIN_POINTS remain
+    check.add(frames[5], finder.find(frames[5]))
+    followed = [track[-1] for track in check._tracks if any(track is k for k in kept)]
+    new = [track[-1] for track in check._tracks if not any(track is k for k in kept)]
+    assert len(followed) >= 8 and MIN_POINTS <= len(check._tracks) <= MAX_POINTS
+    gaps = [np.hypot(x - a, y - b) for x, y in new for a, b in followed]
+    assert min(gaps) > 2.5, min(gaps)

@@ -51,10 +51,7 @@ def check_asking(moves: list[str]) -> tuple[ChallengeCheck, Clock]:
     """A started check that asks ``moves`` in this order, its baseline taken at (0, 0)."""
     clock = Clock()
     check = ChallengeCheck(len(moves), rng=np.random.default_rng(0), clock=clock)
-    check.steps = [
-        module.Step(m, MOVES[m][0], MOVES[m][1], MOVES[m][2], TURN if MOVES[m][1] == 0 else TILT)
-        for m in moves
-    ]
+    check.steps = [module.Step.of(m) for m in moves]
     check.start()
     for _ in range(BASELINE_FRAMES):
         check.add(None, face())

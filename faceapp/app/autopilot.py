@@ -140,9 +140,15 @@ def snapshot(app, timer: FrameTimer) -> dict:
                 "armed": bool(thumb.armed),
                 "border": bool(thumb.canvas.after.children),
             }
-            for thumb in reversed(app.root.ids.enrolled_strip.children)
+            for thumb in thumbnails(app)
         ],
     }
+
+
+def thumbnails(app) -> list:
+    """The enrolled faces' thumbnails along the preview, left to right (Kivy keeps a
+    layout's children newest first)."""
+    return list(reversed(app.root.ids.enrolled_strip.children))
 
 
 class Autopilot:
@@ -205,8 +211,7 @@ class Autopilot:
             app.root.ids[step["button"]].trigger_action(0)
             return True
         if "tap_enrolled" in step:  # the n-th thumbnail of the strip, from the left
-            strip = list(reversed(app.root.ids.enrolled_strip.children))
-            app.tap_enrolled(strip[int(step["tap_enrolled"])].name)
+            app.tap_enrolled(thumbnails(app)[int(step["tap_enrolled"])].name)
             return True
         if "set" in step:
             setattr(app, step["set"], step["value"])

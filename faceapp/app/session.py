@@ -242,11 +242,11 @@ class Session:
         self.view.busy, self.view.busy_text = True, self._timed_text()
 
     def _timed_text(self, problem: str = "") -> str:
+        if self.view.prompt:  # a challenge asks: its instruction is the whole text
+            return self.view.prompt
         text = f"verifying for up to {self.settings.timeout:g} s"
         if self.timed is not None and self.timed.liveness is not None:
             text += ": move your head a little"
-        if self.view.prompt:
-            return self.view.prompt
         return text + (f"... ({problem})" if problem else "...")
 
     # --- the enrolled faces ---------------------------------------------------------------

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from faceapp.liveness import CHALLENGE_STEPS
 from faceapp.liveness.passive import Verdict
 from faceapp.vision.finder import Face
 from faceapp.vision.geometry import Box
@@ -58,6 +59,12 @@ class Step:
     sign: int
     needed: float
 
+    @classmethod
+    def of(cls, move: str) -> Step:
+        """The step that asks for ``move`` (a key of :data:`MOVES`)."""
+        prompt, axis, sign = MOVES[move]
+        return cls(move, prompt, axis, sign, TURN if axis == 0 else TILT)
+
 
 class ChallengeCheck:
     """The challenge, fed every frame; ask :meth:`verdict` and read :attr:`prompt`."""
@@ -72,10 +79,7 @@ class ChallengeCheck:
         """``on_prompt(text)``: called whenever what the user should do changes."""
         rng = rng if rng is not None else np.random.default_rng()
         moves = list(rng.choice(list(MOVES), size=steps, replace=False))
-        self.steps = [
-            Step(m, MOVES[m][0], MOVES[m][1], MOVES[m][2], TURN if MOVES[m][1] == 0 else TILT)
-            for m in moves
-        ]
+        self.steps = [Step.of(m) for m in moves]
         self.clock = clock
         self.started = False
         self.done = 0  # steps answered
@@ -195,7 +199,7 @@ class ChallengeCheck:
         return verdict
 
 
-def most_seconds(steps: int) -> float:
+def most_seconds(steps: int = CHALLENGE_STEPS) -> float:
     """The longest a challenge of ``steps`` movements can take once asked: each answer's
     time and each return to the camera's, plus a second to settle."""
     return 2 * ANSWER_SECONDS * steps + 1.0

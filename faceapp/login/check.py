@@ -73,7 +73,6 @@ def check(config_path: Path, environment: dict, attempt, started: float) -> bool
             "(use the password)"
         )
         return False
-    from faceapp.liveness import CHALLENGE_STEPS
     from faceapp.liveness.challenge import most_seconds
     from faceapp.models.files import files_of, shipped_model
     from faceapp.models.runtime import load_model
@@ -93,7 +92,7 @@ def check(config_path: Path, environment: dict, attempt, started: float) -> bool
         nonlocal challenge_started
         if not challenge_started:  # the face matched and a challenge asks: its time on top
             challenge_started = True
-            signal.alarm(math.ceil(most_seconds(CHALLENGE_STEPS) + DEADLINE_MARGIN))
+            signal.alarm(math.ceil(most_seconds() + DEADLINE_MARGIN))
         say(text)
 
     model = load_model(files_of(config.model) if config.model else shipped_model())

@@ -67,7 +67,12 @@ def install(
     include = f"@include {name}"
     if include in text.split("\n"):
         raise FaceappError(f"{target} includes {name} already (faceapp-login pam uninstall first)")
-    check_file = check_lines(python, config, timeout, challenge_seconds())
+    from faceapp.liveness.challenge import most_seconds
+
+    # the cap counts a challenge's time whatever ``liveness`` says now: it is written once,
+    # here, and switching to the challenge later must not get answers killed half-way (a
+    # passive check ends at its own timeout, well before the cap)
+    check_file = check_lines(python, config, timeout, most_seconds())
     backup = backup_dir / service
     backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # (the store too, if new)
     write_bytes_atomic(backup, target.read_bytes(), overwrite=True)
@@ -105,16 +110,6 @@ def uninstall(
         write_bytes_atomic(target, "\n".join(kept).encode(), overwrite=True)
     (pam_dir / name).unlink(missing_ok=True)
     return target
-
-
-def challenge_seconds() -> float:
-    """The most a challenge may add to the check. Counted whatever ``liveness`` says now:
-    the cap is written once, at install, and switching to the challenge later must not get
-    answers killed half-way (a passive check ends at its own timeout, well before the cap)."""
-    from faceapp.liveness import CHALLENGE_STEPS
-    from faceapp.liveness.challenge import most_seconds
-
-    return most_seconds(CHALLENGE_STEPS)
 
 
 def _is_auth(line: str) -> bool:

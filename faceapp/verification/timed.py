@@ -63,8 +63,8 @@ class TimedVerification:
     @property
     def done(self) -> bool:
         # a challenge asks once the face matched: it gets its own time on top of the timeout
-        asking = self.result is not None and self.result.verified
-        extra = getattr(self.liveness, "extra_seconds", 0.0) if asking else 0.0
+        matched = self.result is not None and self.result.verified
+        extra = getattr(self.liveness, "extra_seconds", 0.0) if matched else 0.0
         if self.elapsed >= self.timeout + extra:
             return True
         if self.liveness is None:
@@ -105,7 +105,7 @@ class TimedVerification:
             self.reject_after
         ):
             self.result = fused
-            if fused.verified and hasattr(self.liveness, "start"):
+            if fused.verified and self.asking:
                 self.liveness.start()  # the face matched: a challenge begins asking
 
     def _fused(self) -> Decision:

@@ -321,6 +321,12 @@ def run_owner(args) -> dict:
 # --- many owners ----------------------------------------------------------------------------
 
 
+def report_folder(args) -> Path:
+    """Where a report of ``owners``, ``liveness`` or ``challenge`` goes: ``--out``, else
+    ``<data root>/eval``."""
+    return Path(args.out) if args.out else DataRoot.resolve(args.data_root).root / "eval"
+
+
 def run_owners(args) -> dict:
     """Many owners, as users enrol (training.evaluation.owners): the models and, with
     --dlib-way, face_recognition's way, on the same owners and strangers in one run."""
@@ -360,7 +366,7 @@ def run_owners(args) -> dict:
         "evaluation_people": len(evaluation),
         "results": results,
     }
-    out = Path(args.out) if args.out else root.root / "eval"
+    out = report_folder(args)
     write_json(out / "owners-report.json", report)
     for size in sizes:
         print(f"\n{size} face(s) enrolled:")
@@ -445,7 +451,7 @@ def run_liveness(args) -> dict:
         threshold = le.choose_threshold(rest)
         rounds.append({"clip": clip.stem, **le.rates(held_out, threshold)})
     report["leave_one_clip_out"] = rounds
-    out = Path(args.out) if args.out else DataRoot.resolve(args.data_root).root / "eval"
+    out = report_folder(args)
     write_json(out / "liveness-report.json", report)
     write_json(out / "liveness-trials.json", {"trials": [le.describe(o) for o in outcomes]})
     shipped = report["shipped"]
@@ -492,7 +498,7 @@ def run_challenge(args) -> dict:
             log=lambda line: print(line, flush=True),
         )
     report = {"live_clip": live.stem, "seed": args.seed, **report}
-    out = Path(args.out) if args.out else DataRoot.resolve(args.data_root).root / "eval"
+    out = report_folder(args)
     write_json(out / "challenge-report.json", report)
     for key, cell in report["summary"].items():
         rate = "BPCER" if key.startswith("live") else "APCER"
@@ -555,6 +561,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="T",
         help="a match is a score above this (default: the model's metadata, else 0.5)",
     )
+    # the data root and the report folder of the commands that evaluate no one model
+    reports = OneLineParser(add_help=False, parents=[data_root_flag()])
+    reports.add_argument(
+        "--out",
+        "--output",
+        dest="out",
+        metavar="DIR",
+        help="report folder (default: <data root>/eval)",
+    )
     lfw = OneLineParser(add_help=False)
     lfw.add_argument(
         "--lfw",
@@ -596,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     many = commands.add_parser(
         "owners",
-        parents=[data_root_flag(), lfw],
+        parents=[reports, lfw],
         help="many owners as users enrol them, on people kept apart from calibration",
     )
     many.add_argument(
@@ -629,13 +644,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="the seed training.calibrate split the people with (default: 42)",
     )
     many.add_argument("--workers", type=int, default=1, help="dlib processes (default: 1)")
-    many.add_argument(
-        "--out",
-        "--output",
-        dest="out",
-        metavar="DIR",
-        help="report folder (default: <data root>/eval)",
-    )
 
     owner = commands.add_parser(
         "owner",
@@ -704,7 +712,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     live = commands.add_parser(
         "liveness",
-        parents=[data_root_flag()],
+        parents=[reports],
         help="APCER and BPCER of the liveness check (live clips against replay attacks)",
     )
     live.add_argument("--videos", required=True, metavar="DIR", help="the live clips (.mp4)")
@@ -733,16 +741,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.5,
         help="seconds between the starts of live presentations (default: 1.5)",
     )
-    live.add_argument(
-        "--out",
-        "--output",
-        dest="out",
-        metavar="DIR",
-        help="report folder (default: <data root>/eval)",
-    )
     challenge = commands.add_parser(
         "challenge",
-        parents=[data_root_flag()],
+        parents=[reports],
         help="the challenge against video replays, and a scripted live responder",
     )
     challenge.add_argument("--videos", required=True, metavar="DIR", help="the clips (.mp4)")
@@ -762,13 +763,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="phone and monitor replays of each clip (default: 7)",
     )
     challenge.add_argument("--seed", type=int, default=7, help="replay seed (default: 7)")
-    challenge.add_argument(
-        "--out",
-        "--output",
-        dest="out",
-        metavar="DIR",
-        help="report folder (default: <data root>/eval)",
-    )
     return parser
 
 

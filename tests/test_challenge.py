@@ -19,7 +19,7 @@ from liveness_material import TurningHead, swaying
 
 from faceapp.liveness import make_check
 from faceapp.liveness.challenge import ANSWER_SECONDS, MOVES, ChallengeCheck
-from faceapp.liveness.passive import MotionCheck
+from faceapp.liveness.passive import CARRIED, MotionCheck
 from faceapp.paths import DataRoot
 from faceapp.verification.enrolment import enrol
 from faceapp.verification.frames import verify_frames
@@ -129,9 +129,7 @@ def test_a_recording_that_cannot_hear_fails_and_says_why(verifier, head):
     assert not contrary.decision.verified and "moved another way" in contrary.decision.liveness
 
 
-def test_the_same_live_face_replayed_on_a_phone_passes_passive_but_not_the_challenge(
-    verifier, head
-):
+def test_the_same_live_face_replayed_on_a_phone_is_refused_by_both_modes(verifier, head):
     from training.attacks import render
     from training.evaluation.challenge import Recording
 
@@ -141,8 +139,9 @@ def test_the_same_live_face_replayed_on_a_phone_passes_passive_but_not_the_chall
     challenge = run(verifier, Recording(replay), 3, "challenge")
     assert challenge.decision is not None and not challenge.decision.verified
     assert challenge.decision.live is False
-    # what passive says is measured, not asserted: a video of a head moves like a head
-    assert passive.decision is not None
+    # a video of a head moves like a head: passive refuses it by its surroundings
+    assert passive.decision is not None and not passive.decision.verified
+    assert passive.decision.liveness == CARRIED, passive.story
 
 
 def test_the_challenge_fails_when_the_face_is_lost_or_jumps():
@@ -191,3 +190,44 @@ def test_a_phone_replay_of_the_owners_clip_is_refused_under_challenge(videos, tm
     )  # fmt: skip
     assert done.returncode == 1 and "not live" in done.stdout, done.stdout
     assert "> turn your head" in done.stderr or "> look " in done.stderr  # the prompts shown
+
+
+def test_a_killed_challenge_evaluation_resumes_from_its_journal(videos, tmp_path, monkeypatch):
+    """Every trial is journalled as it ends; a run started again skips what the journal
+    holds (a torn last line is run again), and a run over one clip draws the same replays
+    as a run over all of them."""
+    from training.evaluation import challenge as evaluation
+
+    ran: list[tuple] = []
+
+    def trial(verifier, source, mode, seed, steps=2):
+        ran.append((type(source).__name__, mode, seed))
+        return {"accepted": False, "reason": "not live: test", "drawn": seed}
+
+    monkeypatch.setattr(evaluation, "trial", trial)
+    monkeypatch.setattr(evaluation, "PoseLibrary", type("Lib", (), {"of": staticmethod(str)}))
+    monkeypatch.setattr(evaluation, "Responder", lambda library: ScriptedSource(1, FPS))
+    monkeypatch.setattr("training.attacks.render", lambda content, kind, seconds, seed: [])
+    clips = sorted(videos.glob("*.mp4"))
+    journal = tmp_path / "trials.jsonl"
+
+    def measure(which):
+        return evaluation.measure(
+            which, clips[-1], tmp_path / f"enrolled-{len(ran)}", live_trials=1,
+            replays_per_kind=1, stills_per_kind=1, steps=(2,), journal=journal,
+        )  # fmt: skip
+
+    first = measure(clips)
+    assert len(ran) == 2 + 2 * 4 * len(clips)  # live and 4 kinds per clip, passive and 2 steps
+    assert len(journal.read_text().splitlines()) == len(ran)
+    again = measure(clips)
+    assert len(ran) == 2 + 8 * len(clips) and again["trials"] == first["trials"]
+    lines = journal.read_text().splitlines()
+    journal.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:20])  # killed mid-write
+    measure(clips)
+    assert len(ran) == 2 + 8 * len(clips) + 1 and ran[-1] == ran[2 + 8 * len(clips) - 1]
+    alone = [row for row in first["trials"] if row.get("clip") == clips[0].stem]
+    ran.clear()
+    journal.unlink()
+    by_itself = measure(clips[:1])
+    assert [r for r in by_itself["trials"] if r.get("clip")] == alone

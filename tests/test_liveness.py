@@ -9,7 +9,8 @@ import pytest
 from conftest import face_photos
 from liveness_material import rendered
 
-from faceapp.liveness.passive import LAG, MotionCheck, _inside
+from faceapp.liveness.passive import MotionCheck, _inside
+from faceapp.liveness.points import LAG
 from faceapp.verification.rule import Thresholds, decide
 from faceapp.verification.timed import TimedVerification
 from faceapp.vision.finder import FaceFinder

@@ -487,6 +487,9 @@ def run_challenge(args) -> dict:
     live = videos / f"{args.live_clip}.mp4" if args.live_clip else clips[-1]
     if not live.is_file():
         raise FaceappError(f"--live-clip: no clip {live}")
+    out = report_folder(args)
+    out.mkdir(parents=True, exist_ok=True)
+    journal = out / f"challenge-trials-seed{args.seed}.jsonl"  # a killed run resumes from it
     with tempfile.TemporaryDirectory(prefix="faceapp-challenge-") as enrolled:
         report = measure(
             clips,
@@ -494,19 +497,22 @@ def run_challenge(args) -> dict:
             Path(enrolled),
             live_trials=args.live_trials,
             replays_per_kind=args.replays,
+            stills_per_kind=args.stills,
             seed=args.seed,
+            steps=tuple(args.steps),
+            journal=journal,
             log=lambda line: print(line, flush=True),
         )
     report = {"live_clip": live.stem, "seed": args.seed, **report}
-    out = report_folder(args)
     write_json(out / "challenge-report.json", report)
     for key, cell in report["summary"].items():
         rate = "BPCER" if key.startswith("live") else "APCER"
-        timing = cell["median_prompt_to_live"]
+        timing, answers = cell["median_prompt_to_live"], cell["median_prompt_to_last_answer"]
         print(
             f"{key}: {rate} {cell['errors']}/{cell['trials']} ({cell['error_rate']:.1%}, "
             f"95% upper bound {cell['upper_95']:.1%})"
             + (f", median prompt to live {timing:.2f} s" if timing is not None else "")
+            + (f" (to the last answer {answers:.2f} s)" if answers is not None else "")
         )
     print(f"report: {out / 'challenge-report.json'}")
     return report
@@ -761,6 +767,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=7,
         metavar="N",
         help="phone and monitor replays of each clip (default: 7)",
+    )
+    challenge.add_argument(
+        "--stills",
+        type=int,
+        default=5,
+        metavar="N",
+        help="still replays of each clip, printed and on a screen (default: 5)",
+    )
+    challenge.add_argument(
+        "--steps",
+        type=int,
+        nargs="+",
+        choices=(1, 2, 3),
+        default=[1, 2],
+        metavar="N",
+        help="challenges measured, by their number of movements (default: 1 2)",
     )
     challenge.add_argument("--seed", type=int, default=7, help="replay seed (default: 7)")
     return parser

@@ -92,6 +92,8 @@ class ChallengeCheck:
         self._lost = 0
         self._last_box: Box | None = None
         self.answer_seconds: list[float] = []  # from each prompt to its answer
+        self.asked_at: float | None = None  # when the first movement was asked (clock time)
+        self.answered_at: float | None = None  # when the last one was answered
         self.on_prompt = on_prompt
         self._said = ""
 
@@ -149,7 +151,7 @@ class ChallengeCheck:
             self._baseline.append((pose.yaw, pose.pitch))
             if len(self._baseline) >= BASELINE_FRAMES:
                 self._origin = np.median(np.array(self._baseline), axis=0)
-                self._asked_at = self.clock()
+                self._asked_at = self.asked_at = self.clock()
                 self._tell()
             return
         self._answer(angles - self._origin)
@@ -173,6 +175,8 @@ class ChallengeCheck:
         elif along >= step.needed:
             self.answer_seconds.append(now - self._asked_at)
             self.done += 1
+            if self.done == len(self.steps):
+                self.answered_at = now
             self._waiting_back, self._asked_at = True, now
         elif along <= -step.needed or across >= (TURN if step.axis == 1 else TILT) * 1.5:
             self.failed = f"not live: asked to {step.prompt}, the head moved another way"

@@ -15,8 +15,13 @@ distance between the outer eye corners so it does not depend on the face's size 
 frame's *parallax*. A frame counts once the face moved enough for parallax to show
 (``MIN_MOTION``): a face that holds perfectly still shows none, live or not.
 
-Verdict: live once ``NEEDED`` moving frames had a median parallax above the threshold;
-not live once as many had it below; a camera that repeats the same frame, or a face that
+A second cue watches the face's surroundings (:mod:`~faceapp.liveness.surroundings`): a
+video of the owner on a phone moves in three dimensions, but everything around the face in
+it rides on the hand too, while a room behind a live face stays put.
+
+Verdict: live once ``NEEDED`` moving frames had a median parallax above the threshold and
+the surroundings did not move with the face; not live once as many had it below, or they
+did; a camera that repeats the same frame, or a face that
 never moves, is not live ("no motion seen"). Thresholds were chosen on replay attacks and
 live clips other than those they were then measured on (docs/liveness.md).
 
@@ -26,16 +31,16 @@ Used by the app's multi-frame mode and ``faceapp.verify --timeout`` with
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from faceapp.liveness import points
+from faceapp.liveness.surroundings import Surroundings
 from faceapp.vision.finder import Face
 from faceapp.vision.geometry import Box, context_box
 
-LAG = 16  # frames between the two positions a homography is fitted to
 MAX_POINTS = 80  # texture points followed on the face
 MIN_POINTS = 30  # fewer alive: look for new ones
 MIN_FIT = 16  # points needed for a homography
@@ -43,9 +48,11 @@ MIN_MOTION = 0.03  # median displacement over LAG frames, in eye distances
 PARALLAX_THRESHOLD = 0.028  # 90th-percentile residual, in eye distances (measured: docs)
 NEEDED = 20  # moving frames before a verdict
 WORK_EYES = 60.0  # frames are scaled so the eyes are this many pixels apart
-FB_ERROR = 0.5  # px: a point whose backward track misses by more is dropped
 WINDOW = 2.0  # points are followed in a square this many times the face's side
-LK_WINDOW = (13, 13)  # px at the working scale
+SPACING = 3  # px at the working scale between two points on the face
+
+
+CARRIED = "not live: everything around the face moved with it, like a screen held up"
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,8 @@ class MotionCheck:
         self._grey: np.ndarray | None = None
         self._scale = 1.0
         self._window: Box | None = None  # the part of the frame the points live in
-        self._tracks: list[deque] = []  # per point: its last LAG + 1 positions
+        self._tracks: list[points.Track] = []  # per point on the face: its last positions
+        self.surroundings = Surroundings()  # the second cue: points around the face
 
     # --- feeding frames -------------------------------------------------------------------
 
@@ -94,6 +102,7 @@ class MotionCheck:
         self.frames += 1
         if face is None or face.landmarks is None:
             self._grey, self._tracks = None, []
+            self.surroundings.restart()
             return
         self.faces += 1
         eyes = face.landmarks.eye_distance()
@@ -109,12 +118,14 @@ class MotionCheck:
             window = self._window = context_box(face.box, frame_bgr.shape, WINDOW)
             self._scale = min(1.0, WORK_EYES / max(eyes, 1.0))
             self._grey, self._tracks = None, []
+            self.surroundings.restart()
         grey = detail(cv2.cvtColor(window.crop(frame_bgr), cv2.COLOR_BGR2GRAY), self._scale)
-        if self._grey is not None and self._tracks:
-            self._follow(self._grey, grey)
+        if self._grey is not None:
+            self._tracks = points.follow(self._grey, grey, self._tracks)
+        hull = (face.landmarks.xy - np.array([window.x, window.y])) * self._scale
         if len(self._tracks) < MIN_POINTS:
-            origin = np.array([window.x, window.y])
-            self._seed(grey, (face.landmarks.xy - origin) * self._scale)
+            self._seed(grey, hull)
+        self.surroundings.add(self._grey, grey, hull, eyes * self._scale)
         self._grey = grey
         self._measure(eyes * self._scale)
 
@@ -122,51 +133,15 @@ class MotionCheck:
         """New points on the face (inside the hull of its ``landmarks``, in the window's
         pixels), away from the points already followed."""
         mask = np.zeros(grey.shape, np.uint8)
-        hull = cv2.convexHull(landmarks.astype(np.int32))
-        cv2.fillConvexPoly(mask, hull, 255)
-        for track in self._tracks:
-            x, y = track[-1]
-            cv2.circle(mask, (int(x), int(y)), 3, 0, -1)
-        found = cv2.goodFeaturesToTrack(
-            grey, MAX_POINTS - len(self._tracks), 0.01, 3, mask=mask, blockSize=5
-        )
-        if found is not None:
-            self._tracks += [deque([tuple(p)], maxlen=LAG + 1) for p in found.reshape(-1, 2)]
-
-    def _follow(self, previous: np.ndarray, grey: np.ndarray) -> None:
-        points = np.array([t[-1] for t in self._tracks], np.float32).reshape(-1, 1, 2)
-        ahead, ok, _ = cv2.calcOpticalFlowPyrLK(
-            previous,
-            grey,
-            points,
-            None,
-            winSize=LK_WINDOW,
-            maxLevel=2,  # type: ignore[call-overload]
-        )
-        back, ok_back, _ = cv2.calcOpticalFlowPyrLK(
-            grey,
-            previous,
-            ahead,
-            None,
-            winSize=LK_WINDOW,
-            maxLevel=2,  # type: ignore[call-overload]
-        )
-        error = np.linalg.norm((back - points).reshape(-1, 2), axis=1)
-        keep = (ok.reshape(-1) == 1) & (ok_back.reshape(-1) == 1) & (error < FB_ERROR)
-        kept = []
-        for track, point, good in zip(self._tracks, ahead.reshape(-1, 2), keep):
-            if good:
-                track.append(tuple(point))
-                kept.append(track)
-        self._tracks = kept
+        cv2.fillConvexPoly(mask, cv2.convexHull(landmarks.astype(np.int32)), 255)
+        self._tracks = points.seed(grey, mask, self._tracks, MAX_POINTS, SPACING)
 
     def _measure(self, eye_distance: float) -> None:
-        """This frame's parallax, if enough points go back LAG frames and they moved."""
-        full = [t for t in self._tracks if len(t) == LAG + 1]
-        if len(full) < MIN_FIT or eye_distance <= 0:
+        """This frame's parallax, if enough points go back LAG frames and they moved (and
+        then the share of the face's surroundings that stayed put)."""
+        then, now = points.spans(self._tracks)
+        if len(then) < MIN_FIT or eye_distance <= 0:
             return
-        then = np.array([t[0] for t in full], np.float32)
-        now = np.array([t[-1] for t in full], np.float32)
         motion = float(np.median(np.linalg.norm(now - then, axis=1))) / eye_distance
         if motion < MIN_MOTION:
             self.still_frames += 1
@@ -179,6 +154,7 @@ class MotionCheck:
         mapped = cv2.perspectiveTransform(then.reshape(-1, 1, 2), homography).reshape(-1, 2)
         residual = np.linalg.norm(mapped - now, axis=1) / eye_distance
         self.parallax.append(float(np.percentile(residual, 90)))
+        self.surroundings.measure(eye_distance)
 
     # --- the verdict ----------------------------------------------------------------------
 
@@ -188,9 +164,11 @@ class MotionCheck:
         moving = len(seen)
         score = float(np.median(seen)) if seen else None
         if score is not None and moving >= self.needed:
-            if score > self.threshold:
-                return Verdict(True, "live: the face moved in three dimensions", score, moving)
-            return Verdict(False, "not live: the face moved like a flat picture", score, moving)
+            if score <= self.threshold:
+                return Verdict(False, "not live: the face moved like a flat picture", score, moving)
+            if self.surroundings.carried(self.needed):
+                return Verdict(False, CARRIED, score, moving)
+            return Verdict(True, "live: the face moved in three dimensions", score, moving)
         return Verdict(None, self.why_undecided(), score, moving)
 
     def why_undecided(self) -> str:

@@ -21,6 +21,7 @@ search and tracking, the owner's enrolled faces, the identity rule, and the live
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,15 +163,19 @@ class Recording(ScriptedSource):
 
 def trial(verifier, source, mode: str, seed: int, timeout: float = 5.0, steps: int = 2) -> dict:
     """One presentation under ``mode``: accepted (verified and live), why, and for a
-    responder the time from its first movement prompt to the verdict."""
+    responder the time from its first movement prompt to the verdict, and to the challenge's
+    last answer (the challenge's own part, without the checks that run beside it)."""
     from faceapp.liveness import make_check
     from faceapp.verification import frames as watching
 
     started = time.perf_counter()
+    made: list = []
 
     def seeded(mode, on_prompt, clock):
         rng = np.random.default_rng(seed)
-        return make_check(mode, rng=rng, on_prompt=on_prompt, clock=clock, steps=steps)
+        check = make_check(mode, rng=rng, on_prompt=on_prompt, clock=clock, steps=steps)
+        made.append(check)
+        return check
 
     watched = watching.verify_frames(
         verifier, source, timeout, liveness=mode, on_prompt=source.hear, check=seeded
@@ -178,10 +183,17 @@ def trial(verifier, source, mode: str, seed: int, timeout: float = 5.0, steps: i
     decision = watched.decision
     accepted = bool(decision is not None and decision.verified)
     prompted = getattr(source, "prompted_at", [])
+    asked = [c for m in made for c in getattr(m, "checks", []) if hasattr(c, "answered_at")]
+    answered = (
+        asked[0].answered_at - asked[0].asked_at
+        if asked and asked[0].answered_at is not None and asked[0].asked_at is not None
+        else None
+    )
     return {
         "accepted": accepted,
         "reason": decision.liveness if decision is not None else watched.story,
         "prompt_to_verdict": (source.video_seconds() - prompted[0]) if prompted else None,
+        "prompt_to_last_answer": answered,
         "seconds": time.perf_counter() - started,
     }
 
@@ -192,61 +204,123 @@ def measure(
     root_folder: Path,
     live_trials: int = 40,
     replays_per_kind: int = 7,
-    stills_per_kind: int = 5,
+    stills_per_kind: int = 5,  # still replays of each clip and kind
     seconds: float = 6.0,
     seed: int = 7,
+    steps: tuple[int, ...] = (1, 2),
+    journal: Path | None = None,
     log=print,
 ) -> dict:
     """The challenge's figures: live trials (scripted responders of ``live_clip``), video
     replays of every clip (phone, monitor) and still replays (print, screen), each under
-    ``passive`` and ``challenge`` with one and two movements."""
+    ``passive`` and ``challenge`` with each number of movements in ``steps``.
+
+    Every trial is appended to ``journal`` (JSON lines) as it ends, and a run started again
+    with the same journal skips the trials already in it: a long run that is killed resumes.
+    """
     from faceapp.paths import DataRoot
     from faceapp.verification.enrolment import enrol
     from faceapp.verification.verifier import Verifier
     from training.attacks import KINDS, VIDEO_KINDS, clip_frames, clip_still, render
 
-    rng = np.random.default_rng(seed)
-    modes = [("passive", 2), ("challenge", 1), ("challenge", 2)]
+    modes = [("passive", 2)] + [("challenge", n) for n in steps]
+    done = _journal_rows(journal)
     verifiers = {}
-    for clip in clips:  # each clip's person enrolled from its first two seconds
+    people = clips + [live_clip] * (live_clip not in clips)
+    for clip in people:  # each clip's person enrolled from its first two seconds
         root = DataRoot(root_folder / clip.stem).ensure()
         enrol(*clip_frames(clip, 0, 50)[::10], data_root=root)
         verifiers[clip.stem] = Verifier.open(root)
     rows: list[dict] = []
-    library = PoseLibrary.of(live_clip)
+
+    def run(key: dict, verifier, make_source, mode: str, steps_: int, trial_seed: int):
+        key = {**key, "mode": mode, "steps": steps_}
+        name = _key(key)
+        if name in done:
+            rows.append(done[name])
+            return
+        row = {**key, **trial(verifier, make_source(), mode, trial_seed, steps=steps_)}
+        rows.append(row)
+        _journal_append(journal, row)
+
+    library = None
     for k in range(live_trials):
-        for mode, steps in modes:
-            result = trial(
-                verifiers[live_clip.stem], Responder(library), mode, 1000 + k, steps=steps
+        for mode, n in modes:
+            if _key({"material": "live", "trial": k, "mode": mode, "steps": n}) not in done:
+                library = library or PoseLibrary.of(live_clip)
+            run(
+                {"material": "live", "trial": k},
+                verifiers[live_clip.stem],
+                lambda library=library: Responder(library),
+                mode,
+                n,
+                1000 + k,
             )
-            rows.append({"material": "live", "mode": mode, "steps": steps, **result})
     log(f"live: {live_trials} trials")
     for clip in clips:
-        count = len(clip_frames(clip, 0, 10_000))
+        # each clip draws its own replays: a run over some of the clips (several run side by
+        # side, sharing one journal) makes the same replays as a run over all of them
+        rng = np.random.default_rng([seed, zlib.crc32(clip.stem.encode())])
+        count = _frame_count(clip)
         for kind in VIDEO_KINDS + KINDS:
-            for _ in range(replays_per_kind if kind in VIDEO_KINDS else stills_per_kind):
+            for number in range(replays_per_kind if kind in VIDEO_KINDS else stills_per_kind):
                 start, attack_seed = int(rng.integers(0, count)), int(rng.integers(0, 2**31))
+                key = {"material": kind, "clip": clip.stem, "trial": number}
+                if all(_key({**key, "mode": m, "steps": n}) in done for m, n in modes):
+                    for mode, n in modes:
+                        rows.append(done[_key({**key, "mode": mode, "steps": n})])
+                    continue
                 content = (
                     clip_frames(clip, start, int(seconds * 25)) + clip_frames(clip, 0, 200)
                     if kind in VIDEO_KINDS
                     else clip_still(clip, start)
                 )
                 frames = render(content, kind, seconds, attack_seed)
-                for mode, steps in modes:
-                    result = trial(
-                        verifiers[clip.stem], Recording(frames), mode, attack_seed, steps=steps
-                    )
-                    rows.append(
-                        {
-                            "material": kind,
-                            "clip": clip.stem,
-                            "mode": mode,
-                            "steps": steps,
-                            **result,
-                        }
-                    )
+                replay = verifiers[clip.stem]
+                for mode, n in modes:
+                    run(key, replay, lambda f=frames: Recording(f), mode, n, attack_seed)
             log(f"{clip.stem} {kind}: done")
     return {"trials": rows, "summary": summary(rows)}
+
+
+def _key(row: dict) -> str:
+    return "/".join(str(row.get(k, "")) for k in ("material", "clip", "trial", "mode", "steps"))
+
+
+def _journal_rows(journal: Path | None) -> dict[str, dict]:
+    """The trials a journal already holds, by key (a torn last line is ignored)."""
+    import json
+
+    if journal is None or not journal.exists():
+        return {}
+    rows = {}
+    for line in journal.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        rows[_key(row)] = row
+    return rows
+
+
+def _journal_append(journal: Path | None, row: dict) -> None:
+    import json
+
+    if journal is not None:
+        with open(journal, "a") as out:
+            out.write(json.dumps(row) + "\n")
+
+
+def _frame_count(clip: Path) -> int:
+    """The frames in a clip, from its header (decoded and counted when it has none)."""
+    import cv2
+
+    from training.attacks import clip_frames
+
+    capture = cv2.VideoCapture(str(clip))
+    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    capture.release()
+    return count if count > 0 else len(clip_frames(clip, 0, 100_000))
 
 
 def summary(rows: list[dict]) -> dict:
@@ -259,16 +333,19 @@ def summary(rows: list[dict]) -> dict:
         key = f"{row['material']} / {row['mode']}" + (
             f" {row['steps']}" if row["mode"] == "challenge" else ""
         )
-        cell = out.setdefault(key, {"trials": 0, "accepted": 0, "times": []})
+        cell = out.setdefault(key, {"trials": 0, "accepted": 0, "times": [], "answers": []})
         cell["trials"] += 1
         cell["accepted"] += int(row["accepted"])
         if row["material"] == "live" and row["accepted"] and row["prompt_to_verdict"] is not None:
             cell["times"].append(row["prompt_to_verdict"])
+            if row.get("prompt_to_last_answer") is not None:
+                cell["answers"].append(row["prompt_to_last_answer"])
     for key, cell in out.items():
         errors = cell["trials"] - cell["accepted"] if key.startswith("live") else cell["accepted"]
         cell["error_rate"] = errors / cell["trials"]
         cell["errors"] = errors
         cell["upper_95"] = upper_bound(errors, cell["trials"])
-        times = cell.pop("times")
+        times, answers = cell.pop("times"), cell.pop("answers")
         cell["median_prompt_to_live"] = float(np.median(times)) if times else None
+        cell["median_prompt_to_last_answer"] = float(np.median(answers)) if answers else None
     return out

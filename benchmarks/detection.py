@@ -274,7 +274,7 @@ class _Unwatched(Surroundings):
     def restart(self) -> None:
         return None
 
-    def add(self, previous, grey, hull, eyes) -> None:
+    def add(self, grey, hull, eyes) -> None:
         return None
 
     def measure(self, eyes) -> None:

@@ -231,3 +231,42 @@ def test_a_killed_challenge_evaluation_resumes_from_its_journal(videos, tmp_path
     journal.unlink()
     by_itself = measure(clips[:1])
     assert [r for r in by_itself["trials"] if r.get("clip")] == alone
+
+
+def test_every_prompt_order_is_tried_on_a_recording_and_only_the_one_it_plays_passes(
+    verifier, head
+):
+    """A recording that turns left, comes back, then looks up passes a challenge that asks
+    exactly that (1 of the 12 orders of two movements): asked anything else first, it moves
+    the wrong way or along the other axis; asked left then anything but up, likewise."""
+    from training.evaluation.challenge_odds import Remembered, odds, passes
+
+    def ramp(to: float, frames: int = 8) -> list[float]:
+        return [to * k / frames for k in range(1, frames + 1)]
+
+    yaw = [0.0] * 14 + ramp(25) + [25.0] * 3 + ramp(25)[::-1] + [0.0] * 10
+    pitch = [0.0] * len(yaw) + ramp(16) + [16.0] * 3 + ramp(16)[::-1] + [0.0] * 20
+    yaw += [0.0] * (len(pitch) - len(yaw))
+    t = np.arange(len(yaw)) / FPS
+    sway = 3 * np.sin(1.3 * t)  # a little motion all along: the passive check must say live
+    frames = [head.frame(y + s, p + s / 2) for y, p, s in zip(yaw, pitch, sway)]
+
+    remembered = Remembered(verifier, frames)
+    assert passes(remembered, frames, ("left", "up"), timeout=5.0)
+    assert not passes(remembered, frames, ("up", "left"), timeout=5.0)
+    assert odds(verifier, frames, variants={"2 moves, 3 s": (2, 3.0)}) == {
+        "2 moves, 3 s": {"orders": 12, "passed": 1}
+    }
+
+
+def test_the_odds_summary_is_the_mean_chance_over_replays():
+    from training.evaluation.challenge_odds import summary
+
+    rows = [
+        {"material": "monitor", "2 moves, 3 s": {"orders": 12, "passed": 3}},
+        {"material": "monitor", "2 moves, 3 s": {"orders": 12, "passed": 0}},
+        {"material": "phone", "2 moves, 3 s": {"orders": 12, "passed": 0}},
+    ]
+    table = summary(rows)
+    assert table["monitor / 2 moves, 3 s"] == {"any": 1, "replays": 2, "apcer": 0.125}
+    assert table["phone / 2 moves, 3 s"]["apcer"] == 0.0

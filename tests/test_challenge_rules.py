@@ -148,7 +148,7 @@ def test_each_answer_has_its_time_and_not_a_moment_more():
     assert check.failed is None
     clock.now = ANSWER_SECONDS + 0.01
     check.add(None, face())
-    assert check.failed == f"not live: asked to {MOVES['left'][0]}, no answer in 3 s"
+    assert check.failed == f"not live: asked to {MOVES['left'][0]}, no answer in 2 s"
 
 
 def test_an_answer_that_comes_late_answers_nothing():
@@ -156,7 +156,7 @@ def test_an_answer_that_comes_late_answers_nothing():
     check, clock = check_asking(["left", "up"])
     clock.now = ANSWER_SECONDS + 0.01
     check.add(None, answer("left"))
-    assert check.done == 0 and check.failed is not None and "no answer in 3 s" in check.failed
+    assert check.done == 0 and check.failed is not None and "no answer in 2 s" in check.failed
     check, clock = check_asking(["left", "up"])
     check.add(None, answer("left"))
     clock.now = ANSWER_SECONDS + 0.01

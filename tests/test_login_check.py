@@ -171,7 +171,7 @@ def test_the_check_ends_itself_in_time_and_gives_a_challenge_its_own(
     armed.clear()
     config = configure(folder, clips["owner"], security="standard", liveness="challenge")
     status, _ = attempt(config)  # a clip cannot answer: refused, but it was asked
-    assert status == 1 and armed == [9, 16, 0]  # then the challenge's 13 s + 3
+    assert status == 1 and armed == [9, 12, 0]  # then the challenge's 9 s + 3
     said = capsys.readouterr().out
     assert "faceapp: hold still, facing the camera\n" in said
 

@@ -69,7 +69,7 @@ def test_points_around_the_face_keep_clear_of_it():
     hull = np.array([[70, 60], [130, 60], [130, 150], [70, 150]], float)
     eyes = 40.0
     around = Surroundings()
-    around.add(None, grey, hull, eyes)
+    around.add(grey, hull, eyes)
     assert len(around.tracks) == 60  # MOST_POINTS: a textured room has corners everywhere
     for track in around.tracks:
         x, y = track[-1]

@@ -501,6 +501,7 @@ def run_challenge(args) -> dict:
             seed=args.seed,
             steps=tuple(args.steps),
             journal=journal,
+            kinds=tuple(args.kinds) if args.kinds else None,
             log=lambda line: print(line, flush=True),
         )
     report = {"live_clip": live.stem, "seed": args.seed, **report}
@@ -783,6 +784,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[1, 2],
         metavar="N",
         help="challenges measured, by their number of movements (default: 1 2)",
+    )
+    challenge.add_argument(
+        "--kinds",
+        nargs="+",
+        choices=("phone", "monitor", "print", "screen"),
+        metavar="KIND",
+        help="only these replay kinds (default: all; the same replays are drawn either way)",
     )
     challenge.add_argument("--seed", type=int, default=7, help="replay seed (default: 7)")
     return parser

@@ -1,7 +1,9 @@
 """Liveness: is a live person in front of the camera, or a picture or a recording of one?
 
 ``passive`` (:mod:`~faceapp.liveness.passive`) watches the face move over a few frames, no
-prompt: a photo or a screen held up moves like a plane, a head does not. ``challenge``
+prompt: a photo or a screen held up moves like a plane, a head does not; and a screen held in
+a hand carries everything around the face with it, a room does not
+(:mod:`~faceapp.liveness.surroundings`). ``challenge``
 (:mod:`~faceapp.liveness.challenge`) also asks, once the face matched, for head movements in
 a random order, which a recording cannot know: both must say live. The modes are named here
 so that command-line flags can list them without importing OpenCV.

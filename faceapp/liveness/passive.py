@@ -120,12 +120,14 @@ class MotionCheck:
             self._grey, self._tracks = None, []
             self.surroundings.restart()
         grey = detail(cv2.cvtColor(window.crop(frame_bgr), cv2.COLOR_BGR2GRAY), self._scale)
-        if self._grey is not None:
-            self._tracks = points.follow(self._grey, grey, self._tracks)
+        if self._grey is not None:  # the face's points and its surroundings', in one call
+            self._tracks, self.surroundings.tracks = points.follow_groups(
+                self._grey, grey, self._tracks, self.surroundings.tracks
+            )
         hull = (face.landmarks.xy - np.array([window.x, window.y])) * self._scale
         if len(self._tracks) < MIN_POINTS:
             self._seed(grey, hull)
-        self.surroundings.add(self._grey, grey, hull, eyes * self._scale)
+        self.surroundings.add(grey, hull, eyes * self._scale)
         self._grey = grey
         self._measure(eyes * self._scale)
 

@@ -38,6 +38,15 @@ def seed(
     return tracks + [deque([tuple(p)], maxlen=LAG + 1) for p in found.reshape(-1, 2)]
 
 
+def follow_groups(
+    previous: np.ndarray, grey: np.ndarray, *groups: list[Track]
+) -> tuple[list[Track], ...]:
+    """:func:`follow` for several groups of tracks at once (one optical-flow call for all:
+    most of its cost is the image pyramids, built once), each group's followed tracks."""
+    kept = {id(track) for track in follow(previous, grey, [t for g in groups for t in g])}
+    return tuple([track for track in group if id(track) in kept] for group in groups)
+
+
 def follow(previous: np.ndarray, grey: np.ndarray, tracks: list[Track]) -> list[Track]:
     """The tracks that could be followed from ``previous`` to ``grey`` and back, each with
     its new position appended."""

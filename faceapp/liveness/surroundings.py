@@ -47,13 +47,10 @@ class Surroundings:
         """The window moved: the points' positions mean nothing in the new one."""
         self.tracks = []
 
-    def add(
-        self, previous: np.ndarray | None, grey: np.ndarray, hull: np.ndarray, eyes: float
-    ) -> None:
-        """Follow the points into ``grey`` and top them up outside the face's ``hull``
-        (landmarks in the window's working pixels; ``eyes``: the eye distance there)."""
-        if previous is not None:
-            self.tracks = points.follow(previous, grey, self.tracks)
+    def add(self, grey: np.ndarray, hull: np.ndarray, eyes: float) -> None:
+        """Top the points (already followed into ``grey`` with the face's) up outside the
+        face's ``hull`` (landmarks in the window's working pixels; ``eyes``: the eye
+        distance there)."""
         if len(self.tracks) < MOST_POINTS // 2:
             around: np.ndarray = np.full(grey.shape, 255, np.uint8)
             cv2.fillConvexPoly(around, cv2.convexHull(hull.astype(np.int32)), 0)

@@ -35,7 +35,7 @@ MARK = "# added by faceapp-login pam install; faceapp-login pam uninstall remove
 
 def check_lines(python: str, config: Path, timeout: float, extra: float = 0.0) -> str:
     """The face check's PAM file: the auth line (capped: the timeout, the time a challenge
-    may add once the face matched, and start-up: 20 s for the default 4 s) and the account
+    may add once the face matched, and start-up: 16 s for the default 4 s) and the account
     line."""
     cap = int(timeout + extra + STARTUP_SECONDS + 0.999)
     run = f"{shlex.quote(python)} -I -m faceapp.login.check --config {config}"

@@ -35,6 +35,7 @@ def verify_frames(
     realtime: bool = False,
     on_prompt=None,
     check=None,
+    finder=None,
 ) -> Watched:
     """Decide over the frames of ``source`` for up to ``timeout`` s; also say how it went.
 
@@ -50,13 +51,16 @@ def verify_frames(
     ``liveness="challenge"`` the user is also asked for head movements once the face matched
     (``on_prompt(text)`` tells them what to do). ``check(clock)``: makes the liveness check
     instead of the mode's (e.g. a seeded challenge), on the clock the frames keep.
+    ``finder``: the face search (default: a new tracking
+    :class:`~faceapp.vision.finder.FaceFinder`; an evaluation that runs one recording many
+    times gives one that remembers).
     """
     from faceapp.liveness import make_check
     from faceapp.vision.camera import FrameSource
     from faceapp.vision.finder import FaceFinder
 
     called = time.monotonic()
-    finder = FaceFinder(track=True)
+    finder = finder if finder is not None else FaceFinder(track=True)
     problem, frame, first = None, None, None
     opened = source if hasattr(source, "read") else FrameSource(source, realtime=realtime)
     with opened as frames:

@@ -209,11 +209,13 @@ def measure(
     seed: int = 7,
     steps: tuple[int, ...] = (1, 2),
     journal: Path | None = None,
+    kinds: tuple[str, ...] | None = None,
     log=print,
 ) -> dict:
     """The challenge's figures: live trials (scripted responders of ``live_clip``), video
     replays of every clip (phone, monitor) and still replays (print, screen), each under
-    ``passive`` and ``challenge`` with each number of movements in ``steps``.
+    ``passive`` and ``challenge`` with each number of movements in ``steps``; ``kinds``: only
+    those replay kinds (the others' replays are still drawn, so the same ones come out).
 
     Every trial is appended to ``journal`` (JSON lines) as it ends, and a run started again
     with the same journal skips the trials already in it: a long run that is killed resumes.
@@ -266,6 +268,8 @@ def measure(
             for number in range(replays_per_kind if kind in VIDEO_KINDS else stills_per_kind):
                 start, attack_seed = int(rng.integers(0, count)), int(rng.integers(0, 2**31))
                 key = {"material": kind, "clip": clip.stem, "trial": number}
+                if kinds is not None and kind not in kinds:
+                    continue
                 if all(_key({**key, "mode": m, "steps": n}) in done for m, n in modes):
                     for mode, n in modes:
                         rows.append(done[_key({**key, "mode": mode, "steps": n})])

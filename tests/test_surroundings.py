@@ -40,12 +40,12 @@ def head() -> TurningHead:
 def test_a_turning_head_on_a_hand_held_phone_moves_in_3d_but_its_surroundings_give_it_away(
     head,
 ):
-    live = swaying(head, 120)
+    live = swaying(head, 64)  # the verdict comes at frame 36
     in_person = watch(live)
     assert in_person.verdict().live is True, in_person.verdict()
     assert np.median(in_person.surroundings.shares) >= 0.5  # the room behind stays put
 
-    replay = watch(rendered(live, "phone", 4.8, seed=11))
+    replay = watch(rendered(live, "phone", 2.56, seed=11))
     verdict = replay.final()
     assert verdict.live is False and verdict.reason == CARRIED, verdict
     assert verdict.parallax > replay.threshold  # the 3-D cue alone would have said live
@@ -55,8 +55,8 @@ def test_a_turning_head_on_a_hand_held_phone_moves_in_3d_but_its_surroundings_gi
 def test_a_phone_replay_of_a_real_clip_is_refused_by_its_surroundings(videos):
     from training.attacks import clip_frames
 
-    clip = clip_frames(videos / "WDA_KatieHill_000.mp4", 40, 130)
-    verdict = watch(rendered(clip, "phone", 5.0, seed=9)).final()
+    clip = clip_frames(videos / "WDA_KatieHill_000.mp4", 40, 64)
+    verdict = watch(rendered(clip, "phone", 2.56, seed=9)).final()
     assert verdict.live is False and verdict.reason == CARRIED, verdict
 
 

@@ -19,7 +19,15 @@ from liveness_material import TurningHead, rendered, swaying
 
 from faceapp.liveness.passive import CARRIED, MotionCheck
 from faceapp.liveness.points import LAG
-from faceapp.liveness.surroundings import MARGIN, MIN_POINTS, STILL, STILL_SHARE, Surroundings
+from faceapp.liveness.surroundings import (
+    MARGIN,
+    MIN_POINTS,
+    MOST_POINTS,
+    SPACING,
+    STILL,
+    STILL_SHARE,
+    Surroundings,
+)
 from faceapp.vision.finder import FaceFinder
 
 
@@ -71,10 +79,32 @@ def test_points_around_the_face_keep_clear_of_it():
     around = Surroundings()
     around.add(grey, hull, eyes)
     assert len(around.tracks) == 60  # MOST_POINTS: a textured room has corners everywhere
+    gaps = []
     for track in around.tracks:
         x, y = track[-1]
         inside = cv2.pointPolygonTest(hull.astype(np.float32), (float(x), float(y)), True)
         assert inside <= -(MARGIN * eyes - 1.5), (x, y, inside)
+        gaps.append(-inside)
+    assert min(gaps) <= MARGIN * eyes + 2  # the band right outside the margin is used too
+    xy = np.array([t[-1] for t in around.tracks])
+    apart = np.linalg.norm(xy[:, None] - xy[None], axis=2) + np.eye(len(xy)) * 1e9
+    assert apart.min() >= SPACING - 0.5  # no two points on top of each other
+
+
+def test_points_around_the_face_are_topped_up_below_half_and_not_at_half():
+    grey = cv2.GaussianBlur(
+        np.random.default_rng(1).integers(0, 255, (200, 200), np.uint8), (0, 0), 1.5
+    )
+    hull = np.array([[70, 60], [130, 60], [130, 150], [70, 150]], float)
+    around = Surroundings()
+    around.add(grey, hull, 40.0)
+    full = list(around.tracks)
+    around.tracks = full[: MOST_POINTS // 2]  # half left: enough
+    around.add(grey, hull, 40.0)
+    assert len(around.tracks) == MOST_POINTS // 2
+    around.tracks = full[: MOST_POINTS // 2 - 1]  # one fewer: topped up to MOST_POINTS
+    around.add(grey, hull, 40.0)
+    assert len(around.tracks) == MOST_POINTS
 
 
 def tracks(moves: list[float]) -> list[deque]:
@@ -101,6 +131,9 @@ def test_the_share_that_stayed_put_is_measured_only_with_enough_points():
     assert around.shares == [pytest.approx(3 / MIN_POINTS)]
     around.measure(0.0)  # no face size, no measure
     assert len(around.shares) == 1
+    around.tracks = tracks([0.005] * 4 + [0.02] * (MIN_POINTS - 4))  # a face 1 px across
+    around.measure(1.0)
+    assert around.shares == [pytest.approx(3 / MIN_POINTS), pytest.approx(4 / MIN_POINTS)]
 
 
 def test_the_surroundings_verdict_needs_half_the_moving_frames_and_is_strictly_below_the_bar():
@@ -114,6 +147,10 @@ def test_the_surroundings_verdict_needs_half_the_moving_frames_and_is_strictly_b
     assert around.carried(needed=4) is False  # on the bar: some of the room stayed put
     around.shares = [0.0, STILL_SHARE * 0.99, 0.9]
     assert around.carried(needed=4) is True  # the median decides
+    around.shares = [0.0] * 2
+    assert around.carried(needed=6) is None  # a third of the frames: still too few
+    around.shares = [0.0] * 3
+    assert around.carried(needed=6) is True  # half
 
 
 def test_the_surroundings_speak_only_after_the_parallax_says_3d():

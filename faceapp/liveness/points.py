@@ -26,12 +26,12 @@ def seed(
 ) -> list[Track]:
     """``tracks`` with new points added inside ``mask`` (up to ``most`` in all), none within
     ``spacing`` pixels of a point already followed."""
+    if most - len(tracks) <= 0:
+        return tracks
     free = mask.copy()
     for track in tracks:
         x, y = track[-1]
         cv2.circle(free, (int(x), int(y)), spacing, 0, -1)
-    if most - len(tracks) <= 0:
-        return tracks
     found = cv2.goodFeaturesToTrack(grey, most - len(tracks), 0.01, spacing, mask=free, blockSize=5)
     if found is None:
         return tracks
@@ -53,22 +53,8 @@ def follow(previous: np.ndarray, grey: np.ndarray, tracks: list[Track]) -> list[
     if not tracks:
         return tracks
     points = np.array([t[-1] for t in tracks], np.float32).reshape(-1, 1, 2)
-    ahead, ok, _ = cv2.calcOpticalFlowPyrLK(
-        previous,
-        grey,
-        points,
-        None,
-        winSize=LK_WINDOW,
-        maxLevel=2,  # type: ignore[call-overload]
-    )
-    back, ok_back, _ = cv2.calcOpticalFlowPyrLK(
-        grey,
-        previous,
-        ahead,
-        None,
-        winSize=LK_WINDOW,
-        maxLevel=2,  # type: ignore[call-overload]
-    )
+    ahead, ok = _flow(previous, grey, points)
+    back, ok_back = _flow(grey, previous, ahead)
     error = np.linalg.norm((back - points).reshape(-1, 2), axis=1)
     keep = (ok.reshape(-1) == 1) & (ok_back.reshape(-1) == 1) & (error < FB_ERROR)
     kept = []
@@ -77,6 +63,20 @@ def follow(previous: np.ndarray, grey: np.ndarray, tracks: list[Track]) -> list[
             track.append(tuple(point))
             kept.append(track)
     return kept
+
+
+def _flow(start: np.ndarray, end: np.ndarray, points: np.ndarray):
+    """Where pyramidal Lucas-Kanade puts ``points`` of ``start`` in ``end``, and whether it
+    found each."""
+    moved, found, _ = cv2.calcOpticalFlowPyrLK(
+        start,
+        end,
+        points,
+        None,
+        winSize=LK_WINDOW,
+        maxLevel=2,  # type: ignore[call-overload]
+    )
+    return moved, found
 
 
 def spans(tracks: list[Track]) -> tuple[np.ndarray, np.ndarray]:

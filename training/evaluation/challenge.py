@@ -198,13 +198,66 @@ def trial(verifier, source, mode: str, seed: int, timeout: float = 5.0, steps: i
     }
 
 
+@dataclass(frozen=True)
+class Replay:
+    """One replay drawn for a clip: its kind, its number among that kind's, where in the
+    clip it starts, and the seed it is rendered with."""
+
+    kind: str
+    number: int
+    start: int
+    seed: int
+
+
+def replays_of(clip: Path, seed: int, per_kind: int, stills_per_kind: int):
+    """The replays drawn for ``clip``, kind by kind (phone, monitor, print, screen). Each
+    clip draws its own: a run over some of the clips (several run side by side, sharing one
+    journal) makes the same replays as a run over all of them, and so does
+    :mod:`training.evaluation.challenge_odds`."""
+    from training.attacks import KINDS, VIDEO_KINDS
+
+    rng = np.random.default_rng([seed, zlib.crc32(clip.stem.encode())])
+    count = frame_count(clip)
+    for kind in VIDEO_KINDS + KINDS:
+        for number in range(per_kind if kind in VIDEO_KINDS else stills_per_kind):
+            start, attack_seed = int(rng.integers(0, count)), int(rng.integers(0, 2**31))
+            yield Replay(kind, number, start, attack_seed)
+
+
+def replay_frames(clip: Path, replay: Replay, seconds: float) -> list[np.ndarray]:
+    """The replay rendered: ``seconds`` of the clip from its start (then from the clip's
+    beginning again) on a phone or a monitor, or its start frame held up as a still."""
+    from training.attacks import FPS, VIDEO_KINDS, clip_frames, clip_still, render
+
+    length = int(seconds * FPS)
+    content = (
+        clip_frames(clip, replay.start, length) + clip_frames(clip, 0, length)
+        if replay.kind in VIDEO_KINDS
+        else clip_still(clip, replay.start)
+    )
+    return render(content, replay.kind, seconds, replay.seed)
+
+
+def owner_of(clip: Path, root_folder: Path):
+    """A verifier with the clip's person enrolled from five frames of its first two seconds
+    (in ``root_folder/<clip name>``)."""
+    from faceapp.paths import DataRoot
+    from faceapp.verification.enrolment import enrol
+    from faceapp.verification.verifier import Verifier
+    from training.attacks import clip_frames
+
+    root = DataRoot(root_folder / clip.stem).ensure()
+    enrol(*clip_frames(clip, 0, 50)[::10], data_root=root)
+    return Verifier.open(root)
+
+
 def measure(
     clips: list[Path],
     live_clip: Path,
     root_folder: Path,
     live_trials: int = 40,
     replays_per_kind: int = 7,
-    stills_per_kind: int = 5,  # still replays of each clip and kind
+    stills_per_kind: int = 5,
     seconds: float = 6.0,
     seed: int = 7,
     steps: tuple[int, ...] = (1, 2),
@@ -220,35 +273,28 @@ def measure(
     Every trial is appended to ``journal`` (JSON lines) as it ends, and a run started again
     with the same journal skips the trials already in it: a long run that is killed resumes.
     """
-    from faceapp.paths import DataRoot
-    from faceapp.verification.enrolment import enrol
-    from faceapp.verification.verifier import Verifier
-    from training.attacks import KINDS, VIDEO_KINDS, clip_frames, clip_still, render
+    from itertools import groupby
 
     modes = [("passive", 2)] + [("challenge", n) for n in steps]
-    done = _journal_rows(journal)
-    verifiers = {}
+    done = journal_rows(journal)
     people = clips + [live_clip] * (live_clip not in clips)
-    for clip in people:  # each clip's person enrolled from its first two seconds
-        root = DataRoot(root_folder / clip.stem).ensure()
-        enrol(*clip_frames(clip, 0, 50)[::10], data_root=root)
-        verifiers[clip.stem] = Verifier.open(root)
+    verifiers = {clip.stem: owner_of(clip, root_folder) for clip in people}
     rows: list[dict] = []
 
     def run(key: dict, verifier, make_source, mode: str, steps_: int, trial_seed: int):
         key = {**key, "mode": mode, "steps": steps_}
-        name = _key(key)
+        name = trial_key(key)
         if name in done:
             rows.append(done[name])
             return
         row = {**key, **trial(verifier, make_source(), mode, trial_seed, steps=steps_)}
         rows.append(row)
-        _journal_append(journal, row)
+        journal_append(journal, row)
 
     library = None
     for k in range(live_trials):
         for mode, n in modes:
-            if _key({"material": "live", "trial": k, "mode": mode, "steps": n}) not in done:
+            if trial_key({"material": "live", "trial": k, "mode": mode, "steps": n}) not in done:
                 library = library or PoseLibrary.of(live_clip)
             run(
                 {"material": "live", "trial": k},
@@ -260,38 +306,29 @@ def measure(
             )
     log(f"live: {live_trials} trials")
     for clip in clips:
-        # each clip draws its own replays: a run over some of the clips (several run side by
-        # side, sharing one journal) makes the same replays as a run over all of them
-        rng = np.random.default_rng([seed, zlib.crc32(clip.stem.encode())])
-        count = _frame_count(clip)
-        for kind in VIDEO_KINDS + KINDS:
-            for number in range(replays_per_kind if kind in VIDEO_KINDS else stills_per_kind):
-                start, attack_seed = int(rng.integers(0, count)), int(rng.integers(0, 2**31))
-                key = {"material": kind, "clip": clip.stem, "trial": number}
-                if kinds is not None and kind not in kinds:
-                    continue
-                if all(_key({**key, "mode": m, "steps": n}) in done for m, n in modes):
-                    for mode, n in modes:
-                        rows.append(done[_key({**key, "mode": mode, "steps": n})])
-                    continue
-                content = (
-                    clip_frames(clip, start, int(seconds * 25)) + clip_frames(clip, 0, 200)
-                    if kind in VIDEO_KINDS
-                    else clip_still(clip, start)
-                )
-                frames = render(content, kind, seconds, attack_seed)
-                replay = verifiers[clip.stem]
+        drawn = replays_of(clip, seed, replays_per_kind, stills_per_kind)
+        for kind, of_kind in groupby(drawn, key=lambda replay: replay.kind):
+            for replay in of_kind if kinds is None or kind in kinds else ():
+                key = {"material": kind, "clip": clip.stem, "trial": replay.number}
+                if all(trial_key({**key, "mode": m, "steps": n}) in done for m, n in modes):
+                    rows += [done[trial_key({**key, "mode": m, "steps": n})] for m, n in modes]
+                    continue  # nothing left to run: not even rendered
+                frames = replay_frames(clip, replay, seconds)
                 for mode, n in modes:
-                    run(key, replay, lambda f=frames: Recording(f), mode, n, attack_seed)
+                    run(
+                        key, verifiers[clip.stem], lambda f=frames: Recording(f), mode, n,
+                        replay.seed,
+                    )  # fmt: skip
             log(f"{clip.stem} {kind}: done")
     return {"trials": rows, "summary": summary(rows)}
 
 
-def _key(row: dict) -> str:
+def trial_key(row: dict) -> str:
+    """What names a trial in a journal: its material, clip, number, mode and movements."""
     return "/".join(str(row.get(k, "")) for k in ("material", "clip", "trial", "mode", "steps"))
 
 
-def _journal_rows(journal: Path | None) -> dict[str, dict]:
+def journal_rows(journal: Path | None) -> dict[str, dict]:
     """The trials a journal already holds, by key (a torn last line is ignored)."""
     import json
 
@@ -303,11 +340,11 @@ def _journal_rows(journal: Path | None) -> dict[str, dict]:
             row = json.loads(line)
         except ValueError:
             continue
-        rows[_key(row)] = row
+        rows[trial_key(row)] = row
     return rows
 
 
-def _journal_append(journal: Path | None, row: dict) -> None:
+def journal_append(journal: Path | None, row: dict) -> None:
     import json
 
     if journal is not None:
@@ -315,7 +352,7 @@ def _journal_append(journal: Path | None, row: dict) -> None:
             out.write(json.dumps(row) + "\n")
 
 
-def _frame_count(clip: Path) -> int:
+def frame_count(clip: Path) -> int:
     """The frames in a clip, from its header (decoded and counted when it has none)."""
     import cv2
 

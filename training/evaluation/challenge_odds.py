@@ -28,13 +28,21 @@ import argparse
 import itertools
 import json
 import sys
-import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from faceapp.errors import FaceappError, OneLineParser, cli_guard
+from training.evaluation.challenge import (
+    Recording,
+    journal_append,
+    journal_rows,
+    owner_of,
+    replay_frames,
+    replays_of,
+    trial_key,
+)
 
 VARIANTS = {  # name -> (movements, seconds to answer each)
     "2 moves, 3 s": (2, 3.0),  # shipped
@@ -83,7 +91,6 @@ def passes(remembered: Remembered, frames, order: tuple[str, ...], timeout: floa
     from faceapp.liveness.combined import AllOf
     from faceapp.liveness.passive import MotionCheck
     from faceapp.verification.frames import verify_frames
-    from training.evaluation.challenge import Recording
 
     def asking(mode, on_prompt, clock):
         challenge = ChallengeCheck(len(order), clock=clock)
@@ -113,42 +120,24 @@ def odds(verifier, frames, timeout: float = 5.0, variants=VARIANTS) -> dict:
 
 def measure(
     clips, root_folder: Path, out: Path, kinds, replays: int, seconds: float, seed: int,
-    first: int | None = None,
+    first: int | None = None, stills: int = 5,
 ):  # fmt: skip
     """Every order on the replays of each clip and kind (the first ``first`` of the
-    ``replays`` that ``training.evaluate challenge`` draws); one JSON line per replay."""
-    from faceapp.paths import DataRoot
-    from faceapp.verification.enrolment import enrol
-    from faceapp.verification.verifier import Verifier
-    from training.attacks import KINDS, VIDEO_KINDS, clip_frames, render
-    from training.evaluation.challenge import _frame_count, _journal_append, _journal_rows
-
-    done = _journal_rows(out)
+    ``replays`` and ``stills`` that ``training.evaluate challenge`` draws); one JSON line per
+    replay."""
+    done = journal_rows(out)
     for clip in clips:
-        root = DataRoot(root_folder / clip.stem).ensure()
-        enrol(*clip_frames(clip, 0, 50)[::10], data_root=root)
-        verifier = Verifier.open(root)
-        # the draws of training.evaluate challenge for this clip and seed, in its order
-        rng = np.random.default_rng([seed, zlib.crc32(clip.stem.encode())])
-        count = _frame_count(clip)
-        for kind in VIDEO_KINDS + KINDS:
-            for number in range(replays):
-                start, attack_seed = int(rng.integers(0, count)), int(rng.integers(0, 2**31))
-                row = {"material": kind, "clip": clip.stem, "trial": number, "mode": "odds"}
-                wanted = kind in kinds and (first is None or number < first)
-                if not wanted or _key(row) in done:
-                    continue
-                content = clip_frames(clip, start, int(seconds * 25)) + clip_frames(clip, 0, 400)
-                frames = render(content, kind, seconds, attack_seed)
-                row.update(start=start, seed=attack_seed, **odds(verifier, frames))
-                _journal_append(out, row)
-                print(json.dumps(row), flush=True)
-
-
-def _key(row: dict) -> str:
-    from training.evaluation.challenge import _key as key
-
-    return key(row)
+        verifier = owner_of(clip, root_folder)
+        for replay in replays_of(clip, seed, replays, stills):
+            row = {"material": replay.kind, "clip": clip.stem, "trial": replay.number}
+            row["mode"] = "odds"
+            wanted = replay.kind in kinds and (first is None or replay.number < first)
+            if not wanted or trial_key(row) in done:
+                continue
+            frames = replay_frames(clip, replay, seconds)
+            row.update(start=replay.start, seed=replay.seed, **odds(verifier, frames))
+            journal_append(out, row)
+            print(json.dumps(row), flush=True)
 
 
 def summary(rows: list[dict]) -> dict:

@@ -16,6 +16,7 @@ from faceapp.liveness.challenge import (
     LOST_FRAMES,
     MAX_JUMP,
     MOVES,
+    SOONEST,
     TILT,
     TURN,
     ChallengeCheck,
@@ -47,14 +48,19 @@ def face(yaw: float = 0.0, pitch: float = 0.0, box: Box = BOX) -> Face:
     return Face(box, 0.9, Pose(yaw, pitch, 0.0))  # type: ignore[arg-type]
 
 
+READ = 0.5  # a person's time to read a prompt and start moving (more than SOONEST)
+
+
 def check_asking(moves: list[str]) -> tuple[ChallengeCheck, Clock]:
-    """A started check that asks ``moves`` in this order, its baseline taken at (0, 0)."""
+    """A started check that asks ``moves`` in this order, its baseline taken at (0, 0) and
+    its first prompt at time 0; the clock then stands at :data:`READ`."""
     clock = Clock()
     check = ChallengeCheck(len(moves), rng=np.random.default_rng(0), clock=clock)
     check.steps = [module.Step.of(m) for m in moves]
     check.start()
     for _ in range(BASELINE_FRAMES):
         check.add(None, face())
+    clock.now = READ
     return check, clock
 
 
@@ -151,6 +157,27 @@ def test_each_answer_has_its_time_and_not_a_moment_more():
     assert check.failed == f"not live: asked to {MOVES['left'][0]}, no answer in 2 s"
 
 
+def test_an_answer_sooner_than_a_person_can_react_fails_and_at_the_soonest_counts():
+    """A recording already turning as the prompt comes reaches the bar too soon."""
+    check, clock = check_asking(["left", "up"])
+    clock.now = SOONEST
+    check.add(None, answer("left"))  # exactly the soonest: an answer
+    assert check.done == 1 and check.failed is None
+    check.add(None, face())  # back: "up" asked now, at SOONEST
+    clock.now = 2 * SOONEST - 0.01
+    check.add(None, answer("up"))  # each prompt's own soonest
+    assert check.done == 1
+    assert check.failed == (
+        "not live: the head moved up within 0.3 s of the prompt, sooner than a person can answer"
+    )
+    check, clock = check_asking(["left"])
+    clock.now = SOONEST - 0.01
+    check.add(None, answer("left", 0.99))  # on its way, not there yet: nothing wrong
+    assert check.failed is None
+    check.add(None, answer("left"))
+    assert check.failed is not None and "sooner than a person" in check.failed
+
+
 def test_an_answer_that_comes_late_answers_nothing():
     """Frames can stall (a slow machine): an answer seen after the time is a refusal."""
     check, clock = check_asking(["left", "up"])
@@ -159,7 +186,7 @@ def test_an_answer_that_comes_late_answers_nothing():
     assert check.done == 0 and check.failed is not None and "no answer in 2 s" in check.failed
     check, clock = check_asking(["left", "up"])
     check.add(None, answer("left"))
-    clock.now = ANSWER_SECONDS + 0.01
+    clock.now = READ + ANSWER_SECONDS + 0.01
     check.add(None, face())  # back, but too late
     assert check.failed == "not live: the head did not come back to face the camera"
 
@@ -188,10 +215,10 @@ def test_one_pose_held_cannot_answer_two_prompts_and_the_way_back_has_a_time_lim
     assert check.done == 1
     check.add(None, face(yaw=TURN, pitch=TILT))
     assert check.done == 1  # not back yet: "up" is not asked
-    clock.now = ANSWER_SECONDS
+    clock.now = READ + ANSWER_SECONDS
     check.add(None, face(yaw=TURN, pitch=TILT))
     assert check.failed is None
-    clock.now = ANSWER_SECONDS + 0.01
+    clock.now = READ + ANSWER_SECONDS + 0.01
     check.add(None, face(yaw=TURN, pitch=TILT))
     assert check.failed == "not live: the head did not come back to face the camera"
 
@@ -205,6 +232,7 @@ def test_the_baseline_is_the_pose_held_when_it_began():
     check.start()
     for yaw in (9.0, 10.0, 30.0):  # the median of the first frames: 10 degrees
         check.add(None, face(yaw=yaw))
+    clock.now = READ
     check.add(None, face(yaw=10.0 + TURN - 0.5))
     assert check.done == 0
     check.add(None, face(yaw=10.0 + TURN))
@@ -265,13 +293,14 @@ def test_the_time_a_challenge_may_take():
 def test_when_the_frames_end_an_unfinished_challenge_is_a_refusal_saying_how_far_it_got():
     from faceapp.liveness.passive import Verdict
 
-    check, _ = check_asking(["left", "up"])
+    check, clock = check_asking(["left", "up"])
     check.add(None, answer("left"))
     assert check.verdict().live is None
     assert check.final() == Verdict(
         False, "not live: the challenge was not finished (1 of 2)", None, 1
     )
     check.add(None, face())
+    clock.now += READ
     check.add(None, answer("up"))
     assert check.final() == check.verdict() and check.final().live is True
 
@@ -290,9 +319,10 @@ def test_a_face_not_found_from_the_start_is_waited_for_as_long_as_one_lost_later
 def test_the_verdict_counts_the_movements_answered_whatever_the_outcome():
     from faceapp.liveness.passive import Verdict
 
-    check, _ = check_asking(["left", "up"])
+    check, clock = check_asking(["left", "up"])
     check.add(None, answer("left"))
     check.add(None, face())
+    clock.now += READ
     check.add(None, answer("up"))
     assert check.verdict() == Verdict(True, "live: followed the challenge (left then up)", None, 2)
     failing, _ = check_asking(["left", "up"])

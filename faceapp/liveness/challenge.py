@@ -13,6 +13,9 @@ be done within :data:`ANSWER_SECONDS` of its prompt:
   a half times the other axis's own size along it (a tilt of 15 degrees while a turn is
   asked, a turn of 22.5 while a tilt is), is a wrong answer and ends the challenge (a
   recording that happens to move fails);
+* an answer sooner than :data:`SOONEST` after its prompt is no answer but a head already on
+  its way, and ends the challenge: a person must read the prompt, choose and start turning
+  (a recording that happens to be turning as a prompt comes fails);
 * between two prompts the head comes back towards where it began, so one pose cannot
   answer two prompts;
 * it is the same face throughout: the face is tracked from frame to frame, and losing it
@@ -46,6 +49,10 @@ TURN = 15.0  # degrees of yaw that answer a turn (people turn 20-40 when asked)
 TILT = 10.0  # degrees of pitch that answer a tilt
 BACK = 0.5  # between prompts the head comes back within this share of the answer's size
 ANSWER_SECONDS = 2.0  # time for each answer, from its prompt (3 s let more recordings by: docs)
+# no answer sooner than this after its prompt: reacting to something seen takes a person about
+# 0.2 s before any movement, choosing among four written directions longer, and the turn
+# itself more; set from that, not from the recordings it stops (docs/liveness.md)
+SOONEST = 0.3
 BASELINE_FRAMES = 3  # frames that fix the pose the challenge starts from
 LOST_FRAMES = 3  # consecutive frames without the face before the challenge fails
 MAX_JUMP = 0.5  # the face's box may move at most this share of its size between frames
@@ -172,6 +179,11 @@ class ChallengeCheck:
         across = abs(moved[1 - step.axis])
         if late:
             self.failed = f"not live: asked to {step.prompt}, no answer in {ANSWER_SECONDS:g} s"
+        elif along >= step.needed and now - self._asked_at < SOONEST:
+            self.failed = (
+                f"not live: the head moved {step.move} within {SOONEST:g} s of the prompt, "
+                "sooner than a person can answer"
+            )
         elif along >= step.needed:
             self.answer_seconds.append(now - self._asked_at)
             self.done += 1

@@ -44,10 +44,11 @@ from training.evaluation.challenge import (
     trial_key,
 )
 
-VARIANTS = {  # name -> (movements, seconds to answer each)
-    "2 moves, 3 s": (2, 3.0),  # shipped
-    "2 moves, 2 s": (2, 2.0),
-    "3 moves, 3 s": (3, 3.0),
+VARIANTS = {  # name -> (movements, seconds to answer each, soonest answer in seconds)
+    "2 moves, 3 s": (2, 3.0, 0.0),
+    "2 moves, 2 s": (2, 2.0, 0.0),
+    "3 moves, 3 s": (3, 3.0, 0.0),
+    "2 moves, 2 s, none before 0.3 s": (2, 2.0, 0.3),  # shipped
 }
 
 
@@ -73,16 +74,17 @@ class Remembered:
 
 
 @contextmanager
-def answer_window(seconds: float):
-    """The challenge's time for each answer set to ``seconds`` while inside."""
+def answer_window(seconds: float, soonest: float):
+    """The challenge's time for each answer set to ``seconds``, and its soonest answer to
+    ``soonest``, while inside."""
     from faceapp.liveness import challenge
 
-    shipped = challenge.ANSWER_SECONDS
-    challenge.ANSWER_SECONDS = seconds
+    shipped = challenge.ANSWER_SECONDS, challenge.SOONEST
+    challenge.ANSWER_SECONDS, challenge.SOONEST = seconds, soonest
     try:
         yield
     finally:
-        challenge.ANSWER_SECONDS = shipped
+        challenge.ANSWER_SECONDS, challenge.SOONEST = shipped
 
 
 def passes(remembered: Remembered, frames, order: tuple[str, ...], timeout: float) -> bool:
@@ -110,9 +112,9 @@ def odds(verifier, frames, timeout: float = 5.0, variants=VARIANTS) -> dict:
 
     remembered = Remembered(verifier, frames)
     out = {}
-    for name, (steps, seconds) in variants.items():
+    for name, (steps, seconds, soonest) in variants.items():
         orders = list(itertools.permutations(MOVES, steps))
-        with answer_window(seconds):
+        with answer_window(seconds, soonest):
             passed = sum(passes(remembered, frames, order, timeout) for order in orders)
         out[name] = {"orders": len(orders), "passed": passed}
     return out
@@ -120,7 +122,7 @@ def odds(verifier, frames, timeout: float = 5.0, variants=VARIANTS) -> dict:
 
 def measure(
     clips, root_folder: Path, out: Path, kinds, replays: int, seconds: float, seed: int,
-    first: int | None = None, stills: int = 5,
+    first: int | None = None, stills: int = 5, variants=VARIANTS,
 ):  # fmt: skip
     """Every order on the replays of each clip and kind (the first ``first`` of the
     ``replays`` and ``stills`` that ``training.evaluate challenge`` draws); one JSON line per
@@ -135,7 +137,7 @@ def measure(
             if not wanted or trial_key(row) in done:
                 continue
             frames = replay_frames(clip, replay, seconds)
-            row.update(start=replay.start, seed=replay.seed, **odds(verifier, frames))
+            row.update(start=replay.start, seed=replay.seed, **odds(verifier, frames, variants=variants))
             journal_append(out, row)
             print(json.dumps(row), flush=True)
 
@@ -181,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=7, help="replay seed (default: 7)")
     parser.add_argument(
+        "--variants", nargs="+", choices=list(VARIANTS), metavar="NAME",
+        help=f"variants to try (default: all: {', '.join(repr(v) for v in VARIANTS)})",
+    )  # fmt: skip
+    parser.add_argument(
         "--enrolled", metavar="DIR", help="where each clip's owner is enrolled (default: temp)"
     )
     return parser
@@ -200,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         measure(
             clips, Path(args.enrolled or enrolled), out, set(args.kinds), args.replays,
             args.seconds, args.seed, args.first,
+            variants={name: VARIANTS[name] for name in args.variants or VARIANTS},
         )  # fmt: skip
     rows = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
     for key, cell in summary(rows).items():

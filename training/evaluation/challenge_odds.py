@@ -137,7 +137,8 @@ def measure(
             if not wanted or trial_key(row) in done:
                 continue
             frames = replay_frames(clip, replay, seconds)
-            row.update(start=replay.start, seed=replay.seed, **odds(verifier, frames, variants=variants))
+            chances = odds(verifier, frames, variants=variants)
+            row.update(start=replay.start, seed=replay.seed, **chances)
             journal_append(out, row)
             print(json.dumps(row), flush=True)
 

@@ -3,11 +3,11 @@ face turned in three dimensions by its own Face Mesh.
 
 Face Mesh gives each of its 468 points a depth. Rotating those 3-D points about the head's
 centre and warping each triangle of the mesh from the photo to where it lands (a piecewise
-affine warp) turns the real face in front of its real, still background — true parallax,
-as a head gives and a flat picture cannot. It is not a person (no blinking, no talking, the
-ears and hair do not turn), but it moves the way the passive check and the challenge look
-for, on a real face, so a check that always says "not live", or one that decides too soon,
-fails these tests even without ``../shared``.
+affine warp, :mod:`training.turning`) turns the real face in front of its real, still
+background — true parallax, as a head gives and a flat picture cannot. It is not a person
+(no blinking, no talking, the ears and hair do not turn), but it moves the way the passive
+check and the challenge look for, on a real face, so a check that always says "not live", or
+one that decides too soon, fails these tests even without ``../shared``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 
 from faceapp.vision.finder import find_face
 from faceapp.vision.imaging import read_image
+from training.turning import delaunay, turned_face
 
 
 class TurningHead:
@@ -35,9 +36,6 @@ class TurningHead:
         face = find_face(self.image)
         assert face is not None and face.landmarks is not None, photo
         self.points = face.landmarks.points.astype(np.float64)  # x, y, z (z: nearer is smaller)
-        # a head turns about its neck, behind the face: the face moves as it turns
-        width = np.ptp(self.points[:, 0])
-        self.centre = self.points.mean(axis=0) + [0.0, 0.3 * width, 0.8 * width]
         self.triangles = delaunay(self.points[:, :2], self.image.shape)
         # where the face was, filled from around it: a turned face uncovers it
         hull = cv2.convexHull(np.int32(self.points[:, :2]))
@@ -48,47 +46,7 @@ class TurningHead:
     def frame(self, yaw: float, pitch: float) -> np.ndarray:
         """The photo with its face turned by ``yaw`` (to the picture's right when positive)
         and ``pitch`` (up when positive)."""
-        a, b = math.radians(yaw), math.radians(pitch)
-        # z grows away from the camera: a face turning to the picture's right brings its
-        # right side (in the picture) back, so x' = x cos a - z sin a
-        turn = np.array([[math.cos(a), 0, -math.sin(a)], [0, 1, 0], [math.sin(a), 0, math.cos(a)]])
-        nod = np.array([[1, 0, 0], [0, math.cos(b), math.sin(b)], [0, -math.sin(b), math.cos(b)]])
-        moved = (self.points - self.centre) @ (nod @ turn).T + self.centre
-        out = self.base.copy()
-        for tri in self.triangles:
-            warp_triangle(self.image, out, self.points[tri, :2], moved[tri, :2])
-        return out
-
-
-def delaunay(points: np.ndarray, shape) -> list[np.ndarray]:
-    """Triangles (indices into ``points``) of the points' Delaunay triangulation."""
-    height, width = shape[:2]
-    subdiv = cv2.Subdiv2D((0, 0, width, height))
-    inside = [(float(x), float(y)) for x, y in points if 0 <= x < width and 0 <= y < height]
-    for point in inside:
-        subdiv.insert(point)
-    triangles = []
-    for t in subdiv.getTriangleList():
-        corners = np.array([[t[0], t[1]], [t[2], t[3]], [t[4], t[5]]])
-        gaps = np.linalg.norm(points[None, :, :] - corners[:, None, :], axis=2)
-        nearest = gaps.argmin(axis=1)
-        if np.all(gaps[np.arange(3), nearest] < 0.5):  # corners that are mesh points
-            triangles.append(nearest)
-    return triangles
-
-
-def warp_triangle(source: np.ndarray, target: np.ndarray, from_xy, to_xy) -> None:
-    """Copy one triangle of ``source`` onto ``target``, affinely, where it moved to."""
-    box = cv2.boundingRect(np.float32(to_xy))
-    x, y, w, h = box
-    if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > target.shape[1] or y + h > target.shape[0]:
-        return
-    matrix = cv2.getAffineTransform(np.float32(from_xy), np.float32(to_xy - [x, y]))
-    patch = cv2.warpAffine(source, matrix, (w, h), borderMode=cv2.BORDER_REFLECT)
-    mask = np.zeros((h, w), np.uint8)
-    cv2.fillConvexPoly(mask, np.int32(np.round(to_xy - [x, y])), 1)
-    region = target[y : y + h, x : x + w]
-    region[mask > 0] = patch[mask > 0]
+        return turned_face(self.image, self.base, self.points, self.triangles, yaw, pitch)
 
 
 def swaying(head: TurningHead, frames: int, fps: float = 25.0) -> list[np.ndarray]:

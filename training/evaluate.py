@@ -502,6 +502,7 @@ def run_challenge(args) -> dict:
             steps=tuple(args.steps),
             journal=journal,
             kinds=tuple(args.kinds) if args.kinds else None,
+            turning_trials=args.turning_trials,
             log=lambda line: print(line, flush=True),
         )
     report = {"live_clip": live.stem, "seed": args.seed, **report}
@@ -761,6 +762,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     challenge.add_argument(
         "--live-trials", type=int, default=40, metavar="N", help="live trials (default: 40)"
+    )
+    challenge.add_argument(
+        "--turning-trials",
+        type=int,
+        default=40,
+        metavar="N",
+        help="smooth live responders, the clips' heads turned as a person turns (default: 40)",
     )
     challenge.add_argument(
         "--replays",

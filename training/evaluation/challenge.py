@@ -263,12 +263,17 @@ def measure(
     steps: tuple[int, ...] = (1, 2),
     journal: Path | None = None,
     kinds: tuple[str, ...] | None = None,
+    turning_trials: int = 0,
     log=print,
 ) -> dict:
     """The challenge's figures: live trials (scripted responders of ``live_clip``), video
     replays of every clip (phone, monitor) and still replays (print, screen), each under
     ``passive`` and ``challenge`` with each number of movements in ``steps``; ``kinds``: only
     those replay kinds (the others' replays are still drawn, so the same ones come out).
+    ``turning_trials``: smooth responders too
+    (:class:`~training.evaluation.turning_responder.TurningResponder`, material
+    ``live-turning``, the clips in turn), under the challenge only: they move only when asked,
+    as a person sitting still would, which ``passive`` rightly refuses.
 
     Every trial is appended to ``journal`` (JSON lines) as it ends, and a run started again
     with the same journal skips the trials already in it: a long run that is killed resumes.
@@ -305,6 +310,7 @@ def measure(
                 1000 + k,
             )
     log(f"live: {live_trials} trials")
+    run_turning(turning_trials, people, verifiers, steps, done, run)
     for clip in clips:
         drawn = replays_of(clip, seed, replays_per_kind, stills_per_kind)
         for kind, of_kind in groupby(drawn, key=lambda replay: replay.kind):
@@ -321,6 +327,27 @@ def measure(
                     )  # fmt: skip
             log(f"{clip.stem} {kind}: done")
     return {"trials": rows, "summary": summary(rows)}
+
+
+def run_turning(trials: int, people: list[Path], verifiers: dict, steps, done: dict, run) -> None:
+    """The smooth responders' trials: trial ``k`` turns the head of clip ``k`` (in turn), its
+    person's movements drawn from seed ``3000 + k``."""
+    from training.evaluation.turning_responder import TurningResponder, stillest_stretch
+
+    stretches: dict[str, list] = {}
+    for k in range(trials):
+        clip = people[k % len(people)]
+        key = {"material": "live-turning", "clip": clip.stem, "trial": k}
+        for n in steps:
+            if trial_key({**key, "mode": "challenge", "steps": n}) not in done:
+                stretches.setdefault(clip.stem, stillest_stretch(clip))
+            run(
+                key, verifiers[clip.stem],
+                lambda clip=clip, k=k: TurningResponder(
+                    stretches[clip.stem], np.random.default_rng(3000 + k)
+                ),
+                "challenge", n, 1000 + k,
+            )  # fmt: skip
 
 
 def trial_key(row: dict) -> str:
@@ -377,7 +404,8 @@ def summary(rows: list[dict]) -> dict:
         cell = out.setdefault(key, {"trials": 0, "accepted": 0, "times": [], "answers": []})
         cell["trials"] += 1
         cell["accepted"] += int(row["accepted"])
-        if row["material"] == "live" and row["accepted"] and row["prompt_to_verdict"] is not None:
+        live = row["material"].startswith("live")
+        if live and row["accepted"] and row["prompt_to_verdict"] is not None:
             cell["times"].append(row["prompt_to_verdict"])
             if row.get("prompt_to_last_answer") is not None:
                 cell["answers"].append(row["prompt_to_last_answer"])

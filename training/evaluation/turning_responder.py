@@ -1,0 +1,125 @@
+"""A smooth scripted responder: a clip's real frames, the head turned as a person turns it.
+
+The frame-splicing responder (:class:`training.evaluation.challenge.Responder`) answers with
+the clip's own poses, played out of order: the point tracker of the passive check cannot
+follow a head that jumps between moments of a clip, so the time it measures from a prompt
+to "live" is mostly the passive check waiting for frames it can follow. A person's head
+turns smoothly. This responder plays the stillest second of a clip, forwards and back (the
+face keeps talking and blinking in front of its real room), and when a prompt comes it turns
+the whole head (:class:`training.turning.TurningFrame`) along a **person's movement**
+(:class:`Person`):
+
+* a reaction time after the prompt, drawn per prompt (reading a short instruction and
+  choosing among four directions: 0.4-0.7 s; a simple reaction to a light is ~0.2-0.25 s);
+* a turn out and back along a minimum-jerk path (the smooth bell-shaped speed of a
+  voluntary movement), of a size drawn per movement, lasting ``0.25 s + size / 150``
+  (a 30-degree head turn in about 0.45 s: peak speeds near 130 degrees a second, within
+  what head movements of that size reach), with a short hold at the end;
+* after a turn the head comes back by itself, and a new prompt is answered once the head is
+  back and the reaction time has passed.
+
+How far this is from a person: the timing is a model with its figures drawn from the ranges
+above, not a measurement of people (this project has no camera and no people to time); the
+hair turns as a shell and the ears do not hide; the rendered yaw is read by the pose reader
+as about two thirds of itself on these frames, so the sizes are drawn in rendered degrees
+large enough that the reader sees 16-30 degrees of turn and 13-21 of tilt, what people do
+when asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from faceapp.liveness.challenge import MOVES
+from training.evaluation.challenge import ScriptedSource
+
+STRETCH = 25  # frames of the clip played forwards and back: its stillest second
+
+
+@dataclass(frozen=True)
+class Person:
+    """How the modelled person moves when asked (ranges drawn uniformly)."""
+
+    reaction: tuple[float, float] = (0.4, 0.7)  # s from a prompt to the first movement
+    turn: tuple[float, float] = (25.0, 45.0)  # rendered degrees of yaw (read: about 16-30)
+    tilt: tuple[float, float] = (15.0, 25.0)  # rendered degrees of pitch (read: about 13-21)
+    hold: tuple[float, float] = (0.1, 0.3)  # s held at the end of a movement
+
+    @staticmethod
+    def duration(size: float) -> float:
+        """Seconds a movement of ``size`` degrees takes, one way."""
+        return 0.25 + size / 150.0
+
+
+def minimum_jerk(size: float, frames: int) -> np.ndarray:
+    """The positions, frame by frame, of a movement from 0 to ``size`` (its last is ``size``)."""
+    tau = np.arange(1, frames + 1) / frames
+    return size * (10 * tau**3 - 15 * tau**4 + 6 * tau**5)
+
+
+def stillest_stretch(clip: Path, length: int = STRETCH):
+    """The clip's ``length`` consecutive frames whose head pose varies least, as
+    :class:`~training.turning.TurningFrame` objects."""
+    from faceapp.vision.finder import FaceFinder
+    from faceapp.vision.pose import head_pose
+    from training.attacks import clip_frames
+    from training.turning import TurningFrame
+
+    frames, finder = clip_frames(clip, 0, 100_000), FaceFinder(track=True)
+    faces = [finder.find(frame) for frame in frames]
+    found = [face is not None and face.landmarks is not None for face in faces]
+    poses = np.array(
+        [[head_pose(f.landmarks).yaw, head_pose(f.landmarks).pitch] if ok else [np.nan] * 2
+         for f, ok in zip(faces, found)]
+    )  # fmt: skip
+    spread = [
+        np.ptp(poses[k : k + length], axis=0).max() if all(found[k : k + length]) else np.inf
+        for k in range(len(frames) - length + 1)
+    ]
+    start = int(np.argmin(spread))
+    return [
+        TurningFrame(frames[k], faces[k].landmarks.points.astype(np.float64))
+        for k in range(start, start + length)
+    ]
+
+
+class TurningResponder(ScriptedSource):
+    """A person answering the challenge's prompts (give :meth:`hear` as ``on_prompt``)."""
+
+    def __init__(
+        self, stretch: list, rng: np.random.Generator, seconds: float = 12.0, fps: float = 25.0,
+        person: Person = Person(),
+    ):  # fmt: skip
+        super().__init__(int(seconds * fps), fps)
+        self.stretch, self.rng, self.person = stretch, rng, person
+        self.plan: list[tuple[float, float]] = []  # the head's turn, frame by frame, from now
+        self.prompted_at: list[float] = []
+
+    def hear(self, prompt: str) -> None:
+        move = next((m for m, (text, _, _) in MOVES.items() if text == prompt), None)
+        if move is None:
+            return  # "hold still", "face the camera again": it does, by itself
+        self.prompted_at.append(self.video_seconds())
+        person, rng = self.person, self.rng
+        _, axis, sign = MOVES[move]
+        size = rng.uniform(*(person.turn if axis == 0 else person.tilt))
+        steps = max(2, round(person.duration(size) * self.fps))
+        out = minimum_jerk(size, steps) * sign
+        held = [out[-1]] * round(rng.uniform(*person.hold) * self.fps)
+        back = out[-1] - minimum_jerk(out[-1], steps)
+        path = list(out) + held + list(back)
+        # the way back from the last movement is finished first; the reaction runs meanwhile
+        waiting = max(round(rng.uniform(*person.reaction) * self.fps), len(self.plan))
+        self.plan += [(0.0, 0.0)] * (waiting - len(self.plan))
+        self.plan += [(a, 0.0) if axis == 0 else (0.0, a) for a in path]
+
+    def next_frame(self) -> np.ndarray:
+        # forwards and back through the stretch: no jump where it starts again
+        cycle = 2 * len(self.stretch) - 2
+        k = (self.frames_read - 1) % cycle
+        frame = self.stretch[k if k < len(self.stretch) else cycle - k]
+        yaw, pitch = self.plan.pop(0) if self.plan else (0.0, 0.0)
+        return frame.frame(yaw, pitch)

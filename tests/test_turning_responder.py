@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import face_photos
 
+from faceapp.liveness.challenge import MOVES
 from faceapp.paths import DataRoot
 from faceapp.verification.enrolment import enrol
 from faceapp.verification.verifier import Verifier
@@ -16,7 +17,12 @@ from faceapp.vision.finder import find_face
 from faceapp.vision.imaging import read_image
 from faceapp.vision.pose import head_pose
 from training.evaluation.challenge import summary, trial
-from training.evaluation.turning_responder import Person, TurningResponder, minimum_jerk
+from training.evaluation.turning_responder import (
+    Person,
+    Stretch,
+    TurningResponder,
+    minimum_jerk,
+)
 from training.turning import TurningFrame
 
 PERSON = "Jennifer_Capriati"
@@ -25,14 +31,15 @@ UP = "look up"
 
 
 @pytest.fixture(scope="module")
-def stretch() -> list[TurningFrame]:
-    """Two frames of one real photo (the responder plays its stretch forwards and back)."""
+def stretch() -> Stretch:
+    """Two frames of one real photo (the responder plays its stretch forwards and back),
+    calibrated."""
     image = read_image(face_photos(PERSON)[5])
     image = np.ascontiguousarray(np.pad(image, ((60, 60), (60, 60), (0, 0)), mode="edge"))
     face = find_face(image)
     assert face is not None and face.landmarks is not None
     frame = TurningFrame(image, face.landmarks.points.astype(np.float64))
-    return [frame, frame]
+    return Stretch.of([frame, frame])
 
 
 def test_a_minimum_jerk_movement_ends_at_its_size_smoothly_fastest_in_the_middle():
@@ -44,7 +51,7 @@ def test_a_minimum_jerk_movement_ends_at_its_size_smoothly_fastest_in_the_middle
 
 
 def test_the_whole_head_turns_the_asked_way_and_the_room_stays(stretch):
-    frame = stretch[0]
+    frame = stretch.frames[0]
     assert frame.frame(0.0, 0.0) is frame.image  # as filmed
     still = head_pose(find_face(frame.image).landmarks)
     for yaw, pitch, axis, sign in ((35, 0, "yaw", 1), (-35, 0, "yaw", -1), (0, 20, "pitch", 1)):
@@ -54,6 +61,21 @@ def test_the_whole_head_turns_the_asked_way_and_the_room_stays(stretch):
         assert moved * sign > 12, (yaw, pitch, moved)  # the pose reader sees the turn
         corner = (slice(0, 20), slice(0, 20))
         assert np.array_equal(turned[corner], frame.image[corner])  # the room does not move
+
+
+@pytest.mark.parametrize("move, size", [("left", 20.0), ("right", 20.0), ("up", 15.0)])
+def test_a_movement_is_rendered_so_that_the_app_reads_the_size_drawn(stretch, move, size):
+    """The pose reader reads a rendered turn as part of itself: the calibration renders
+    ``size / gain`` so that the app sees the size a person would turn."""
+    frame = stretch.frames[0]
+    _, axis, sign = MOVES[move]
+    angle = sign * stretch.rendered(move, size)
+    before = head_pose(find_face(frame.image).landmarks)
+    after = head_pose(
+        find_face(frame.frame(*((angle, 0.0) if axis == 0 else (0.0, angle)))).landmarks
+    )
+    read = (after.yaw - before.yaw) if axis == 0 else (after.pitch - before.pitch)
+    assert read * sign == pytest.approx(size, abs=3.0)
 
 
 def test_the_responder_reacts_then_turns_out_and_back_without_jumps(stretch):
@@ -68,9 +90,10 @@ def test_the_responder_reacts_then_turns_out_and_back_without_jumps(stretch):
     waited = int(np.argmax(yaw > 0))
     person = Person()
     assert person.reaction[0] * 25 - 1 <= waited <= person.reaction[1] * 25 + 1
-    assert person.turn[0] <= yaw.max() <= person.turn[1]
+    low, high = (stretch.rendered("left", size) for size in person.turn)
+    assert low <= yaw.max() <= high
     assert yaw[-1] == pytest.approx(0.0, abs=1e-9)  # back where it started
-    assert np.abs(np.diff(yaw)).max() < 8  # no jump: at most a few degrees a frame
+    assert np.abs(np.diff(yaw)).max() < yaw.max() / 4  # no jump: smooth over many frames
     assert responder.prompted_at == [pytest.approx(1 / 25)]
 
 
@@ -83,7 +106,8 @@ def test_a_new_prompt_heard_on_the_way_back_finishes_the_way_back_first(stretch)
     responder.hear(UP)
     assert responder.plan[:3] == left_over
     pitch = np.array([p for _, p in responder.plan])
-    assert np.abs(np.diff(pitch)).max() < 8 and pitch.max() >= Person().tilt[0]
+    assert np.abs(np.diff(pitch)).max() < pitch.max() / 4
+    assert pitch.max() >= stretch.rendered("up", Person().tilt[0])
 
 
 def test_the_smooth_responder_passes_the_challenge_and_is_timed_from_its_prompt(stretch):

@@ -334,13 +334,14 @@ def run_turning(trials: int, people: list[Path], verifiers: dict, steps, done: d
     person's movements drawn from seed ``3000 + k``."""
     from training.evaluation.turning_responder import TurningResponder, stillest_stretch
 
-    stretches: dict[str, list] = {}
+    stretches: dict = {}
     for k in range(trials):
         clip = people[k % len(people)]
         key = {"material": "live-turning", "clip": clip.stem, "trial": k}
         for n in steps:
-            if trial_key({**key, "mode": "challenge", "steps": n}) not in done:
-                stretches.setdefault(clip.stem, stillest_stretch(clip))
+            wanted = trial_key({**key, "mode": "challenge", "steps": n}) not in done
+            if wanted and clip.stem not in stretches:
+                stretches[clip.stem] = stillest_stretch(clip)
             run(
                 key, verifiers[clip.stem],
                 lambda clip=clip, k=k: TurningResponder(

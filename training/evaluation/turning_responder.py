@@ -18,12 +18,16 @@ the whole head (:class:`training.turning.TurningFrame`) along a **person's movem
 * after a turn the head comes back by itself, and a new prompt is answered once the head is
   back and the reaction time has passed.
 
+The sizes are what the app reads (16-30 degrees of turn, 13-21 of tilt: what people do when
+asked, a little over the bars of 15 and 10). The pose reader reads a rendered turn as 0.44 to
+1.1 of itself depending on the face and the way (the mesh turns, the skull and hair around
+it only as a shell), and less than that for large ones, so each clip's stretch is
+calibrated: every movement is rendered at a few sizes and read back (:attr:`Stretch.curves`),
+and a movement the reader should see as ``size`` is rendered at the size that reads so.
+
 How far this is from a person: the timing is a model with its figures drawn from the ranges
 above, not a measurement of people (this project has no camera and no people to time); the
-hair turns as a shell and the ears do not hide; the rendered yaw is read by the pose reader
-as about two thirds of itself on these frames, so the sizes are drawn in rendered degrees
-large enough that the reader sees 16-30 degrees of turn and 13-21 of tilt, what people do
-when asked.
+hair turns as a shell and the ears do not hide; the talking is the clip's own.
 """
 
 from __future__ import annotations
@@ -44,8 +48,8 @@ class Person:
     """How the modelled person moves when asked (ranges drawn uniformly)."""
 
     reaction: tuple[float, float] = (0.4, 0.7)  # s from a prompt to the first movement
-    turn: tuple[float, float] = (25.0, 45.0)  # rendered degrees of yaw (read: about 16-30)
-    tilt: tuple[float, float] = (15.0, 25.0)  # rendered degrees of pitch (read: about 13-21)
+    turn: tuple[float, float] = (16.0, 30.0)  # degrees of yaw, as the app reads them
+    tilt: tuple[float, float] = (13.0, 21.0)  # degrees of pitch, as the app reads them
     hold: tuple[float, float] = (0.1, 0.3)  # s held at the end of a movement
 
     @staticmethod
@@ -60,9 +64,49 @@ def minimum_jerk(size: float, frames: int) -> np.ndarray:
     return size * (10 * tau**3 - 15 * tau**4 + 6 * tau**5)
 
 
-def stillest_stretch(clip: Path, length: int = STRETCH):
-    """The clip's ``length`` consecutive frames whose head pose varies least, as
-    :class:`~training.turning.TurningFrame` objects."""
+PROBES = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0)  # rendered degrees tried, each way
+
+
+@dataclass
+class Stretch:
+    """Frames to play (:class:`~training.turning.TurningFrame`), and per movement the turn the
+    pose reader reads at each rendered size of :data:`PROBES`."""
+
+    frames: list
+    curves: dict[str, np.ndarray]  # move -> the read size at each probe, never decreasing
+
+    @classmethod
+    def of(cls, frames: list) -> Stretch:
+        from faceapp.vision.finder import find_face
+        from faceapp.vision.pose import head_pose
+
+        middle = frames[len(frames) // 2]
+        before = head_pose(find_face(middle.image).landmarks)
+        curves = {}
+        for move, (_, axis, sign) in MOVES.items():
+            read = []
+            for size in PROBES:
+                turned = middle.frame(*((sign * size, 0.0) if axis == 0 else (0.0, sign * size)))
+                face = find_face(turned)
+                found = face is not None and face.landmarks is not None
+                after = head_pose(face.landmarks) if found else before  # lost: reads nothing
+                read.append(
+                    sign * ((after.yaw - before.yaw) if axis == 0 else (after.pitch - before.pitch))
+                )
+            curves[move] = np.maximum.accumulate(np.array(read))
+        return cls(frames, curves)
+
+    def rendered(self, move: str, size: float) -> float:
+        """The rendered size (degrees, unsigned) the pose reader reads as ``size`` for
+        ``move`` (where it never reads that much, the smallest that reads the most)."""
+        read = self.curves[move]
+        if size >= read[-1]:
+            return PROBES[int(np.argmax(read))]
+        return float(np.interp(size, np.concatenate([[0.0], read]), (0.0, *PROBES)))
+
+
+def stillest_stretch(clip: Path, length: int = STRETCH) -> Stretch:
+    """The clip's ``length`` consecutive frames whose head pose varies least, calibrated."""
     from faceapp.vision.finder import FaceFinder
     from faceapp.vision.pose import head_pose
     from training.attacks import clip_frames
@@ -80,17 +124,19 @@ def stillest_stretch(clip: Path, length: int = STRETCH):
         for k in range(len(frames) - length + 1)
     ]
     start = int(np.argmin(spread))
-    return [
-        TurningFrame(frames[k], faces[k].landmarks.points.astype(np.float64))
-        for k in range(start, start + length)
-    ]
+    return Stretch.of(
+        [
+            TurningFrame(frames[k], faces[k].landmarks.points.astype(np.float64))
+            for k in range(start, start + length)
+        ]
+    )
 
 
 class TurningResponder(ScriptedSource):
     """A person answering the challenge's prompts (give :meth:`hear` as ``on_prompt``)."""
 
     def __init__(
-        self, stretch: list, rng: np.random.Generator, seconds: float = 12.0, fps: float = 25.0,
+        self, stretch: Stretch, rng: np.random.Generator, seconds: float = 12.0, fps: float = 25.0,
         person: Person = Person(),
     ):  # fmt: skip
         super().__init__(int(seconds * fps), fps)
@@ -107,7 +153,7 @@ class TurningResponder(ScriptedSource):
         _, axis, sign = MOVES[move]
         size = rng.uniform(*(person.turn if axis == 0 else person.tilt))
         steps = max(2, round(person.duration(size) * self.fps))
-        out = minimum_jerk(size, steps) * sign
+        out = minimum_jerk(self.stretch.rendered(move, size), steps) * sign
         held = [out[-1]] * round(rng.uniform(*person.hold) * self.fps)
         back = out[-1] - minimum_jerk(out[-1], steps)
         path = list(out) + held + list(back)
@@ -118,8 +164,9 @@ class TurningResponder(ScriptedSource):
 
     def next_frame(self) -> np.ndarray:
         # forwards and back through the stretch: no jump where it starts again
-        cycle = 2 * len(self.stretch) - 2
+        frames = self.stretch.frames
+        cycle = 2 * len(frames) - 2
         k = (self.frames_read - 1) % cycle
-        frame = self.stretch[k if k < len(self.stretch) else cycle - k]
+        frame = frames[k if k < len(frames) else cycle - k]
         yaw, pitch = self.plan.pop(0) if self.plan else (0.0, 0.0)
         return frame.frame(yaw, pitch)

@@ -9,8 +9,6 @@ shared clips.
 
 from __future__ import annotations
 
-from collections import deque
-
 import cv2
 import numpy as np
 import pytest
@@ -18,7 +16,7 @@ from conftest import face_photos
 from liveness_material import TurningHead, rendered, swaying
 
 from faceapp.liveness.passive import CARRIED, MotionCheck
-from faceapp.liveness.points import LAG
+from faceapp.liveness.points import LAG, Tracks
 from faceapp.liveness.surroundings import (
     MARGIN,
     MIN_POINTS,
@@ -80,13 +78,12 @@ def test_points_around_the_face_keep_clear_of_it():
     around.add(grey, hull, eyes)
     assert len(around.tracks) == 60  # MOST_POINTS: a textured room has corners everywhere
     gaps = []
-    for track in around.tracks:
-        x, y = track[-1]
+    for x, y in around.tracks.last:
         inside = cv2.pointPolygonTest(hull.astype(np.float32), (float(x), float(y)), True)
         assert inside <= -(MARGIN * eyes - 1.5), (x, y, inside)
         gaps.append(-inside)
     assert min(gaps) <= MARGIN * eyes + 2  # the band right outside the margin is used too
-    xy = np.array([t[-1] for t in around.tracks])
+    xy = around.tracks.last
     apart = np.linalg.norm(xy[:, None] - xy[None], axis=2) + np.eye(len(xy)) * 1e9
     assert apart.min() >= SPACING - 0.5  # no two points on top of each other
 
@@ -98,7 +95,7 @@ def test_points_around_the_face_are_topped_up_below_half_and_not_at_half():
     hull = np.array([[70, 60], [130, 60], [130, 150], [70, 150]], float)
     around = Surroundings()
     around.add(grey, hull, 40.0)
-    full = list(around.tracks)
+    full = around.tracks
     around.tracks = full[: MOST_POINTS // 2]  # half left: enough
     around.add(grey, hull, 40.0)
     assert len(around.tracks) == MOST_POINTS // 2
@@ -107,15 +104,12 @@ def test_points_around_the_face_are_topped_up_below_half_and_not_at_half():
     assert len(around.tracks) == MOST_POINTS
 
 
-def tracks(moves: list[float]) -> list[deque]:
+def tracks(moves: list[float]) -> Tracks:
     """Tracks followed for LAG frames, each moved by one of ``moves`` (px) along x."""
-    out = []
-    for k, move in enumerate(moves):
-        track: deque = deque(maxlen=LAG + 1)
-        for step in range(LAG + 1):
-            track.append((10.0 + 5 * k + move * step / LAG, 20.0))
-        out.append(track)
-    return out
+    return Tracks.of(
+        [(10.0 + 5 * k + move * step / LAG, 20.0) for step in range(LAG + 1)]
+        for k, move in enumerate(moves)
+    )
 
 
 def test_the_share_that_stayed_put_is_measured_only_with_enough_points():
@@ -126,7 +120,7 @@ def test_the_share_that_stayed_put_is_measured_only_with_enough_points():
     around.measure(eyes)
     assert around.shares == []
     around.tracks = tracks([still] * 3 + [moved] * (MIN_POINTS - 3))
-    around.tracks.append(deque([(1.0, 1.0)], maxlen=LAG + 1))  # too new to count
+    around.tracks = around.tracks + Tracks.of([[(1.0, 1.0)]])  # too new to count
     around.measure(eyes)
     assert around.shares == [pytest.approx(3 / MIN_POINTS)]
     around.measure(0.0)  # no face size, no measure

@@ -40,12 +40,12 @@ class Surroundings:
 
     def __init__(self, still_share: float = STILL_SHARE):
         self.still_share = still_share
-        self.tracks: list[points.Track] = []
+        self.tracks = points.Tracks()
         self.shares: list[float] = []  # per moving frame: the share that stayed put
 
     def restart(self) -> None:
         """The window moved: the points' positions mean nothing in the new one."""
-        self.tracks = []
+        self.tracks = points.Tracks()
 
     def add(self, grey: np.ndarray, hull: np.ndarray, eyes: float) -> None:
         """Top the points (already followed into ``grey`` with the face's) up outside the
@@ -64,7 +64,7 @@ class Surroundings:
         if len(then) < MIN_POINTS or eyes <= 0:
             return
         moved = np.linalg.norm(now - then, axis=1) / eyes
-        self.shares.append(float(np.mean(moved < STILL)))
+        self.shares.append(np.count_nonzero(moved < STILL) / len(moved))
 
     def carried(self, needed: int) -> bool | None:
         """True when the surroundings moved with the face over the moving frames measured

@@ -7,7 +7,8 @@ plays the clip's frames whose head pose goes the asked way, from neutral to past
 and back, at the clip's frame rate. How far this is from a person: the poses are the
 clip's own (a person asked to turn turns further, and smoothly), the re-ordered frames make
 the head jump a little between poses, and one clip holds all four movements (Katie Hill's:
-yaw -26 to +16 degrees, pitch -12 to +18).
+yaw -26 to +16 degrees, pitch -12 to +18). A smoother one, whose head turns as a person's
+does, is :class:`training.evaluation.turning_responder.TurningResponder` (``turning_trials``).
 
 **Attacks** are recordings played to the camera (:func:`training.attacks.render`): the
 clips on a hand-held phone (``phone``) or on a monitor standing still at an angle

@@ -16,6 +16,8 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
+from faceapp.errors import cli_guard
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore", category=UserWarning)  # Keras/TFLite chatter, not results
 
@@ -424,6 +426,7 @@ def header(args, threads: str, seconds: float, model: str) -> str:
     )
 
 
+@cli_guard
 def main(argv=None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()

@@ -43,6 +43,21 @@ def test_unknown_section_is_a_one_line_error():
     assert "unknown gpu" in done.stderr
 
 
+def test_missing_data_is_a_one_line_error_naming_the_folder(tmp_path):
+    missing = tmp_path / "no-lfw"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--only", "detection", "--lfw", str(missing)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"error: LFW not found at {missing} (pass --lfw DIR or set FACEAPP_LFW)"
+    ]
+
+
 def test_quick_run_writes_the_table(lfw, tmp_path):
     output = tmp_path / "results.md"
     done = subprocess.run(

@@ -65,14 +65,16 @@ def delaunay(points: np.ndarray, shape) -> list[np.ndarray]:
 
 def warp_triangle(source: np.ndarray, target: np.ndarray, from_xy, to_xy) -> None:
     """Copy one triangle of ``source`` onto ``target``, affinely, where it moved to."""
-    box = cv2.boundingRect(np.float32(to_xy))
+    box = cv2.boundingRect(np.asarray(to_xy, np.float32))
     x, y, w, h = box
     if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > target.shape[1] or y + h > target.shape[0]:
         return
-    matrix = cv2.getAffineTransform(np.float32(from_xy), np.float32(to_xy - [x, y]))
+    matrix = cv2.getAffineTransform(
+        np.asarray(from_xy, np.float32), np.asarray(to_xy - [x, y], np.float32)
+    )
     patch = cv2.warpAffine(source, matrix, (w, h), borderMode=cv2.BORDER_REFLECT)
     mask = np.zeros((h, w), np.uint8)
-    cv2.fillConvexPoly(mask, np.int32(np.round(to_xy - [x, y])), 1)
+    cv2.fillConvexPoly(mask, np.round(to_xy - [x, y]).astype(np.int32), 1)
     region = target[y : y + h, x : x + w]
     region[mask > 0] = patch[mask > 0]
 
@@ -96,7 +98,8 @@ class TurningFrame:
         self.image = image
         height, width = image.shape[:2]
         middle = points.mean(axis=0)
-        hull = points[cv2.convexHull(np.float32(points[:, :2]), returnPoints=False).ravel()]
+        corners = cv2.convexHull(np.asarray(points[:, :2], np.float32), returnPoints=False)
+        hull = points[np.asarray(corners).ravel()]
         head = middle + (hull - middle) * [HEAD_RING, HEAD_RING, 0.0]  # at the middle's depth
         still = middle[:2] + (hull[:, :2] - middle[:2]) * STILL_RING
         edges = [(x, y) for x in (0, width / 2, width - 1) for y in (0, height / 2, height - 1)]

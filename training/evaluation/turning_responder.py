@@ -77,19 +77,16 @@ class Stretch:
 
     @classmethod
     def of(cls, frames: list) -> Stretch:
-        from faceapp.vision.finder import find_face
-        from faceapp.vision.pose import head_pose
-
         middle = frames[len(frames) // 2]
-        before = head_pose(find_face(middle.image).landmarks)
+        before = pose_in(middle.image)
+        if before is None:
+            raise ValueError("no face in the stretch's middle frame")
         curves = {}
         for move, (_, axis, sign) in MOVES.items():
             read = []
             for size in PROBES:
                 turned = middle.frame(*((sign * size, 0.0) if axis == 0 else (0.0, sign * size)))
-                face = find_face(turned)
-                found = face is not None and face.landmarks is not None
-                after = head_pose(face.landmarks) if found else before  # lost: reads nothing
+                after = pose_in(turned) or before  # lost: reads nothing
                 read.append(
                     sign * ((after.yaw - before.yaw) if axis == 0 else (after.pitch - before.pitch))
                 )
@@ -105,6 +102,15 @@ class Stretch:
         return float(np.interp(size, np.concatenate([[0.0], read]), (0.0, *PROBES)))
 
 
+def pose_in(image: np.ndarray):
+    """The head pose of the face in ``image`` (None: no face, or no landmarks)."""
+    from faceapp.vision.finder import find_face
+    from faceapp.vision.pose import head_pose
+
+    face = find_face(image)
+    return head_pose(face.landmarks) if face is not None and face.landmarks is not None else None
+
+
 def stillest_stretch(clip: Path, length: int = STRETCH) -> Stretch:
     """The clip's ``length`` consecutive frames whose head pose varies least, calibrated."""
     from faceapp.vision.finder import FaceFinder
@@ -113,23 +119,25 @@ def stillest_stretch(clip: Path, length: int = STRETCH) -> Stretch:
     from training.turning import TurningFrame
 
     frames, finder = clip_frames(clip, 0, 100_000), FaceFinder(track=True)
-    faces = [finder.find(frame) for frame in frames]
-    found = [face is not None and face.landmarks is not None for face in faces]
+    found = [finder.find(frame) for frame in frames]
+    marks = [face.landmarks if face is not None else None for face in found]
     poses = np.array(
-        [[head_pose(f.landmarks).yaw, head_pose(f.landmarks).pitch] if ok else [np.nan] * 2
-         for f, ok in zip(faces, found)]
+        [[p.yaw, p.pitch] if m is not None and (p := head_pose(m)) else [np.nan] * 2
+         for m in marks]
     )  # fmt: skip
     spread = [
-        np.ptp(poses[k : k + length], axis=0).max() if all(found[k : k + length]) else np.inf
+        np.ptp(poses[k : k + length], axis=0).max()
+        if all(m is not None for m in marks[k : k + length])
+        else np.inf
         for k in range(len(frames) - length + 1)
     ]
     start = int(np.argmin(spread))
-    return Stretch.of(
-        [
-            TurningFrame(frames[k], faces[k].landmarks.points.astype(np.float64))
-            for k in range(start, start + length)
-        ]
-    )
+    stretch = []
+    for k in range(start, start + length):
+        landmarks = marks[k]
+        assert landmarks is not None  # the stretch was chosen among frames with a face
+        stretch.append(TurningFrame(frames[k], landmarks.points.astype(np.float64)))
+    return Stretch.of(stretch)
 
 
 class TurningResponder(ScriptedSource):

@@ -403,6 +403,49 @@ def test_failures_count_within_the_window_and_keep_the_last_fifty(folder):
     assert (store.path / "failures.json").stat().st_mode & 0o777 == 0o600
 
 
+def test_attempts_started_side_by_side_cannot_all_slip_under_the_limit(folder):
+    """Twenty attempts at once against a limit of 3 (twenty ``sudo`` in twenty terminals):
+    three go on to the camera, counted one after another; the rest find the user locked."""
+    import threading
+
+    store = UserStore(folder / "store", USER)
+    store.create()
+    start, seen = threading.Barrier(20), []
+
+    def one_attempt() -> None:
+        start.wait()
+        seen.append(store.admit(3, 10))
+
+    threads = [threading.Thread(target=one_attempt) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(seen) == [0, 1, 2] + [3] * 17
+    assert store.recent_failures(10) == 3
+    store.check_private()  # the lock file is root's alone too
+
+
+def test_an_attempt_does_not_wait_on_a_stuck_one_for_more_than_a_moment(folder, monkeypatch):
+    import fcntl
+
+    from faceapp.login import store as module
+
+    monkeypatch.setattr(module, "LOCK_WAIT", 0.2)
+    store = UserStore(folder / "store", USER)
+    store.create()
+    holder = os.open(store.path / module.LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)  # another attempt, stopped while counting
+        began = time.monotonic()
+        with pytest.raises(FaceappError, match=f"^{USER}'s face folder is busy: .* over 0.2 s$"):
+            store.admit(3, 10)
+        assert time.monotonic() - began < 2.0
+    finally:
+        os.close(holder)
+    assert store.admit(3, 10) == 0  # released: counted as usual
+
+
 def test_each_untrusted_place_is_named_in_the_refusal(folder):
     store = UserStore(folder / "store", USER)
     with pytest.raises(FaceappError, match=f"^the face store {folder / 'store'} does not exist$"):

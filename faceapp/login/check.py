@@ -66,7 +66,10 @@ def check(config_path: Path, environment: dict, attempt, started: float) -> bool
     if store.disabled:
         attempt.reason = f"face login disabled for {store.user}"
         return False
-    failures = store.recent_failures(config.lockout_minutes)
+    # this attempt counted as a failure before the camera opens, forgiven only by an
+    # acceptance: an attempt that ends any other way (an error, the caller hanging up, the
+    # PAM line's kill) still counts; checking the lock and counting are one locked step
+    failures = store.admit(config.max_failures, config.lockout_minutes)
     if failures >= config.max_failures:
         attempt.reason = (
             f"locked: {failures} failed face attempts in {config.lockout_minutes:g} min "
@@ -80,9 +83,6 @@ def check(config_path: Path, environment: dict, attempt, started: float) -> bool
     from faceapp.verification.rule import Thresholds
     from faceapp.verification.verifier import Verifier
 
-    # counted before the camera opens, forgiven only by an acceptance: an attempt that ends
-    # any other way (an error, the caller hanging up, the PAM line's kill) still counts
-    store.add_failure()
     # our own deadline, well inside the PAM line's cap (sized for a challenge): SIGALRM's
     # default action ends the process even inside a camera read that never returns
     signal.alarm(math.ceil(config.timeout + DEADLINE_MARGIN))

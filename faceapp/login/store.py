@@ -10,11 +10,14 @@ else is refused with the reason, and the login falls back to the password.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import stat
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from faceapp.errors import FaceappError
@@ -25,6 +28,8 @@ from faceapp.storage import write_bytes_atomic
 USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}\$?$")
 DISABLED = "disabled"
 FAILURES = "failures.json"
+LOCK = "failures.lock"  # held while an attempt is counted: parallel attempts queue on it
+LOCK_WAIT = 2.0  # s: the most an attempt waits for another to be counted, then is refused
 
 
 def check_user_name(user: str) -> str:
@@ -93,12 +98,54 @@ class UserStore:
         now = time.time() if now is None else now
         return sum(1 for t in self._failures() if now - t <= minutes * 60)
 
+    def admit(self, most: int, minutes: float, now: float | None = None) -> int:
+        """The failed face attempts within the last ``minutes``; when fewer than ``most``,
+        this attempt is counted as one more (an acceptance forgives it). Counting and
+        checking are one step under a lock: attempts started side by side (many ``sudo`` at
+        once) are counted one after another, and cannot all slip under the limit."""
+        now = time.time() if now is None else now
+        with self._locked():
+            failures = self.recent_failures(minutes, now)
+            if failures < most:
+                self._add_failure(now)
+        return failures
+
     def add_failure(self, now: float | None = None) -> None:
-        times = [*self._failures()[-50:], time.time() if now is None else now]
-        write_bytes_atomic(self.path / FAILURES, json.dumps(times).encode(), overwrite=True)
+        with self._locked():
+            self._add_failure(time.time() if now is None else now)
 
     def clear_failures(self) -> None:
-        (self.path / FAILURES).unlink(missing_ok=True)
+        with self._locked():
+            (self.path / FAILURES).unlink(missing_ok=True)
+
+    def _add_failure(self, now: float) -> None:
+        times = [*self._failures()[-50:], now]
+        write_bytes_atomic(self.path / FAILURES, json.dumps(times).encode(), overwrite=True)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """An exclusive lock on the user's failure count, waited for at most
+        :data:`LOCK_WAIT` s (then refused: an attempt never hangs on another)."""
+        try:
+            handle = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as error:
+            raise FaceappError(f"cannot lock {self.path / LOCK}: {error.strerror}") from None
+        try:
+            deadline = time.monotonic() + LOCK_WAIT
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise FaceappError(
+                            f"{self.whose_folder} is busy: another attempt held "
+                            f"{self.path / LOCK} for over {LOCK_WAIT:g} s"
+                        ) from None
+                    time.sleep(0.01)
+            yield
+        finally:
+            os.close(handle)  # closing releases the lock
 
     def _failures(self) -> list[float]:
         try:

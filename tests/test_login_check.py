@@ -446,6 +446,29 @@ def test_an_attempt_does_not_wait_on_a_stuck_one_for_more_than_a_moment(folder, 
     assert store.admit(3, 10) == 0  # released: counted as usual
 
 
+def test_a_store_under_a_folder_others_could_swap_it_in_is_refused(folder):
+    """Every folder above the store must be root's and closed to others (sticky, as /tmp,
+    is fine: others cannot move what root owns there)."""
+    above = folder / "above"
+    above.mkdir()
+    os.chmod(above, 0o777)
+    store = UserStore(above / "store", USER)
+    with pytest.raises(
+        FaceappError,
+        match=rf"^the face store {above / 'store'} is under {above}, which others can write "
+        r"to \(mode 777\)$",
+    ):
+        store.create()
+    assert not (above / "store").exists()  # refused before anything was made
+    os.chmod(above, 0o1777)
+    store.create()
+    store.check_private()
+    os.chmod(above, 0o755)
+    os.chown(above, 1000, 1000)
+    with pytest.raises(FaceappError, match=rf"is under {above}, not owned by root \(uid 1000\)$"):
+        store.check_private()
+
+
 def test_each_untrusted_place_is_named_in_the_refusal(folder):
     store = UserStore(folder / "store", USER)
     with pytest.raises(FaceappError, match=f"^the face store {folder / 'store'} does not exist$"):

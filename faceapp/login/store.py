@@ -58,7 +58,9 @@ class UserStore:
 
     def check_private(self) -> None:
         """Refuse (one line) unless the store, the user's folder and every file in it are
-        root's alone; a missing folder means the user enrolled no face."""
+        root's alone, with every folder above the store root's and closed to others; a
+        missing folder means the user enrolled no face."""
+        _safe_parents(self.store)
         _private_dir(self.store, "the face store")
         if not self.path.is_dir():
             raise FaceappError(f"no faces enrolled for {self.user} (faceapp-login enrol --user)")
@@ -72,6 +74,7 @@ class UserStore:
     def create(self) -> DataRoot:
         """The user's folder (and the store), root's alone; refused if either exists and
         is not private (nothing is loosened or tightened silently)."""
+        _safe_parents(self.store)
         for folder, what in ((self.store, "the face store"), (self.path, self.whose_folder)):
             if folder.exists():
                 _private_dir(folder, what)
@@ -157,6 +160,23 @@ class UserStore:
         if not isinstance(values, list) or not all(isinstance(v, int | float) for v in values):
             raise FaceappError(f"damaged {self.path / FAILURES}")
         return [float(v) for v in values]
+
+
+def _safe_parents(store: Path) -> None:
+    """Every folder above the store owned by root and not writable by others — or sticky,
+    as /tmp is, where others cannot move what root owns: else whoever could write there
+    could put a store of their own faces in place of root's."""
+    for parent in Path(os.path.abspath(store)).parents:
+        info = os.stat(parent)
+        if info.st_uid != 0:
+            raise FaceappError(
+                f"the face store {store} is under {parent}, not owned by root (uid {info.st_uid})"
+            )
+        if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+            raise FaceappError(
+                f"the face store {store} is under {parent}, which others can write to "
+                f"(mode {stat.S_IMODE(info.st_mode):o})"
+            )
 
 
 def _private_dir(path: Path, what: str) -> None:

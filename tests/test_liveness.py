@@ -312,3 +312,21 @@ def test_tracks_keep_their_order_their_last_positions_and_only_full_ones_span():
     assert moved.last.tolist() == [[1.0, 1.0], [3.0, 3.0]]  # the second dropped, order kept
     assert moved.length.tolist() == [LAG + 1, 2]
     assert spans(moved)[0].tolist() == [[3.0, 0.0]]  # the oldest position moved on by one
+    assert tracks.history.dtype == moved.history.dtype == np.float32  # as OpenCV returns them
+
+
+def test_groups_of_tracks_are_followed_together_and_an_empty_group_stays_empty():
+    from faceapp.liveness.points import Tracks, follow_groups
+
+    rng = np.random.default_rng(4)
+    before = cv2.GaussianBlur(rng.integers(0, 255, (120, 120), np.uint8), (0, 0), 2.0)
+    after = np.roll(before, 2, axis=1)  # everything 2 px to the right
+    face = Tracks.at(np.array([[40.0, 40.0], [60.0, 50.0]], np.float32))
+    room = Tracks.at(np.array([[80.0, 70.0]], np.float32))
+    followed_face, nothing, followed_room = follow_groups(before, after, face, Tracks(), room)
+    assert len(nothing) == 0 and len(followed_face) == 2 and len(followed_room) == 1
+    assert np.allclose(followed_face.last, face.last + [2.0, 0.0], atol=0.1)
+    assert np.allclose(followed_room.last, room.last + [2.0, 0.0], atol=0.1)
+    assert followed_face.length.tolist() == [2, 2]
+    empty = follow_groups(before, after, Tracks(), Tracks())
+    assert [len(group) for group in empty] == [0, 0]

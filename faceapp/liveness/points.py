@@ -86,8 +86,9 @@ def seed(grey: np.ndarray, mask: np.ndarray, tracks: Tracks, most: int, spacing:
 
 
 def follow_groups(previous: np.ndarray, grey: np.ndarray, *groups: Tracks) -> tuple[Tracks, ...]:
-    """:func:`follow` for several groups of tracks at once (one optical-flow call for all:
-    most of its cost is the image pyramids, built once), each group's followed tracks."""
+    """Each group's tracks that could be followed from ``previous`` to ``grey`` and back,
+    each with its new position appended: all groups in one optical-flow call (most of its
+    cost is the image pyramids, built once)."""
     ahead, keep = _followed(previous, grey, np.concatenate([g.last for g in groups]))
     out, start = [], 0
     for group in groups:
@@ -95,12 +96,6 @@ def follow_groups(previous: np.ndarray, grey: np.ndarray, *groups: Tracks) -> tu
         out.append(group.moved(ahead[start:end], keep[start:end]))
         start = end
     return tuple(out)
-
-
-def follow(previous: np.ndarray, grey: np.ndarray, tracks: Tracks) -> Tracks:
-    """The tracks that could be followed from ``previous`` to ``grey`` and back, each with
-    its new position appended."""
-    return follow_groups(previous, grey, tracks)[0]
 
 
 def _followed(previous: np.ndarray, grey: np.ndarray, xy: np.ndarray):

@@ -330,3 +330,19 @@ def test_groups_of_tracks_are_followed_together_and_an_empty_group_stays_empty()
     assert followed_face.length.tolist() == [2, 2]
     empty = follow_groups(before, after, Tracks(), Tracks())
     assert [len(group) for group in empty] == [0, 0]
+
+
+def test_the_clips_of_a_folder_are_listed_by_name_and_too_few_is_one_line(tmp_path):
+    from faceapp.errors import FaceappError
+    from training.attacks import clips_in
+
+    with pytest.raises(
+        FaceappError, match=rf"^no \.mp4 clips in {tmp_path} \(give --videos DIR\)$"
+    ):
+        clips_in(tmp_path)
+    (tmp_path / "b.mp4").write_bytes(b"")
+    (tmp_path / "a.mp4").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("")
+    assert clips_in(tmp_path) == [tmp_path / "a.mp4", tmp_path / "b.mp4"]
+    with pytest.raises(FaceappError, match=r"^need 3 or more \.mp4 clips in "):
+        clips_in(tmp_path, at_least=3)

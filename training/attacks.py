@@ -242,6 +242,15 @@ def clip_still(clip: Path, index: int) -> np.ndarray:
     return frame
 
 
+def clips_in(folder: Path | str, at_least: int = 1) -> list[Path]:
+    """The .mp4 clips in ``folder``, by name; a one-line error with fewer than ``at_least``."""
+    clips = sorted(Path(folder).glob("*.mp4"))
+    if len(clips) < at_least:
+        wanted = "no .mp4 clips" if at_least == 1 else f"need {at_least} or more .mp4 clips"
+        raise FaceappError(f"{wanted} in {folder} (give --videos DIR)")
+    return clips
+
+
 def clip_frames(clip: Path, start: int, count: int) -> list[np.ndarray]:
     """``count`` consecutive frames of a video file from frame ``start`` (fewer at its end)."""
     capture = cv2.VideoCapture(str(clip))
@@ -329,9 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
 @cli_guard
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    clips = sorted(Path(args.videos).glob("*.mp4"))
-    if not clips:
-        raise FaceappError(f"no .mp4 clips in {args.videos}")
+    clips = clips_in(args.videos)
     photos = []
     if args.lfw:
         from benchmarks.data import sample_photos

@@ -380,13 +380,11 @@ def run_owners(args) -> dict:
 
 def run_video(args) -> dict:
     """Each talking-head clip as the owner, the others as strangers (training.evaluation.video)."""
+    from training.attacks import clips_in
     from training.evaluation import video as video_eval
 
     model = open_model(args)
-    videos = Path(args.videos)
-    clips = sorted(videos.glob("*.mp4"))
-    if len(clips) < 2:
-        raise FaceappError(f"need two or more .mp4 clips in {videos} (give --videos DIR)")
+    clips = clips_in(args.videos, at_least=2)
     report = video_eval.evaluate(model, clips, enrol=args.enroll)
     report["model"] = str(model_file(model))
     out = output_folder(args, model)
@@ -415,12 +413,11 @@ def run_liveness(args) -> dict:
     """APCER and BPCER of the liveness check: tuned on some clips and attacks, measured on
     the others (training.evaluation.liveness)."""
     from faceapp.liveness.passive import PARALLAX_THRESHOLD
+    from training.attacks import clips_in
     from training.evaluation import liveness as le
 
     videos = Path(args.videos)
-    clips = sorted(videos.glob("*.mp4"))
-    if not clips:
-        raise FaceappError(f"no .mp4 clips in {videos} (give --videos DIR)")
+    clips = clips_in(videos)
     final_clips = set(args.final_clips.split(",")) if args.final_clips else {clips[-1].stem}
     trials = le.live_trials(clips, args.seconds, args.fps, args.step) + le.attack_trials(
         Path(args.attacks)
@@ -478,12 +475,11 @@ def run_challenge(args) -> dict:
     (training.evaluation.challenge)."""
     import tempfile
 
+    from training.attacks import clips_in
     from training.evaluation.challenge import measure
 
     videos = Path(args.videos)
-    clips = sorted(videos.glob("*.mp4"))
-    if not clips:
-        raise FaceappError(f"no .mp4 clips in {videos} (give --videos DIR)")
+    clips = clips_in(videos)
     live = videos / f"{args.live_clip}.mp4" if args.live_clip else clips[-1]
     if not live.is_file():
         raise FaceappError(f"--live-clip: no clip {live}")

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceapp.errors import FaceappError, OneLineParser, cli_guard
+from faceapp.errors import OneLineParser, cli_guard
 from training.evaluation.challenge import (
     Recording,
     journal_append,
@@ -198,9 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     import tempfile
 
     args = build_parser().parse_args(argv)
-    clips = sorted(Path(args.videos).glob("*.mp4"))
-    if not clips:
-        raise FaceappError(f"no .mp4 clips in {args.videos} (give --videos DIR)")
+    from training.attacks import clips_in
+
+    clips = clips_in(args.videos)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="faceapp-odds-") as enrolled:

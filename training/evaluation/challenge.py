@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +36,15 @@ HOLD = 4  # frames held at the end of a movement
 
 @dataclass
 class PoseLibrary:
-    """A clip's frames with the head pose in each."""
+    """A clip's frames with a face, the head pose in each, its landmarks, and which frame of
+    the clip each is."""
 
     frames: list[np.ndarray]
     yaw: np.ndarray
     pitch: np.ndarray
     fps: float
+    landmarks: list = field(default_factory=list)
+    numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
 
     @classmethod
     def of(cls, clip: Path) -> PoseLibrary:
@@ -52,20 +55,23 @@ class PoseLibrary:
 
         capture, finder = cv2.VideoCapture(str(clip)), FaceFinder(track=True)
         fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
-        frames, yaw, pitch = [], [], []
+        frames, yaw, pitch, landmarks, numbers = [], [], [], [], []
+        number = 0
         while True:
             ok, frame = capture.read()
             if not ok:
                 break
             face = finder.find(frame)
-            if face is None or face.landmarks is None:
-                continue
-            pose = head_pose(face.landmarks)
-            frames.append(frame)
-            yaw.append(pose.yaw)
-            pitch.append(pose.pitch)
+            if face is not None and face.landmarks is not None:
+                pose = head_pose(face.landmarks)
+                frames.append(frame)
+                yaw.append(pose.yaw)
+                pitch.append(pose.pitch)
+                landmarks.append(face.landmarks)
+                numbers.append(number)
+            number += 1
         capture.release()
-        return cls(frames, np.array(yaw), np.array(pitch), fps)
+        return cls(frames, np.array(yaw), np.array(pitch), fps, landmarks, np.array(numbers))
 
     def neutral(self) -> np.ndarray:
         """Indices of the frames nearest the clip's usual pose, in time order."""

@@ -113,31 +113,24 @@ def pose_in(image: np.ndarray):
 
 def stillest_stretch(clip: Path, length: int = STRETCH) -> Stretch:
     """The clip's ``length`` consecutive frames whose head pose varies least, calibrated."""
-    from faceapp.vision.finder import FaceFinder
-    from faceapp.vision.pose import head_pose
-    from training.attacks import clip_frames
+    from training.evaluation.challenge import PoseLibrary
     from training.turning import TurningFrame
 
-    frames, finder = clip_frames(clip, 0, 100_000), FaceFinder(track=True)
-    found = [finder.find(frame) for frame in frames]
-    marks = [face.landmarks if face is not None else None for face in found]
-    poses = np.array(
-        [[p.yaw, p.pitch] if m is not None and (p := head_pose(m)) else [np.nan] * 2
-         for m in marks]
-    )  # fmt: skip
+    library = PoseLibrary.of(clip)  # its frames with a face, and their poses
+    poses = np.stack([library.yaw, library.pitch], axis=1)
     spread = [
         np.ptp(poses[k : k + length], axis=0).max()
-        if all(m is not None for m in marks[k : k + length])
+        if library.numbers[k + length - 1] - library.numbers[k] == length - 1  # no gap
         else np.inf
-        for k in range(len(frames) - length + 1)
+        for k in range(len(poses) - length + 1)
     ]
     start = int(np.argmin(spread))
-    stretch = []
-    for k in range(start, start + length):
-        landmarks = marks[k]
-        assert landmarks is not None  # the stretch was chosen among frames with a face
-        stretch.append(TurningFrame(frames[k], landmarks.points.astype(np.float64)))
-    return Stretch.of(stretch)
+    return Stretch.of(
+        [
+            TurningFrame(library.frames[k], library.landmarks[k].points.astype(np.float64))
+            for k in range(start, start + length)
+        ]
+    )
 
 
 class TurningResponder(ScriptedSource):

@@ -32,13 +32,11 @@ class Tracks:
     @classmethod
     def of(cls, paths) -> Tracks:
         """Tracks from each point's positions so far (a list of (x, y), oldest first)."""
-        tracks = cls()
-        for path in paths:
-            tail = np.asarray(path, np.float32)[-(LAG + 1) :].reshape(-1, 2)
-            history = np.zeros((1, LAG + 1, 2), np.float32)
-            history[0, LAG + 1 - len(tail) :] = tail
-            tracks = tracks + cls(history, np.array([len(tail)]))
-        return tracks
+        tails = [np.asarray(path, np.float32)[-(LAG + 1) :].reshape(-1, 2) for path in paths]
+        history = np.zeros((len(tails), LAG + 1, 2), np.float32)
+        for row, tail in zip(history, tails):
+            row[LAG + 1 - len(tail) :] = tail
+        return cls(history, np.array([len(tail) for tail in tails], np.int64))
 
     def __len__(self) -> int:
         return len(self.length)

@@ -23,7 +23,7 @@ import numpy as np
 
 from faceapp.vision.finder import find_face
 from faceapp.vision.imaging import read_image
-from training.turning import delaunay, turned_face
+from training.turning import TurningFrame, delaunay, turned_face
 
 
 class TurningHead:
@@ -47,6 +47,16 @@ class TurningHead:
         """The photo with its face turned by ``yaw`` (to the picture's right when positive)
         and ``pitch`` (up when positive)."""
         return turned_face(self.image, self.base, self.points, self.triangles, yaw, pitch)
+
+
+def turning_frame(photo) -> TurningFrame:
+    """A real photo, with room around it, whose whole head can be turned (the smooth
+    responder's renderer, :class:`training.turning.TurningFrame`)."""
+    image = read_image(photo)
+    image = np.ascontiguousarray(np.pad(image, ((60, 60), (60, 60), (0, 0)), mode="edge"))
+    face = find_face(image)
+    assert face is not None and face.landmarks is not None, photo
+    return TurningFrame(image, face.landmarks.points.astype(np.float64))
 
 
 def swaying(head: TurningHead, frames: int, fps: float = 25.0) -> list[np.ndarray]:

@@ -8,20 +8,16 @@ import cv2
 import numpy as np
 import pytest
 from conftest import face_photos
+from liveness_material import turning_frame
 
 from faceapp.vision.finder import find_face
-from faceapp.vision.imaging import read_image
 from faceapp.vision.pose import head_pose
 from training.turning import TurningFrame
 
 
 @pytest.fixture(scope="module")
 def photo() -> TurningFrame:
-    image = read_image(face_photos("Jennifer_Capriati")[5])
-    image = np.ascontiguousarray(np.pad(image, ((60, 60), (60, 60), (0, 0)), mode="edge"))
-    face = find_face(image)
-    assert face is not None and face.landmarks is not None
-    return TurningFrame(image, face.landmarks.points.astype(np.float64))
+    return turning_frame(face_photos("Jennifer_Capriati")[5])
 
 
 def pose_of(image: np.ndarray):

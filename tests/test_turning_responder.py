@@ -8,22 +8,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import face_photos
+from liveness_material import turning_frame
 
 from faceapp.liveness.challenge import MOVES
 from faceapp.paths import DataRoot
 from faceapp.verification.enrolment import enrol
 from faceapp.verification.verifier import Verifier
-from faceapp.vision.finder import find_face
-from faceapp.vision.imaging import read_image
-from faceapp.vision.pose import head_pose
 from training.evaluation.challenge import summary, trial
 from training.evaluation.turning_responder import (
     Person,
     Stretch,
     TurningResponder,
     minimum_jerk,
+    pose_in,
 )
-from training.turning import TurningFrame
 
 PERSON = "Jennifer_Capriati"
 LEFT = "turn your head to your left"
@@ -34,11 +32,7 @@ UP = "look up"
 def stretch() -> Stretch:
     """Two frames of one real photo (the responder plays its stretch forwards and back),
     calibrated."""
-    image = read_image(face_photos(PERSON)[5])
-    image = np.ascontiguousarray(np.pad(image, ((60, 60), (60, 60), (0, 0)), mode="edge"))
-    face = find_face(image)
-    assert face is not None and face.landmarks is not None
-    frame = TurningFrame(image, face.landmarks.points.astype(np.float64))
+    frame = turning_frame(face_photos(PERSON)[5])
     return Stretch.of([frame, frame])
 
 
@@ -53,10 +47,10 @@ def test_a_minimum_jerk_movement_ends_at_its_size_smoothly_fastest_in_the_middle
 def test_the_whole_head_turns_the_asked_way_and_the_room_stays(stretch):
     frame = stretch.frames[0]
     assert frame.frame(0.0, 0.0) is frame.image  # as filmed
-    still = head_pose(find_face(frame.image).landmarks)
+    still = pose_in(frame.image)
     for yaw, pitch, axis, sign in ((35, 0, "yaw", 1), (-35, 0, "yaw", -1), (0, 20, "pitch", 1)):
         turned = frame.frame(float(yaw), float(pitch))
-        pose = head_pose(find_face(turned).landmarks)
+        pose = pose_in(turned)
         moved = getattr(pose, axis) - getattr(still, axis)
         assert moved * sign > 12, (yaw, pitch, moved)  # the pose reader sees the turn
         corner = (slice(0, 20), slice(0, 20))
@@ -65,15 +59,13 @@ def test_the_whole_head_turns_the_asked_way_and_the_room_stays(stretch):
 
 @pytest.mark.parametrize("move, size", [("left", 20.0), ("right", 20.0), ("up", 15.0)])
 def test_a_movement_is_rendered_so_that_the_app_reads_the_size_drawn(stretch, move, size):
-    """The pose reader reads a rendered turn as part of itself: the calibration renders
-    ``size / gain`` so that the app sees the size a person would turn."""
+    """The pose reader reads a rendered turn as part of itself: the calibration renders the
+    size it reads back as the size a person would turn."""
     frame = stretch.frames[0]
     _, axis, sign = MOVES[move]
     angle = sign * stretch.rendered(move, size)
-    before = head_pose(find_face(frame.image).landmarks)
-    after = head_pose(
-        find_face(frame.frame(*((angle, 0.0) if axis == 0 else (0.0, angle)))).landmarks
-    )
+    before = pose_in(frame.image)
+    after = pose_in(frame.frame(*((angle, 0.0) if axis == 0 else (0.0, angle))))
     read = (after.yaw - before.yaw) if axis == 0 else (after.pitch - before.pitch)
     assert read * sign == pytest.approx(size, abs=3.0)
 
